@@ -1,0 +1,55 @@
+"""The check registry and small helpers shared by the checks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from kerasfix.findings import Finding
+from kerasfix.inventory import Distribution, Inventory
+
+CheckFunction = Callable[[Inventory], Iterator[Finding]]
+CHECKS: list[CheckFunction] = []
+
+
+def check(function: CheckFunction) -> CheckFunction:
+    """Register a check. Each is a small named function: inventory in, findings out."""
+    CHECKS.append(function)
+    return function
+
+
+def applies(req: Requirement, inv: Inventory, extras: tuple[str, ...] = ("",)) -> bool:
+    """Whether a Requires-Dist line applies on the target (its markers, no extras requested)."""
+    if req.marker is None:
+        return True
+    env = dict(inv.interpreter.markers)
+    return any(req.marker.evaluate({**env, "extra": extra}) for extra in extras)
+
+
+def requirement_on(dist: Distribution, inv: Inventory, name: str) -> Requirement | None:
+    """The requirement `dist` declares on `name` that applies on this target, if any."""
+    wanted = canonicalize_name(name)
+    for req in dist.requires:
+        if canonicalize_name(req.name) == wanted and applies(req, inv):
+            return req
+    return None
+
+
+def satisfied(req: Requirement, dist: Distribution | None) -> bool:
+    """pip check semantics: installed, and the version is inside the specifier."""
+    if dist is None or dist.version is None:
+        return False
+    return req.specifier.contains(dist.version, prereleases=True)
+
+
+def package_dir(dist: Distribution, package: str) -> str:
+    return os.path.join(dist.location, package)
+
+
+def pip_cmd(inv: Inventory, *args: str) -> str:
+    """A command line for the user's eyes, always through the target interpreter."""
+    quoted = [f'"{a}"' if any(c in a for c in "<>=!~* ") else a for a in args]
+    return " ".join([inv.interpreter.executable, "-m", "pip", *quoted])

@@ -1,0 +1,61 @@
+"""What a check reports: a finding with a stable code, a severity and the strategies that fix it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"  # broken, or will break
+    WARNING = "warning"  # risky, or silently different from what the user likely means
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 2, "warning": 1, "info": 0}[self.value]
+
+
+class Strategy(str, Enum):
+    """The fix routes the fix engine knows; findings name the ones that resolve them."""
+
+    REPAIR = "repair"  # keep the TF line, align the rest, remove duplicates and leftovers
+    UPGRADE = "upgrade"  # newest TF with wheels for this interpreter, with its Keras 3
+    LEGACY = "legacy"  # Keras 2 semantics on a current TF: tf-keras + TF_USE_LEGACY_KERAS=1
+    FRESH_VENV = "fresh-venv"  # a new virtual environment with a known-good stack
+    MANUAL = "manual"  # something only the user can do (rename their keras.py, unset a variable)
+
+
+class Step(str, Enum):
+    """Runtime steps of the deep check a finding predicts will fail."""
+
+    IMPORT_TENSORFLOW = "import_tensorflow"
+    TF_KERAS = "tf_keras_models"  # from tensorflow.keras.models import Sequential
+    FIT = "fit"
+    IMPORT_KERAS = "import_keras"
+    IMPORT_TF_KERAS = "import_tf_keras"
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: Severity
+    title: str
+    detail: str
+    symptom: str | None = None  # the message the user will see
+    evidence: tuple[str, ...] = ()
+    distributions: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    strategies: tuple[Strategy, ...] = ()
+    scenario: str | None = None  # the reference catalogue entry, e.g. "S1"
+    predicts: tuple[Step, ...] = ()  # runtime steps this finding says will fail
+    runtime: str | None = None  # "confirmed" / "not reproduced", set by the deep check
+    runtime_note: str | None = None
+    manual: tuple[str, ...] = field(default=())  # exact instructions for the user's own action
+
+    def with_runtime(self, verdict: str, note: str) -> Finding:
+        return replace(self, runtime=verdict, runtime_note=note)
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (-f.severity.rank, f.code))

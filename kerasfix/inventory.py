@@ -1,0 +1,348 @@
+"""The probe's raw answer as typed objects: interpreter, sys.path entries, distributions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from kerasfix import knowledge
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    executable: str
+    version: tuple[int, int, int]
+    implementation: str
+    platform: str
+    bits: int
+    kind: str  # venv, conda, system
+    prefix: str
+    base_prefix: str
+    purelib: str
+    site_packages: tuple[str, ...]
+    user_site: str | None
+    user_site_enabled: bool
+    externally_managed: bool
+    externally_managed_path: str | None
+    site_writable: bool
+    include_system_site_packages: bool
+    cwd: str
+    home: str
+    markers: dict[str, str]
+    env: dict[str, str]
+
+    @property
+    def short_version(self) -> tuple[int, int]:
+        return (self.version[0], self.version[1])
+
+    @property
+    def version_text(self) -> str:
+        return ".".join(map(str, self.version))
+
+    @property
+    def cp_tag(self) -> str:
+        return f"cp{self.version[0]}{self.version[1]}"
+
+
+@dataclass(frozen=True)
+class PathEntry:
+    index: int
+    path: str
+    origin: str  # cwd, pythonpath, pth, stdlib, site-packages, user-site, other
+    kind: str  # dir, zip, missing
+    pth: str | None = None
+    error: str | None = None
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Distribution:
+    name: NormalizedName
+    display_name: str
+    raw_version: str | None
+    version: Version | None
+    location: str  # the sys.path entry holding the dist-info
+    path_index: int
+    origin: str
+    dist_dir: str  # full path of the .dist-info / .egg-info
+    format: str
+    installer: str | None
+    requires: tuple[Requirement, ...]
+    bad_requires: tuple[str, ...]
+    requires_python: SpecifierSet | None
+    wheel_tags: tuple[str, ...]
+    editable: bool
+    has_record: bool
+    tops: tuple[str, ...]
+    owns_init: tuple[str, ...]
+    init_missing: tuple[str, ...]  # owned <pkg>/__init__.py files that are gone
+    record_files: int
+    missing_files: int
+    missing_examples: tuple[str, ...]
+    file_versions: dict[str, dict[str, str]]
+    errors: tuple[str, ...]
+    shadowed_by: str | None = None  # dist_dir of the copy that wins, when this one does not
+
+    @property
+    def label(self) -> str:
+        return f"{self.display_name} {self.raw_version or '?'}"
+
+    @property
+    def active(self) -> bool:
+        return self.shadowed_by is None
+
+    @property
+    def family(self) -> str | None:
+        return knowledge.family_of(self.name)
+
+
+@dataclass(frozen=True)
+class ImportCandidate:
+    name: str
+    index: int
+    path: str
+    kind: str  # package, module, namespace
+    origin: str
+
+
+@dataclass(frozen=True)
+class CondaRecord:
+    name: str
+    version: str | None
+    channel: str | None
+    file: str
+    site_tops: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str
+    path: str
+    error: str
+
+
+@dataclass
+class Inventory:
+    interpreter: Interpreter
+    path_entries: list[PathEntry]
+    distributions: list[Distribution]  # every dist-info in sys.path order
+    leftovers: list[tuple[str, str]]  # (folder, name) of ~-prefixed remains
+    unowned: list[tuple[str, str]]  # (folder, top-level name) no RECORD claims
+    import_candidates: dict[str, list[ImportCandidate]]
+    conda: list[CondaRecord]
+    keras_config: dict[str, Any]
+    tensorflow_plugins: list[str]
+    problems: list[Problem]
+    _active: dict[str, Distribution] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for dist in self.distributions:
+            if dist.active:
+                self._active.setdefault(dist.name, dist)
+
+    def get(self, name: str) -> Distribution | None:
+        """The copy Python's importlib.metadata would find first."""
+        return self._active.get(canonicalize_name(name))
+
+    def version_of(self, name: str) -> Version | None:
+        dist = self.get(name)
+        return dist.version if dist else None
+
+    def installed(self, names: Iterable[str]) -> list[Distribution]:
+        return [d for n in sorted(names) if (d := self.get(n))]
+
+    @property
+    def active_distributions(self) -> list[Distribution]:
+        return list(self._active.values())
+
+    def tensorflow(self) -> Distribution | None:
+        """The TF distribution whose files `import tensorflow` runs (the payload, not a stub)."""
+        candidates = self.installed(knowledge.TENSORFLOW_VARIANTS)
+        owners = [d for d in candidates if "tensorflow" in d.owns_init]
+        first = self.first_import("tensorflow")
+        if first:
+            located = [d for d in owners if d.location == _parent(first.path)]
+            if located:
+                return located[0]
+        return (owners or candidates or [None])[0]
+
+    def keras(self) -> Distribution | None:
+        return _first(self.installed(knowledge.KERAS_VARIANTS))
+
+    def tf_keras(self) -> Distribution | None:
+        return _first(self.installed(knowledge.TF_KERAS_VARIANTS))
+
+    def first_import(self, name: str) -> ImportCandidate | None:
+        """Where `import name` really lands: the first module or regular package wins; a
+        namespace folder only when nothing else is found (importlib's PathFinder rules)."""
+        candidates = self.import_candidates.get(name, [])
+        for cand in candidates:
+            if cand.kind in ("package", "module"):
+                return cand
+        return candidates[0] if candidates else None
+
+    @property
+    def legacy_keras_env(self) -> str | None:
+        return self.interpreter.env.get("TF_USE_LEGACY_KERAS")
+
+
+def _first(items: list[Distribution]) -> Distribution | None:
+    return items[0] if items else None
+
+
+def _parent(path: str) -> str:
+    import os
+
+    return os.path.dirname(path)
+
+
+# ---------------------------------------------------------------- building from probe JSON
+
+
+def _interpreter(raw: dict[str, Any]) -> Interpreter:
+    writable = raw.get("writable", {})
+    cfg = raw.get("pyvenv_cfg", {})
+    return Interpreter(
+        executable=raw["executable"],
+        version=tuple(raw["version"]),  # type: ignore[arg-type]
+        implementation=raw["implementation"],
+        platform=raw["platform"],
+        bits=raw["bits"],
+        kind=raw["kind"],
+        prefix=raw["prefix"],
+        base_prefix=raw["base_prefix"],
+        purelib=raw["purelib"],
+        site_packages=tuple(raw["site_packages"]),
+        user_site=raw.get("user_site"),
+        user_site_enabled=bool(raw.get("user_site_enabled")),
+        externally_managed=bool(raw.get("externally_managed")),
+        externally_managed_path=raw.get("externally_managed_path"),
+        site_writable=bool(writable.get(raw["purelib"])),
+        include_system_site_packages=cfg.get("include-system-site-packages", "").lower() == "true",
+        cwd=raw["cwd"],
+        home=raw.get("home", ""),
+        markers=raw["markers"],
+        env=raw.get("env", {}),
+    )
+
+
+def _requirements(lines: list[str]) -> tuple[tuple[Requirement, ...], tuple[str, ...]]:
+    good, bad = [], []
+    for line in lines:
+        try:
+            good.append(Requirement(line))
+        except InvalidRequirement:
+            bad.append(line)
+    return tuple(good), tuple(bad)
+
+
+def _distribution(raw: dict[str, Any], entry: dict[str, Any]) -> Distribution:
+    display = raw.get("name") or raw.get("dir_name") or raw["dir"]
+    raw_version = raw.get("version") or raw.get("dir_version")
+    requires, bad = _requirements(raw.get("requires_dist", []))
+    errors = list(raw.get("errors", []))
+    version = knowledge.parse_version(raw_version)
+    if raw_version and version is None:
+        errors.append(f"invalid version {raw_version!r}")
+    rp: SpecifierSet | None = None
+    if raw.get("requires_python"):
+        try:
+            rp = SpecifierSet(raw["requires_python"])
+        except InvalidSpecifier:
+            errors.append(f"invalid Requires-Python {raw['requires_python']!r}")
+    errors.extend(f"invalid Requires-Dist {line!r}" for line in bad)
+    return Distribution(
+        name=canonicalize_name(display),
+        display_name=display,
+        raw_version=raw_version,
+        version=version,
+        location=entry["path"],
+        path_index=entry["index"],
+        origin=entry["origin"],
+        dist_dir=raw["path"],
+        format=raw.get("format", "dist-info"),
+        installer=raw.get("installer"),
+        requires=requires,
+        bad_requires=bad,
+        requires_python=rp,
+        wheel_tags=tuple(raw.get("wheel_tags", [])),
+        editable=bool((raw.get("direct_url") or {}).get("editable")),
+        has_record=bool(raw.get("record")),
+        tops=tuple(raw.get("tops", [])),
+        owns_init=tuple(raw.get("owns_init", [])),
+        init_missing=tuple(raw.get("init_missing", [])),
+        record_files=raw.get("record_files", 0),
+        missing_files=raw.get("missing_files", 0),
+        missing_examples=tuple(raw.get("missing_examples", [])),
+        file_versions=raw.get("file_versions", {}),
+        errors=tuple(errors),
+    )
+
+
+def _mark_shadowed(dists: list[Distribution]) -> list[Distribution]:
+    """Later copies of a name lose to the first one on sys.path (importlib.metadata order)."""
+    from dataclasses import replace
+
+    winner: dict[str, Distribution] = {}
+    out = []
+    for dist in dists:
+        first = winner.setdefault(dist.name, dist)
+        out.append(dist if first is dist else replace(dist, shadowed_by=first.dist_dir))
+    return out
+
+
+def _owned_tops(dists: list[Distribution]) -> dict[str, set[str]]:
+    owned: dict[str, set[str]] = {}
+    for dist in dists:
+        owned.setdefault(dist.location, set()).update(dist.tops)
+    return owned
+
+
+IGNORED_UNOWNED = {"__pycache__", "README.txt", "_distutils_hack", "distutils-precedence"}
+
+
+def build_inventory(doc: dict[str, Any]) -> Inventory:
+    interpreter = _interpreter(doc["interpreter"])
+    entries, dists, leftovers = [], [], []
+    unowned_raw: list[tuple[str, list[str]]] = []
+    for raw in doc["sys_path"]:
+        entries.append(PathEntry(
+            index=raw["index"], path=raw["path"], origin=raw["origin"], kind=raw["kind"],
+            pth=raw.get("pth"), error=raw.get("error"), duplicate=bool(raw.get("duplicate_of"))))
+        dists.extend(_distribution(d, raw) for d in raw.get("dists", []))
+        leftovers.extend((raw["path"], name) for name in raw.get("leftovers", []))
+        if raw.get("names"):
+            unowned_raw.append((raw["path"], raw["names"]))
+    dists = _mark_shadowed(dists)
+    owned = _owned_tops(dists)
+    conda_tops = {t for rec in doc.get("conda", []) for t in rec.get("site_tops", [])}
+    unowned = [
+        (folder, name)
+        for folder, names in unowned_raw
+        for name in names
+        if name not in owned.get(folder, set()) and name not in IGNORED_UNOWNED
+        and name not in conda_tops and not name.endswith((".pth", ".txt"))
+    ]
+    candidates = {
+        name: [ImportCandidate(name, c["index"], c["path"], c["kind"], c["origin"]) for c in hits]
+        for name, hits in doc.get("import_candidates", {}).items()
+    }
+    return Inventory(
+        interpreter=interpreter,
+        path_entries=entries,
+        distributions=dists,
+        leftovers=leftovers,
+        unowned=unowned,
+        import_candidates=candidates,
+        conda=[CondaRecord(r["name"], r.get("version"), r.get("channel"), r["file"],
+                           tuple(r.get("site_tops", []))) for r in doc.get("conda", [])],
+        keras_config=doc.get("keras_config", {}),
+        tensorflow_plugins=doc.get("tensorflow_plugins", []),
+        problems=[Problem(p["kind"], p["path"], p["error"]) for p in doc.get("problems", [])],
+    )

@@ -1,0 +1,81 @@
+"""Run the stdlib-only probe in the target interpreter and read its JSON answer."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from kerasfix.errors import KerasfixError, ProbeError, TargetError
+from kerasfix.target import Target
+
+PROBE_FILE = Path(__file__).with_name("probe_script.py")
+MARKER = "KERASFIX-PROBE-JSON"
+TOO_OLD = "KERASFIX-TOO-OLD"
+MIN_PYTHON = (3, 8)
+
+# Compiles on Python 2 too, so an old interpreter is named instead of failing on syntax.
+BOOTSTRAP = (
+    "import sys\n"
+    "if sys.version_info < (3, 8):\n"
+    "    sys.stdout.write('%s %%d.%%d.%%d\\n' %% tuple(sys.version_info[:3]))\n"
+    "    sys.exit(97)\n"
+    "p = sys.argv[1]\n"
+    "exec(compile(open(p, 'rb').read(), p, 'exec'), {'__name__': '__kerasfix_probe__'})\n"
+) % TOO_OLD
+
+
+def probe_command(python: str) -> list[str]:
+    return [python, "-c", BOOTSTRAP, str(PROBE_FILE)]
+
+
+def run_probe(
+    target: Target,
+    timeout: float = 60.0,
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The probe's document. Raises TargetError for a target that is not a usable Python."""
+    try:
+        proc = subprocess.run(
+            probe_command(target.python), capture_output=True, timeout=timeout,
+            cwd=cwd or os.getcwd(), env=dict(os.environ if env is None else env),
+            stdin=subprocess.DEVNULL, check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise TargetError(f"{target.python} did not answer within {timeout:g} s"
+                          " (is it a Python interpreter?)") from None
+    except OSError as err:
+        raise TargetError(f"cannot run {target.python}: {err.strerror or err}") from None
+    out = proc.stdout.decode("utf-8", "replace")
+    if out.startswith(TOO_OLD):
+        found = out.split()[1]
+        raise TargetError(f"{target.python} is Python {found}; kerasfix needs Python"
+                          f" {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer in the target")
+    head, sep, body = out.partition(MARKER + "\n")
+    if not sep:
+        raise _not_python(target, proc)
+    try:
+        doc = json.loads(body)
+    except ValueError as err:
+        raise ProbeError(f"the probe's answer from {target.python} is not JSON: {err}") from None
+    if head.strip():
+        doc.setdefault("problems", []).append(
+            {"kind": "stdout-noise", "path": target.python,
+             "error": "startup code printed: " + head.strip()[:200]})
+    return doc
+
+
+def _not_python(target: Target, proc: subprocess.CompletedProcess[bytes]) -> KerasfixError:
+    err = proc.stderr.decode("utf-8", "replace")
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    last = (lines[-1].strip() if lines else f"exit code {proc.returncode}")[:160]
+    if "Traceback (most recent call last)" in err:
+        # It is a Python, but our probe failed in it: a kerasfix bug or a broken interpreter.
+        return ProbeError(f"the probe failed in {target.python}: {last}")
+    if "sys.version_info" in last or len(last) > 100:  # it echoed our bootstrap back
+        last = f"exit code {proc.returncode}"
+    return TargetError(f"{target.python} is not a Python 3.8+ interpreter ({last})")

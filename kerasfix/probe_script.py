@@ -1,0 +1,541 @@
+"""The probe: runs inside the *target* interpreter (CPython 3.8+), stdlib only.
+
+It is executed by `python -c <bootstrap> <this file>` from the user's folder with the user's
+environment, so `sys.path` is what the user's own `python -c` sees. It reads files and metadata
+only: it never imports TensorFlow, Keras or any third-party module. It prints one JSON document
+after a marker line. Every error is recorded in the document, never raised.
+
+Keep this file free of kerasfix imports and of syntax newer than Python 3.8.
+"""
+
+import os
+import sys
+
+USER_SYS_PATH = list(sys.path)
+
+
+def _own_imports_safe():
+    # The user's folder or PYTHONPATH may hold a json.py or csv.py; import ours from the stdlib.
+    stdlib = os.path.dirname(os.__file__)
+    keep = [p for p in sys.path if p and os.path.abspath(p).startswith(stdlib)]
+    sys.path[:] = keep or [stdlib]
+
+
+_own_imports_safe()
+
+import csv  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import re  # noqa: E402
+import site  # noqa: E402
+import sysconfig  # noqa: E402
+import zipfile  # noqa: E402
+
+SCHEMA = "kerasfix.probe/1"
+MARKER = "KERASFIX-PROBE-JSON"
+
+# Import packages whose RECORD ownership and on-disk integrity we look at closely.
+WATCHED_TOPS = ("tensorflow", "keras", "tf_keras", "keras_core", "numpy", "ml_dtypes")
+# Names a stray file or folder can shadow (S14/S15).
+SHADOW_NAMES = ("tensorflow", "keras", "tf_keras", "numpy", "google", "ml_dtypes", "h5py")
+CONDA_NAMES = (
+    "tensorflow", "tensorflow-base", "tensorflow-cpu", "tensorflow-gpu", "keras", "tf-keras",
+    "tf_keras", "numpy", "protobuf", "ml_dtypes", "ml-dtypes", "tensorflow-estimator",
+)
+ENV_VARS = (
+    "TF_USE_LEGACY_KERAS", "KERAS_BACKEND", "KERAS_HOME", "PYTHONPATH", "PYTHONNOUSERSITE",
+    "PYTHONSAFEPATH", "PYTHONHOME", "PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION",
+    "TF_PLUGGABLE_DEVICE_LIBRARY_PATH", "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV",
+    "PIP_REQUIRE_VIRTUALENV", "PIP_USER",
+)
+VERSION_FILES = {
+    "keras": ("keras/src/version.py", "keras/__init__.py"),
+    "tf_keras": ("tf_keras/__init__.py",),
+}
+_VERSION_RE = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.M)
+
+problems = []
+
+
+def problem(kind, path, err):
+    problems.append({"kind": kind, "path": path, "error": "%s: %s" % (type(err).__name__, err)})
+
+
+def read_text(path, kind):
+    """Read a metadata file; non-UTF-8 bytes are reported and decoded leniently."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as err:
+        problem(kind, path, err)
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        problem("non-utf8", path, err)
+        return raw.decode("utf-8", "replace")
+
+
+# ---------------------------------------------------------------- interpreter facts
+
+
+def marker_environment():
+    # The PEP 508 environment, computed the way packaging.markers.default_environment does.
+    impl = sys.implementation
+    iver = "%d.%d.%d" % impl.version[:3]
+    if impl.version.releaselevel != "final":
+        iver += impl.version.releaselevel[0] + str(impl.version.serial)
+    return {
+        "implementation_name": impl.name,
+        "implementation_version": iver,
+        "os_name": os.name,
+        "platform_machine": platform.machine(),
+        "platform_release": platform.release(),
+        "platform_system": platform.system(),
+        "platform_version": platform.version(),
+        "python_full_version": platform.python_version(),
+        "platform_python_implementation": platform.python_implementation(),
+        "python_version": ".".join(platform.python_version_tuple()[:2]),
+        "sys_platform": sys.platform,
+    }
+
+
+def writable(path):
+    return bool(path) and os.path.isdir(path) and os.access(path, os.W_OK)
+
+
+def interpreter_facts():
+    paths = sysconfig.get_paths()
+    prefix, base = sys.prefix, getattr(sys, "base_prefix", sys.prefix)
+    cfg_path = os.path.join(prefix, "pyvenv.cfg")
+    pyvenv = {}
+    if os.path.isfile(cfg_path):
+        for line in (read_text(cfg_path, "pyvenv.cfg") or "").splitlines():
+            if "=" in line:
+                key, _, value = line.partition("=")
+                pyvenv[key.strip()] = value.strip()
+    conda = os.path.isdir(os.path.join(prefix, "conda-meta"))
+    if prefix != base or pyvenv:
+        kind = "venv"
+    elif conda:
+        kind = "conda"
+    else:
+        kind = "system"
+    try:
+        site_dirs = list(site.getsitepackages())
+    except AttributeError:  # very old virtualenv's site.py
+        site_dirs = [paths["purelib"]]
+    user_site = site.getusersitepackages() if hasattr(site, "getusersitepackages") else None
+    marker = os.path.join(paths["stdlib"], "EXTERNALLY-MANAGED")
+    libc = platform.libc_ver()
+    return {
+        "executable": sys.executable,
+        "version": list(sys.version_info[:3]),
+        "version_string": sys.version.split()[0],
+        "implementation": sys.implementation.name,
+        "cache_tag": sys.implementation.cache_tag,
+        "bits": 64 if sys.maxsize > 2**32 else 32,
+        "platform": sysconfig.get_platform(),
+        "libc": [libc[0], libc[1]],
+        "prefix": prefix,
+        "base_prefix": base,
+        "kind": kind,
+        "conda": conda,
+        "pyvenv_cfg": pyvenv,
+        "purelib": paths["purelib"],
+        "platlib": paths["platlib"],
+        "stdlib": paths["stdlib"],
+        "site_packages": site_dirs,
+        "user_site": user_site,
+        "user_site_enabled": bool(site.ENABLE_USER_SITE),
+        "externally_managed": os.path.isfile(marker) and kind != "venv",
+        "externally_managed_path": marker if os.path.isfile(marker) else None,
+        "writable": {d: writable(d) for d in [paths["purelib"], paths["platlib"]] + site_dirs},
+        "prefix_writable": writable(prefix),
+        "cwd": os.getcwd(),
+        "markers": marker_environment(),
+        "env": {k: os.environ[k] for k in ENV_VARS if k in os.environ},
+        "home": os.path.expanduser("~"),
+    }
+
+
+# ---------------------------------------------------------------- sys.path origins
+
+
+def pth_sources(site_dirs):
+    """Map each path a .pth file adds to the .pth file that adds it."""
+    found = {}
+    for sdir in site_dirs:
+        try:
+            names = sorted(n for n in os.listdir(sdir) if n.endswith(".pth"))
+        except OSError:
+            continue
+        for name in names:
+            text = read_text(os.path.join(sdir, name), "pth") or ""
+            for line in text.splitlines():
+                line = line.strip()
+                if not line or line.startswith(("#", "import ", "import\t")):
+                    continue
+                target = os.path.normcase(os.path.abspath(os.path.join(sdir, line)))
+                found.setdefault(target, os.path.join(sdir, name))
+    return found
+
+
+def label_paths(facts):
+    norm = lambda p: os.path.normcase(os.path.abspath(p))  # noqa: E731
+    pythonpath = [norm(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    site_dirs = [norm(p) for p in facts["site_packages"]]
+    user_site = norm(facts["user_site"]) if facts["user_site"] else None
+    stdlib_roots = {norm(facts["stdlib"]), norm(os.path.dirname(facts["stdlib"]))}
+    pth = pth_sources(facts["site_packages"] + ([facts["user_site"]] if user_site else []))
+    entries = []
+    for index, raw in enumerate(USER_SYS_PATH):
+        path = raw or os.getcwd()
+        n = norm(path)
+        source = None
+        if index == 0 and (raw == "" or n == norm(os.getcwd())):
+            origin = "cwd"
+        elif n in site_dirs:
+            origin = "site-packages"
+        elif user_site and n == user_site:
+            origin = "user-site"
+        elif n in pythonpath:
+            origin = "pythonpath"
+        elif n in pth:
+            origin, source = "pth", pth[n]
+        elif n.endswith(".zip") or any(n == r or n.startswith(r + os.sep) for r in stdlib_roots):
+            origin = "stdlib"
+        else:
+            origin = "other"
+        kind = "dir" if os.path.isdir(path) else ("zip" if os.path.isfile(path) else "missing")
+        entries.append({"index": index, "path": path, "raw": raw, "origin": origin,
+                        "pth": source, "kind": kind})
+    return entries
+
+
+# ---------------------------------------------------------------- distributions
+
+
+def parse_record(text):
+    rows = []
+    for row in csv.reader(io.StringIO(text)):
+        if row and row[0]:
+            rows.append(row[0])
+    return rows
+
+
+def top_of(rel):
+    rel = rel.replace("\\", "/")
+    if rel.startswith(("..", "/")) or ":" in rel.split("/")[0]:
+        return None
+    first = rel.split("/", 1)[0]
+    if first.endswith((".dist-info", ".egg-info", ".data")) or first == "__pycache__":
+        return None
+    if "/" not in rel:
+        if rel.endswith((".pth",)):
+            return None
+        for suffix in (".py", ".pyc"):
+            if rel.endswith(suffix):
+                return rel[: -len(suffix)]
+        if rel.endswith((".so", ".pyd")):
+            return rel.split(".", 1)[0]
+        return rel
+    return first
+
+
+def check_files(base, rels):
+    """Count RECORD entries missing on disk (caches excluded); keep a few examples.
+
+    One listdir per folder instead of one stat per file: TensorFlow's RECORD has ~20,000 rows.
+    """
+    by_dir = {}
+    for rel in rels:
+        if "__pycache__" in rel or rel.endswith(".pyc"):
+            continue
+        folder, _, name = rel.replace("\\", "/").rpartition("/")
+        by_dir.setdefault(folder, []).append(name)
+    missing, examples = 0, []
+    for folder, names in by_dir.items():
+        try:
+            present = set(os.listdir(os.path.join(base, folder) if folder else base))
+        except OSError:
+            present = set()
+        for name in names:
+            if name not in present:
+                missing += 1
+                if len(examples) < 5:
+                    examples.append(folder + "/" + name if folder else name)
+    return missing, examples
+
+
+def read_metadata(text):
+    """Core-metadata headers. A small reader: email.parser costs ~0.5 ms a file."""
+    fields = {"name": None, "version": None, "requires_dist": [], "requires_python": None}
+    key = None
+    for line in text.splitlines():
+        if not line:
+            break  # the body (description) starts here
+        if line[0] in " \t":
+            continue  # folded continuation of a long header we do not use
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        key, value = key.strip().lower(), value.strip()
+        if key == "requires-dist":
+            fields["requires_dist"].append(value)
+        elif key in ("name", "version", "requires-python"):
+            fields[key.replace("-", "_")] = fields[key.replace("-", "_")] or value
+    return fields
+
+
+def file_version(base, top):
+    for rel in VERSION_FILES.get(top, ()):
+        path = os.path.join(base, rel)
+        if os.path.isfile(path):
+            try:
+                with open(path, "rb") as fh:
+                    head = fh.read(65536).decode("utf-8", "replace")
+            except OSError:
+                return None
+            m = _VERSION_RE.search(head)
+            if m:
+                return {"file": rel, "version": m.group(1)}
+    return None
+
+
+def read_dist(entry_path, dirname):
+    full = os.path.join(entry_path, dirname)
+    is_egg = dirname.endswith(".egg-info")
+    stem = dirname[: -len(".dist-info")] if not is_egg else dirname[: -len(".egg-info")]
+    dist = {"dir": dirname, "path": full, "format": "egg-info" if is_egg else "dist-info",
+            "dir_name": stem.split("-")[0], "dir_version": stem.split("-")[1] if "-" in stem else None,
+            "name": None, "version": None, "requires_dist": [], "requires_python": None,
+            "installer": None, "wheel_tags": [], "direct_url": None, "record": False,
+            "tops": [], "record_files": 0, "missing_files": 0, "missing_examples": [],
+            "owns_init": [], "init_missing": [], "file_versions": {}, "errors": []}
+    if is_egg and os.path.isfile(full):  # old-style single-file egg-info
+        meta_path = full
+    else:
+        meta_path = os.path.join(full, "PKG-INFO" if is_egg else "METADATA")
+    text = read_text(meta_path, "metadata")
+    if text is None:
+        dist["errors"].append("metadata unreadable or missing")
+    else:
+        try:
+            dist.update(read_metadata(text))
+        except Exception as err:  # email parser on garbage: report, go on
+            dist["errors"].append("metadata unparsable: %s" % err)
+        if not dist["name"]:
+            dist["errors"].append("metadata has no Name")
+        if not dist["version"]:
+            dist["errors"].append("metadata has no Version")
+    if not os.path.isdir(full):
+        return dist
+    installer = os.path.join(full, "INSTALLER")
+    if os.path.isfile(installer):
+        dist["installer"] = (read_text(installer, "installer") or "").strip() or None
+    wheel = os.path.join(full, "WHEEL")
+    if os.path.isfile(wheel):
+        for line in (read_text(wheel, "wheel") or "").splitlines():
+            if line.startswith("Tag:"):
+                dist["wheel_tags"].append(line[4:].strip())
+    durl = os.path.join(full, "direct_url.json")
+    if os.path.isfile(durl):
+        try:
+            data = json.loads(read_text(durl, "direct_url") or "{}")
+            dist["direct_url"] = {"url": data.get("url"),
+                                  "editable": bool(data.get("dir_info", {}).get("editable"))}
+        except ValueError as err:
+            dist["errors"].append("direct_url.json unparsable: %s" % err)
+    if is_egg:
+        files = read_text(os.path.join(full, "installed-files.txt"), "record") \
+            if os.path.isfile(os.path.join(full, "installed-files.txt")) else None
+        rels = [os.path.normpath(os.path.join(dirname, line.strip()))
+                for line in (files or "").splitlines() if line.strip()]
+        tops_txt = os.path.join(full, "top_level.txt")
+        tops = set()
+        if os.path.isfile(tops_txt):
+            tops.update(t.strip() for t in (read_text(tops_txt, "top_level") or "").splitlines()
+                        if t.strip())
+    else:
+        record = os.path.join(full, "RECORD")
+        rels, tops = [], set()
+        if os.path.isfile(record):
+            dist["record"] = True
+            rels = parse_record(read_text(record, "record") or "")
+        else:
+            dist["errors"].append("RECORD missing")
+    firsts = {rel.replace("\\", "/").partition("/")[0] for rel in rels}
+    tops.update(t for t in map(top_of, firsts) if t)
+    dist["tops"] = sorted(tops)
+    dist["record_files"] = len(rels)
+    dist["missing_files"], dist["missing_examples"] = check_files(entry_path, rels)
+    dist["owns_init"] = sorted(
+        t for t in WATCHED_TOPS
+        if t + "/__init__.py" in rels or t + "\\__init__.py" in rels)
+    dist["init_missing"] = [t for t in dist["owns_init"]
+                            if not os.path.isfile(os.path.join(entry_path, t, "__init__.py"))]
+    dist["file_versions"] = {t: v for t in VERSION_FILES if t in tops
+                             for v in [file_version(entry_path, t)] if v}
+    return dist
+
+
+def scan_dir(path, is_site):
+    """List the distributions, leftovers and top-level import names of one path entry."""
+    out = {"dists": [], "leftovers": [], "names": [], "error": None}
+    try:
+        with os.scandir(path) as it:
+            items = list(it)
+    except OSError as err:
+        out["error"] = "%s: %s" % (type(err).__name__, err)
+        problem("unreadable-dir", path, err)
+        return out
+    for item in sorted(items, key=lambda i: i.name):
+        name = item.name
+        if name.startswith("~") or (name.startswith("-") and name.endswith(".dist-info")):
+            out["leftovers"].append(name)
+        elif name.endswith((".dist-info", ".egg-info")):
+            try:
+                out["dists"].append(read_dist(path, name))
+            except Exception as err:  # a broken dist must not stop the scan
+                problem("dist", os.path.join(path, name), err)
+        elif is_site:
+            out["names"].append(top_of(name) or name)
+    return out
+
+
+def scan_zip(path):
+    out = {"dists": [], "leftovers": [], "names": [], "error": None}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for member in zf.namelist():
+                parts = member.split("/")
+                if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
+                    meta = read_metadata(zf.read(member).decode("utf-8", "replace"))
+                    meta.update({"dir": parts[0], "path": path + "/" + parts[0], "format": "zip",
+                                 "tops": [], "record": False, "missing_files": 0,
+                                 "errors": [], "wheel_tags": []})
+                    out["dists"].append(meta)
+    except (OSError, zipfile.BadZipFile) as err:
+        out["error"] = "%s: %s" % (type(err).__name__, err)
+        problem("zip", path, err)
+    return out
+
+
+# ---------------------------------------------------------------- shadowing, conda, config
+
+
+def import_candidates(entries, ext_suffixes):
+    """Where each watched name could be imported from, in sys.path order."""
+    found = {name: [] for name in SHADOW_NAMES}
+    for entry in entries:
+        if entry["kind"] != "dir":
+            continue
+        base = entry["path"]
+        for name in SHADOW_NAMES:
+            pkg = os.path.join(base, name)
+            hit = None
+            if os.path.isdir(pkg):
+                has_init = any(os.path.isfile(os.path.join(pkg, "__init__" + s))
+                               for s in (".py", ".pyc"))
+                hit = "package" if has_init else "namespace"
+            else:
+                for suffix in [".py", ".pyc"] + ext_suffixes:
+                    if os.path.isfile(pkg + suffix):
+                        hit = "module"
+                        pkg = pkg + suffix
+                        break
+            if hit:
+                found[name].append({"index": entry["index"], "path": pkg, "kind": hit,
+                                    "origin": entry["origin"]})
+    return found
+
+
+def conda_records(prefix):
+    meta = os.path.join(prefix, "conda-meta")
+    records = []
+    if not os.path.isdir(meta):
+        return records
+    try:
+        names = os.listdir(meta)
+    except OSError as err:
+        problem("unreadable-dir", meta, err)
+        return records
+    for fname in sorted(names):
+        if not fname.endswith(".json"):
+            continue
+        pkg = fname[:-5].rsplit("-", 2)[0]
+        if pkg not in CONDA_NAMES:
+            continue
+        try:
+            data = json.loads(read_text(os.path.join(meta, fname), "conda") or "{}")
+        except ValueError as err:
+            problem("conda", os.path.join(meta, fname), err)
+            continue
+        files = data.get("files") or []
+        tops = sorted({f.split("/")[3] for f in files
+                       if f.count("/") >= 4 and "site-packages/" in f})
+        records.append({"name": data.get("name", pkg), "version": data.get("version"),
+                        "channel": data.get("channel"), "file": fname, "site_tops": tops})
+    return records
+
+
+def keras_config(env):
+    home = env.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    path = os.path.join(home, "keras.json")
+    out = {"path": path, "exists": os.path.isfile(path), "backend": None, "error": None}
+    if out["exists"]:
+        try:
+            out["backend"] = json.loads(read_text(path, "keras-config") or "{}").get("backend")
+        except (ValueError, AttributeError) as err:
+            out["error"] = "%s: %s" % (type(err).__name__, err)
+    return out
+
+
+def main():
+    facts = interpreter_facts()
+    entries = label_paths(facts)
+    site_like = {"site-packages", "user-site"}
+    seen = set()
+    for entry in entries:
+        key = os.path.normcase(os.path.realpath(entry["path"]))
+        entry["duplicate_of"] = None
+        if key in seen:  # the same folder twice on sys.path (symlinks, .pth)
+            entry["duplicate_of"] = key
+            entry.update({"dists": [], "leftovers": [], "names": [], "error": None})
+            continue
+        seen.add(key)
+        if entry["kind"] == "dir" and entry["origin"] != "stdlib":
+            entry.update(scan_dir(entry["path"], entry["origin"] in site_like))
+        elif entry["kind"] == "zip" and entry["origin"] != "stdlib":
+            entry.update(scan_zip(entry["path"]))
+        else:
+            entry.update({"dists": [], "leftovers": [], "names": [], "error": None})
+    plugins = [os.path.join(e["path"], "tensorflow-plugins") for e in entries
+               if e["origin"] in site_like and
+               os.path.isdir(os.path.join(e["path"], "tensorflow-plugins"))]
+    doc = {
+        "schema": SCHEMA,
+        "interpreter": facts,
+        "sys_path": entries,
+        "import_candidates": import_candidates(entries, list(_ext_suffixes())),
+        "conda": conda_records(sys.prefix),
+        "keras_config": keras_config(os.environ),
+        "tensorflow_plugins": plugins,
+        "problems": problems,
+    }
+    out = sys.stdout
+    out.write(MARKER + "\n")
+    json.dump(doc, out)
+    out.write("\n")
+    out.flush()
+
+
+def _ext_suffixes():
+    import importlib.machinery as machinery
+
+    return machinery.EXTENSION_SUFFIXES
+
+
+main()

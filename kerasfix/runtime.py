@@ -1,0 +1,227 @@
+"""The runtime check (`--deep`): really import TensorFlow and Keras, in subprocesses.
+
+TensorFlow is never imported in kerasfix's own process: the target interpreter runs
+runtime_script.py with the user's folder and environment, under a timeout. Native crashes
+(SIGILL on CPUs without AVX, segfaults from mixed builds) and hangs become findings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kerasfix.findings import Finding, Severity, Step
+from kerasfix.findings import Strategy as S
+
+SCRIPT = Path(__file__).with_name("runtime_script.py")
+MARK = "KERASFIX-STEP "
+BOOTSTRAP = ("import sys\np = sys.argv[1]\n"
+             "exec(compile(open(p, 'rb').read(), p, 'exec'), {'__name__': '__kerasfix_runtime__'})\n")
+NUMPY_ABI = "compiled using NumPy 1.x cannot be run in"
+SIGNAL_MEANING = {
+    "SIGILL": "illegal instruction: this CPU lacks instructions (such as AVX) this build needs",
+    "SIGSEGV": "segmentation fault: usually binary files from two builds or an incompatible"
+               " plugin/NumPy",
+    "SIGABRT": "aborted by a native library (often a protobuf or CUDA library clash)",
+    "SIGBUS": "bus error in native code",
+    "SIGKILL": "killed (out of memory?)",
+}
+
+
+@dataclass
+class StepResult:
+    step: Step
+    ok: bool | None  # None: started but never finished (crash or timeout)
+    seconds: float = 0.0
+    error: str | None = None
+    where: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ProcessOutcome:
+    group: str
+    steps: list[StepResult]
+    returncode: int | None
+    signal_name: str | None
+    timed_out: bool
+    stderr_tail: str
+    numpy_abi_banner: bool
+    seconds: float
+
+
+@dataclass
+class RuntimeReport:
+    outcomes: list[ProcessOutcome]
+    timeout: float
+
+    def step(self, step: Step) -> StepResult | None:
+        for outcome in self.outcomes:
+            for result in outcome.steps:
+                if result.step is step:
+                    return result
+        return None
+
+    def outcome_of(self, step: Step) -> ProcessOutcome | None:
+        for outcome in self.outcomes:
+            if any(r.step is step for r in outcome.steps):
+                return outcome
+        return None
+
+
+def _parse_steps(stdout: str) -> list[StepResult]:
+    results: dict[str, StepResult] = {}
+    for line in stdout.splitlines():
+        if not line.startswith(MARK):
+            continue
+        try:
+            row = json.loads(line[len(MARK):])
+        except ValueError:
+            continue
+        step = Step(row.pop("step"))
+        if row.pop("begin", False):
+            results[step.value] = StepResult(step, None)
+            continue
+        results[step.value] = StepResult(
+            step, bool(row.pop("ok")), row.pop("seconds", 0.0), row.pop("error", None),
+            row.pop("where", None), row)
+    return list(results.values())
+
+
+def _signal_name(returncode: int | None) -> str | None:
+    if returncode is None or returncode >= 0:
+        return None
+    try:
+        return signal.Signals(-returncode).name
+    except ValueError:
+        return f"signal {-returncode}"
+
+
+def run_group(python: str, group: str, timeout: float, cwd: str | None,
+              env: Mapping[str, str] | None) -> ProcessOutcome:
+    started = time.perf_counter()
+    argv = [python, "-c", BOOTSTRAP, str(SCRIPT), group]
+    timed_out = False
+    try:
+        proc = subprocess.run(argv, capture_output=True, timeout=timeout, cwd=cwd or os.getcwd(),
+                              env=dict(os.environ if env is None else env),
+                              stdin=subprocess.DEVNULL, check=False)
+        stdout, stderr, code = proc.stdout, proc.stderr, proc.returncode
+    except subprocess.TimeoutExpired as exc:
+        stdout, stderr, code, timed_out = exc.stdout or b"", exc.stderr or b"", None, True
+    out = stdout.decode("utf-8", "replace")
+    err = stderr.decode("utf-8", "replace")
+    tail = "\n".join(err.strip().splitlines()[-12:])
+    return ProcessOutcome(group, _parse_steps(out), code, _signal_name(code), timed_out, tail,
+                          NUMPY_ABI in err, time.perf_counter() - started)
+
+
+def run_runtime_check(python: str, groups: list[str], timeout: float = 120.0,
+                      cwd: str | None = None,
+                      env: Mapping[str, str] | None = None) -> RuntimeReport:
+    """Run each group ("tensorflow", "keras", "tf_keras") in its own process, concurrently."""
+    with ThreadPoolExecutor(max_workers=max(1, len(groups))) as pool:
+        outcomes = list(pool.map(lambda g: run_group(python, g, timeout, cwd, env), groups))
+    return RuntimeReport(outcomes, timeout)
+
+
+# ---------------------------------------------------------------- results as findings
+
+
+def _failure_text(outcome: ProcessOutcome, result: StepResult | None) -> str:
+    if outcome.timed_out:
+        return "no answer within the timeout (hung)"
+    if outcome.signal_name:
+        meaning = SIGNAL_MEANING.get(outcome.signal_name, "killed by a signal")
+        return f"crashed with {outcome.signal_name}: {meaning}"
+    if result and result.error:
+        return result.error
+    return f"exited with code {outcome.returncode}"
+
+
+STEP_TITLES = {
+    Step.IMPORT_TENSORFLOW: "`import tensorflow` fails",
+    Step.TF_KERAS: "`from tensorflow.keras.models import Sequential` fails",
+    Step.FIT: "a one-layer Sequential model cannot be trained",
+    Step.IMPORT_KERAS: "`import keras` fails",
+    Step.IMPORT_TF_KERAS: "`import tf_keras` fails",
+}
+
+
+def runtime_findings(report: RuntimeReport) -> list[Finding]:
+    findings: list[Finding] = []
+    for outcome in report.outcomes:
+        failed = next((r for r in outcome.steps if r.ok is not True), None)
+        crashed = outcome.timed_out or outcome.signal_name is not None
+        if failed is None and not crashed:
+            continue
+        step = failed.step if failed else (outcome.steps[-1].step if outcome.steps else None)
+        if step is None:
+            step = {"tensorflow": Step.IMPORT_TENSORFLOW, "keras": Step.IMPORT_KERAS,
+                    "tf_keras": Step.IMPORT_TF_KERAS}[outcome.group]
+        text = _failure_text(outcome, failed)
+        evidence = [f"step: {step.value}", text]
+        if failed and failed.where:
+            evidence.append(f"raised at {failed.where}")
+        if outcome.numpy_abi_banner:
+            evidence.append("stderr: NumPy's 'compiled using NumPy 1.x' ABI banner")
+        findings.append(Finding(
+            code="runtime-crash" if crashed else f"runtime-{step.value.replace('_', '-')}-failed",
+            severity=Severity.ERROR,
+            title=f"Runtime check: {STEP_TITLES[step]}" + (
+                f" ({outcome.signal_name})" if outcome.signal_name else
+                " (timed out)" if outcome.timed_out else ""),
+            detail=f"Ran in a subprocess of the target: {text}.",
+            symptom=(failed.error if failed and failed.error else text),
+            evidence=tuple(evidence) + ((f"stderr (last lines):\n{outcome.stderr_tail}",)
+                                        if outcome.stderr_tail else ()),
+            strategies=(S.REPAIR, S.UPGRADE, S.FRESH_VENV),
+            predicts=(step,),
+            runtime="confirmed",
+        ))
+    fit = report.step(Step.FIT)
+    models = report.step(Step.TF_KERAS)
+    imported = report.step(Step.IMPORT_TENSORFLOW)
+    if fit and fit.ok and imported:
+        route = (models.data.get("keras_repr") if models else None) or "?"
+        findings.append(Finding(
+            code="runtime-ok",
+            severity=Severity.INFO,
+            title=f"Runtime check: TensorFlow {imported.data.get('version')} imports and a"
+                  " Sequential model trains",
+            detail=f"tf.keras resolved to {route}.",
+            evidence=(f"tensorflow: {imported.data.get('file')}",
+                      f"import: {imported.seconds:.1f} s, fit: {fit.seconds:.1f} s"),
+            runtime="confirmed",
+        ))
+    return findings
+
+
+def judge(static: list[Finding], report: RuntimeReport) -> list[Finding]:
+    """Mark each static prediction as confirmed or not reproduced by what really ran."""
+    judged = []
+    for finding in static:
+        verdicts = []
+        for step in finding.predicts:
+            result = report.step(step)
+            outcome = report.outcome_of(step)
+            if result is None and outcome is None:
+                continue  # that step did not run (no such package, or an earlier step died)
+            verdicts.append(result is None or result.ok is not True)
+        if not verdicts:
+            judged.append(finding)
+        elif any(verdicts):
+            judged.append(finding.with_runtime("confirmed", "the runtime check failed where"
+                                               " this finding said it would"))
+        else:
+            judged.append(finding.with_runtime("not reproduced", "the predicted step ran"
+                                               " without error"))
+    return judged

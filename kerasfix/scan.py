@@ -1,0 +1,76 @@
+"""The scan: choose the target, probe it, build the inventory, run the checks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from kerasfix.checks import run_checks
+from kerasfix.findings import Finding, Severity, sort_findings
+from kerasfix.inventory import Inventory, build_inventory
+from kerasfix.probe import run_probe
+from kerasfix.runtime import RuntimeReport, judge, run_runtime_check, runtime_findings
+from kerasfix.target import Target
+
+
+@dataclass
+class ScanResult:
+    target: Target
+    inventory: Inventory
+    findings: list[Finding]
+    seconds: float
+    runtime: RuntimeReport | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    @property
+    def has_errors(self) -> bool:
+        return self.count(Severity.ERROR) > 0
+
+
+def scan(
+    target: Target,
+    *,
+    deep: bool = False,
+    timeout: float = 60.0,
+    deep_timeout: float = 120.0,
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ScanResult:
+    started = time.perf_counter()
+    inventory = build_inventory(run_probe(target, timeout=timeout, cwd=cwd, env=env))
+    findings = run_checks(inventory)
+    result = ScanResult(target, inventory, findings, time.perf_counter() - started)
+    if deep:
+        add_runtime_check(result, timeout=deep_timeout, cwd=cwd, env=env)
+    return result
+
+
+def runtime_groups(inv: Inventory) -> list[str]:
+    """Which runtime processes are worth starting for what is installed."""
+    groups = []
+    if inv.tensorflow() or inv.first_import("tensorflow"):
+        groups.append("tensorflow")
+    if inv.keras():
+        groups.append("keras")
+    if inv.tf_keras():
+        groups.append("tf_keras")
+    return groups
+
+
+def add_runtime_check(result: ScanResult, *, timeout: float = 120.0, cwd: str | None = None,
+                      env: Mapping[str, str] | None = None) -> None:
+    """Run the runtime check and fold its verdicts into the result's findings."""
+    groups = runtime_groups(result.inventory)
+    if not groups:
+        result.notes.append("runtime check skipped: nothing to import")
+        return
+    started = time.perf_counter()
+    report = run_runtime_check(result.target.python, groups, timeout=timeout,
+                               cwd=cwd, env=env)
+    result.runtime = report
+    result.findings = sort_findings(judge(result.findings, report) + runtime_findings(report))
+    result.seconds += time.perf_counter() - started
