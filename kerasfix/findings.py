@@ -30,6 +30,7 @@ class Step(str, Enum):
     """Runtime steps of the deep check a finding predicts will fail."""
 
     IMPORT_TENSORFLOW = "import_tensorflow"
+    TF_KERAS_ATTRIBUTE = "tf_keras_attribute"  # tf.keras.Model (the lazy loader's route)
     TF_KERAS = "tf_keras_models"  # from tensorflow.keras.models import Sequential
     FIT = "fit"
     IMPORT_KERAS = "import_keras"

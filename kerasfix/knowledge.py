@@ -177,8 +177,8 @@ def route_tf_keras(
         if keras_version is None:
             return KerasRoute("fail", None, "ModuleNotFoundError: No module named 'keras'")
         if keras_version.major >= 3:
-            return KerasRoute("fail", None, "ModuleNotFoundError: No module named 'keras.api._v2'"
-                              " (Keras 3 has no keras/api/_v2)")
+            return KerasRoute("fail", None, "ModuleNotFoundError: No module named"
+                              " 'tensorflow.keras' (tf.keras.X: No module named 'keras.api')")
         if keras_version < Version("2.6"):
             return KerasRoute("fail", None, "ModuleNotFoundError: No module named 'keras.api'")
         return KerasRoute("keras2", "keras.api._v2.keras")
@@ -195,6 +195,18 @@ def route_tf_keras(
     return KerasRoute("keras2", "keras.api._v2.keras")
 
 
+ROUTE_MARKERS = (("tf_keras/api/_v", "tf_keras"), ("keras/_tf_keras/keras", "keras3"),
+                 ("keras/api/_v", "keras2"))
+
+
+def route_kind_from_file(path: str | None) -> str | None:
+    """Which Keras a loaded `tensorflow.keras` module is, from its __file__."""
+    if not path:
+        return None
+    norm = path.replace("\\", "/")
+    return next((kind for marker, kind in ROUTE_MARKERS if marker in norm), None)
+
+
 def keras_python_floor(keras_version: Version) -> tuple[int, int]:
     for spec, floor in KERAS_PYTHON_FLOOR:
         if keras_version in SpecifierSet(spec):
@@ -205,12 +217,6 @@ def keras_python_floor(keras_version: Version) -> tuple[int, int]:
 def pin_for_line(line: TFLine, distribution: str) -> str:
     """A requirement that keeps `distribution` on this TF line, e.g. 'tensorflow-cpu==2.18.*'."""
     return f"{distribution}=={line.newest_patch.rsplit('.', 1)[0]}.*"
-
-
-def keras_requirement_for(line: TFLine) -> str:
-    if line.keras_major == 2:
-        return f"keras{line.keras}"
-    return f"keras{line.keras}"
 
 
 def tf_keras_requirement_for(line: TFLine) -> str | None:

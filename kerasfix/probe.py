@@ -21,11 +21,11 @@ MIN_PYTHON = (3, 8)
 BOOTSTRAP = (
     "import sys\n"
     "if sys.version_info < (3, 8):\n"
-    "    sys.stdout.write('%s %%d.%%d.%%d\\n' %% tuple(sys.version_info[:3]))\n"
+    f"    sys.stdout.write('{TOO_OLD} %d.%d.%d\\n' % tuple(sys.version_info[:3]))\n"
     "    sys.exit(97)\n"
     "p = sys.argv[1]\n"
     "exec(compile(open(p, 'rb').read(), p, 'exec'), {'__name__': '__kerasfix_probe__'})\n"
-) % TOO_OLD
+)
 
 
 def probe_command(python: str) -> list[str]:

@@ -23,14 +23,14 @@ def _own_imports_safe():
 
 _own_imports_safe()
 
-import csv  # noqa: E402
-import io  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import re  # noqa: E402
-import site  # noqa: E402
-import sysconfig  # noqa: E402
-import zipfile  # noqa: E402
+import csv
+import io
+import json
+import platform
+import re
+import site
+import sysconfig
+import zipfile
 
 SCHEMA = "kerasfix.probe/1"
 MARKER = "KERASFIX-PROBE-JSON"
@@ -151,7 +151,7 @@ def interpreter_facts():
         "user_site_enabled": bool(site.ENABLE_USER_SITE),
         "externally_managed": os.path.isfile(marker) and kind != "venv",
         "externally_managed_path": marker if os.path.isfile(marker) else None,
-        "writable": {d: writable(d) for d in [paths["purelib"], paths["platlib"]] + site_dirs},
+        "writable": {d: writable(d) for d in [paths["purelib"], paths["platlib"], *site_dirs]},
         "prefix_writable": writable(prefix),
         "cwd": os.getcwd(),
         "markers": marker_environment(),
@@ -183,7 +183,7 @@ def pth_sources(site_dirs):
 
 
 def label_paths(facts):
-    norm = lambda p: os.path.normcase(os.path.abspath(p))  # noqa: E731
+    norm = lambda p: os.path.normcase(os.path.abspath(p))
     pythonpath = [norm(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     site_dirs = [norm(p) for p in facts["site_packages"]]
     user_site = norm(facts["user_site"]) if facts["user_site"] else None
@@ -309,7 +309,8 @@ def read_dist(entry_path, dirname):
     is_egg = dirname.endswith(".egg-info")
     stem = dirname[: -len(".dist-info")] if not is_egg else dirname[: -len(".egg-info")]
     dist = {"dir": dirname, "path": full, "format": "egg-info" if is_egg else "dist-info",
-            "dir_name": stem.split("-")[0], "dir_version": stem.split("-")[1] if "-" in stem else None,
+            "dir_name": stem.split("-")[0],
+            "dir_version": stem.split("-")[1] if "-" in stem else None,
             "name": None, "version": None, "requires_dist": [], "requires_python": None,
             "installer": None, "wheel_tags": [], "direct_url": None, "record": False,
             "tops": [], "record_files": 0, "missing_files": 0, "missing_examples": [],
@@ -441,7 +442,7 @@ def import_candidates(entries, ext_suffixes):
                                for s in (".py", ".pyc"))
                 hit = "package" if has_init else "namespace"
             else:
-                for suffix in [".py", ".pyc"] + ext_suffixes:
+                for suffix in [".py", ".pyc", *ext_suffixes]:
                     if os.path.isfile(pkg + suffix):
                         hit = "module"
                         pkg = pkg + suffix

@@ -18,13 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kerasfix import knowledge
 from kerasfix.findings import Finding, Severity, Step
 from kerasfix.findings import Strategy as S
 
 SCRIPT = Path(__file__).with_name("runtime_script.py")
 MARK = "KERASFIX-STEP "
-BOOTSTRAP = ("import sys\np = sys.argv[1]\n"
-             "exec(compile(open(p, 'rb').read(), p, 'exec'), {'__name__': '__kerasfix_runtime__'})\n")
+BOOTSTRAP = (
+    "import sys\np = sys.argv[1]\n"
+    "exec(compile(open(p, 'rb').read(), p, 'exec'), {'__name__': '__kerasfix_runtime__'})\n"
+)
 NUMPY_ABI = "compiled using NumPy 1.x cannot be run in"
 SIGNAL_MEANING = {
     "SIGILL": "illegal instruction: this CPU lacks instructions (such as AVX) this build needs",
@@ -149,6 +152,7 @@ def _failure_text(outcome: ProcessOutcome, result: StepResult | None) -> str:
 
 STEP_TITLES = {
     Step.IMPORT_TENSORFLOW: "`import tensorflow` fails",
+    Step.TF_KERAS_ATTRIBUTE: "`tf.keras.Model` (attribute access) fails",
     Step.TF_KERAS: "`from tensorflow.keras.models import Sequential` fails",
     Step.FIT: "a one-layer Sequential model cannot be trained",
     Step.IMPORT_KERAS: "`import keras` fails",
@@ -156,53 +160,95 @@ STEP_TITLES = {
 }
 
 
+GROUP_FIRST_STEP = {"tensorflow": Step.IMPORT_TENSORFLOW, "keras": Step.IMPORT_KERAS,
+                    "tf_keras": Step.IMPORT_TF_KERAS}
+
+
+def _step_failure(outcome: ProcessOutcome, failed: StepResult) -> Finding:
+    step = failed.step
+    crashed = failed.ok is None and (outcome.timed_out or outcome.signal_name is not None)
+    text = _failure_text(outcome, failed)
+    evidence = [f"step: {step.value}", text]
+    if failed.where:
+        evidence.append(f"raised at {failed.where}")
+    if outcome.numpy_abi_banner:
+        evidence.append("stderr: NumPy's 'compiled using NumPy 1.x' ABI banner")
+    if outcome.stderr_tail:
+        evidence.append(f"stderr (last lines):\n{outcome.stderr_tail}")
+    return Finding(
+        code="runtime-crash" if crashed else f"runtime-{step.value.replace('_', '-')}-failed",
+        severity=Severity.ERROR,
+        title=f"Runtime check: {STEP_TITLES[step]}" + (
+            f" ({outcome.signal_name})" if crashed and outcome.signal_name else
+            " (timed out)" if crashed else ""),
+        detail=f"Ran in a subprocess of the target: {text}.",
+        symptom=failed.error or text,
+        evidence=tuple(evidence),
+        strategies=(S.REPAIR, S.UPGRADE, S.FRESH_VENV),
+        predicts=(step,),
+        runtime="confirmed",
+    )
+
+
 def runtime_findings(report: RuntimeReport) -> list[Finding]:
     findings: list[Finding] = []
     for outcome in report.outcomes:
-        failed = next((r for r in outcome.steps if r.ok is not True), None)
+        failures = [r for r in outcome.steps if r.ok is not True]
         crashed = outcome.timed_out or outcome.signal_name is not None
-        if failed is None and not crashed:
-            continue
-        step = failed.step if failed else (outcome.steps[-1].step if outcome.steps else None)
-        if step is None:
-            step = {"tensorflow": Step.IMPORT_TENSORFLOW, "keras": Step.IMPORT_KERAS,
-                    "tf_keras": Step.IMPORT_TF_KERAS}[outcome.group]
-        text = _failure_text(outcome, failed)
-        evidence = [f"step: {step.value}", text]
-        if failed and failed.where:
-            evidence.append(f"raised at {failed.where}")
-        if outcome.numpy_abi_banner:
-            evidence.append("stderr: NumPy's 'compiled using NumPy 1.x' ABI banner")
-        findings.append(Finding(
-            code="runtime-crash" if crashed else f"runtime-{step.value.replace('_', '-')}-failed",
-            severity=Severity.ERROR,
-            title=f"Runtime check: {STEP_TITLES[step]}" + (
-                f" ({outcome.signal_name})" if outcome.signal_name else
-                " (timed out)" if outcome.timed_out else ""),
-            detail=f"Ran in a subprocess of the target: {text}.",
-            symptom=(failed.error if failed and failed.error else text),
-            evidence=tuple(evidence) + ((f"stderr (last lines):\n{outcome.stderr_tail}",)
-                                        if outcome.stderr_tail else ()),
-            strategies=(S.REPAIR, S.UPGRADE, S.FRESH_VENV),
-            predicts=(step,),
-            runtime="confirmed",
-        ))
-    fit = report.step(Step.FIT)
-    models = report.step(Step.TF_KERAS)
-    imported = report.step(Step.IMPORT_TENSORFLOW)
-    if fit and fit.ok and imported:
-        route = (models.data.get("keras_repr") if models else None) or "?"
-        findings.append(Finding(
-            code="runtime-ok",
-            severity=Severity.INFO,
-            title=f"Runtime check: TensorFlow {imported.data.get('version')} imports and a"
-                  " Sequential model trains",
-            detail=f"tf.keras resolved to {route}.",
-            evidence=(f"tensorflow: {imported.data.get('file')}",
-                      f"import: {imported.seconds:.1f} s, fit: {fit.seconds:.1f} s"),
-            runtime="confirmed",
-        ))
+        if crashed and not failures:
+            failures = [StepResult(GROUP_FIRST_STEP[outcome.group], None)]
+        findings.extend(_step_failure(outcome, result) for result in failures)
+    findings.extend(_healthy(report))
     return findings
+
+
+def _healthy(report: RuntimeReport) -> list[Finding]:
+    fit, imported = report.step(Step.FIT), report.step(Step.IMPORT_TENSORFLOW)
+    if not (fit and fit.ok and imported):
+        return []
+    kind = observed_route(report)
+    return [Finding(
+        code="runtime-ok",
+        severity=Severity.INFO,
+        title=f"Runtime check: TensorFlow {imported.data.get('version')} imports and a"
+              " Sequential model trains",
+        detail=f"tf.keras is {ROUTE_NAMES.get(kind or '', 'an unrecognised Keras')}.",
+        evidence=(f"tensorflow: {imported.data.get('file')}",
+                  f"import: {imported.seconds:.1f} s, fit: {fit.seconds:.1f} s"),
+        runtime="confirmed",
+    )]
+
+
+ROUTE_NAMES = {"keras2": "Keras 2 (the keras 2.x package)", "keras3": "Keras 3",
+               "tf_keras": "Keras 2 from tf-keras (legacy mode)"}
+
+
+def observed_route(report: RuntimeReport) -> str | None:
+    """What tf.keras really was: from the loaded module's file."""
+    for step in (Step.TF_KERAS_ATTRIBUTE, Step.TF_KERAS):
+        result = report.step(step)
+        if result and result.ok:
+            kind = knowledge.route_kind_from_file(result.data.get("keras_file"))
+            if kind:
+                return kind
+    return None
+
+
+def compare_route(expected: knowledge.KerasRoute | None, report: RuntimeReport) -> list[Finding]:
+    """A finding when TensorFlow routed tf.keras elsewhere than the static analysis said."""
+    seen = observed_route(report)
+    if expected is None or seen is None or expected.kind in ("fail", seen):
+        return []
+    return [Finding(
+        code="runtime-route-differs",
+        severity=Severity.WARNING,
+        title=f"tf.keras is {ROUTE_NAMES[seen]}, not {ROUTE_NAMES.get(expected.kind)}",
+        detail=("The installed metadata says one thing and the running TensorFlow did another:"
+                " something on sys.path or in the environment (a copy earlier on the path, a"
+                " sitecustomize, an overwritten package folder) changes the routing."),
+        evidence=(f"expected: {expected.module}", f"observed: {seen}"),
+        runtime="confirmed",
+    )]
 
 
 def judge(static: list[Finding], report: RuntimeReport) -> list[Finding]:

@@ -45,6 +45,16 @@ def run_tensorflow():
     emit("import_tensorflow", True, started, version=getattr(tf, "__version__", None),
          file=getattr(tf, "__file__", None), path=list(getattr(tf, "__path__", [])),
          keras_repr_before=repr(getattr(tf, "keras", None)))
+    # Attribute access goes through TensorFlow's lazy loader (reads TF_USE_LEGACY_KERAS);
+    # the import statement goes through tensorflow.__path__. They can disagree (legacy mode
+    # without tf-keras fails the first and silently gets Keras 3 in the second).
+    started = begin("tf_keras_attribute")
+    try:
+        model_class = tf.keras.Model
+        emit("tf_keras_attribute", True, started, model=model_class.__module__,
+             keras_file=getattr(tf.keras, "__file__", None))
+    except BaseException as err:
+        emit("tf_keras_attribute", False, started, **failure(err))
     started = begin("tf_keras_models")
     try:
         from tensorflow.keras import layers
@@ -52,8 +62,8 @@ def run_tensorflow():
     except BaseException as err:
         emit("tf_keras_models", False, started, **failure(err))
         return
-    emit("tf_keras_models", True, started, keras_repr=repr(tf.keras),
-         sequential=Sequential.__module__)
+    emit("tf_keras_models", True, started, sequential=Sequential.__module__,
+         keras_file=getattr(sys.modules.get("tensorflow.keras"), "__file__", None))
     started = begin("fit")
     try:
         import numpy as np

@@ -6,11 +6,18 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from kerasfix import knowledge
 from kerasfix.checks import run_checks
 from kerasfix.findings import Finding, Severity, sort_findings
 from kerasfix.inventory import Inventory, build_inventory
 from kerasfix.probe import run_probe
-from kerasfix.runtime import RuntimeReport, judge, run_runtime_check, runtime_findings
+from kerasfix.runtime import (
+    RuntimeReport,
+    compare_route,
+    judge,
+    run_runtime_check,
+    runtime_findings,
+)
 from kerasfix.target import Target
 
 
@@ -72,5 +79,11 @@ def add_runtime_check(result: ScanResult, *, timeout: float = 120.0, cwd: str | 
     report = run_runtime_check(result.target.python, groups, timeout=timeout,
                                cwd=cwd, env=env)
     result.runtime = report
-    result.findings = sort_findings(judge(result.findings, report) + runtime_findings(report))
+    inv = result.inventory
+    tf, keras = inv.tensorflow(), inv.keras()
+    expected = (knowledge.route_tf_keras(tf.version, keras.version if keras else None,
+                                         inv.legacy_keras_env, inv.tf_keras() is not None)
+                if tf and tf.version else None)
+    result.findings = sort_findings(judge(result.findings, report) + runtime_findings(report)
+                                    + compare_route(expected, report))
     result.seconds += time.perf_counter() - started

@@ -67,13 +67,15 @@ def keras3_under_old_tensorflow(inv: Inventory) -> Iterator[Finding]:
                 " folder only Keras 2.6-2.15 ships; Keras 3 does not have it. `tf.keras` and"
                 " `from tensorflow.keras import ...` fail. (pip allowed it: no Keras release"
                 " depends on TensorFlow, the pin exists only on TensorFlow's side.)"),
-        symptom="ModuleNotFoundError: No module named 'keras.api._v2' (or 'keras.api')",
-        evidence=(f"{tf.label} requires {_req_text(tf, inv, 'keras')}", f"installed: {keras.label}"),
+        symptom=("ModuleNotFoundError: No module named 'tensorflow.keras' (and for tf.keras.X:"
+                 " No module named 'keras.api._v2' or 'keras.api')"),
+        evidence=(f"{tf.label} requires {_req_text(tf, inv, 'keras')}",
+                  f"installed: {keras.label}"),
         distributions=(tf.label, keras.label),
         paths=(keras.dist_dir,),
         strategies=(S.REPAIR, S.UPGRADE, S.LEGACY, S.FRESH_VENV),
         scenario="S2",
-        predicts=(Step.TF_KERAS,),
+        predicts=(Step.TF_KERAS, Step.TF_KERAS_ATTRIBUTE),
         manual=(pip_cmd(inv, "install", _keras_pin(line)),),
     )
 
@@ -267,10 +269,11 @@ def legacy_keras_variable(inv: Inventory) -> Iterator[Finding]:
             severity=Severity.ERROR,
             title="TF_USE_LEGACY_KERAS is on but tf-keras is not installed",
             detail=("With TF_USE_LEGACY_KERAS set, TensorFlow routes tf.keras to tf_keras and does"
-                    " not fall back to Keras 3: it logs a warning and the first use of tf.keras"
-                    " fails. Either install the tf-keras matching TensorFlow's minor, or unset"
-                    " the variable (check shell profiles, .env files and"
-                    " `conda env config vars list`)."),
+                    " not fall back: code that uses tf.keras.<name> gets a warning and an"
+                    " ImportError. Code that uses `from tensorflow.keras... import` statements"
+                    " silently gets Keras 3 instead, so the same program half works. Install the"
+                    " tf-keras matching TensorFlow's minor, or unset the variable (check shell"
+                    " profiles, .env files and `conda env config vars list`)."),
             symptom=("Your environment has TF_USE_LEGACY_KERAS set to True, but you do not have"
                      " the tf_keras package installed ... ImportError: Keras cannot be imported."
                      " Check that it is installed."),
@@ -279,7 +282,7 @@ def legacy_keras_variable(inv: Inventory) -> Iterator[Finding]:
             distributions=(tf.label,),
             strategies=(S.LEGACY, S.REPAIR, S.MANUAL),
             scenario="S4",
-            predicts=(Step.TF_KERAS,),
+            predicts=(Step.TF_KERAS_ATTRIBUTE,),
             manual=(pip_cmd(inv, "install", knowledge.pin_for_line(line, tf.name), fix)
                     if line and fix else pip_cmd(inv, "install", "tf-keras"),
                     "or: unset TF_USE_LEGACY_KERAS"),

@@ -40,10 +40,10 @@ def _variant_for(req: Requirement, inv: Inventory) -> Distribution | None:
 def declared_requirements(inv: Inventory) -> Iterator[Finding]:
     for dist in inv.active_distributions:
         for req in dist.requires:
-            if not applies(req, inv) or _explained(dist, req.name):
+            if not applies(req, inv):
                 continue
             found = inv.get(req.name)
-            if satisfied(req, found):
+            if satisfied(req, found) or (found and _explained(dist, req.name)):
                 continue
             yield from _unmet(inv, dist, req, found)
 
@@ -55,6 +55,8 @@ def _unmet(inv: Inventory, dist: Distribution, req: Requirement,
     if variant is not None:
         fits = variant.version is not None and req.specifier.contains(
             variant.version, prereleases=True)
+        if not fits and dist.name in knowledge.TF_KERAS_VARIANTS:
+            return  # tf-keras-minor-mismatch explains it
         yield Finding(
             code="requirement-met-by-variant" if fits else "requirement-variant-mismatch",
             severity=Severity.INFO if fits else Severity.ERROR,
