@@ -57,7 +57,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from kerasfix.target import select_target
 
     target = select_target(args.python)
-    if not args.json:
+    if not args.json and sys.stderr.isatty():  # progress for people, not for logs
         err = _console(args.no_color, stderr=True)
         err.print(f"Scanning {target.describe()}" + (" with runtime check…" if args.deep else "…"),
                   style="dim")

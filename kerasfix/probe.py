@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from kerasfix.bounded import Completed, run_bounded
 from kerasfix.errors import KerasfixError, ProbeError, TargetError
 from kerasfix.target import Target
 
@@ -32,24 +32,30 @@ def probe_command(python: str) -> list[str]:
     return [python, "-c", BOOTSTRAP, str(PROBE_FILE)]
 
 
+def default_timeout() -> float:
+    """KERASFIX_PROBE_TIMEOUT (seconds) or 60: a slow network home folder can be slow."""
+    try:
+        return float(os.environ.get("KERASFIX_PROBE_TIMEOUT", "60"))
+    except ValueError:
+        return 60.0
+
+
 def run_probe(
     target: Target,
-    timeout: float = 60.0,
+    timeout: float | None = None,
     cwd: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The probe's document. Raises TargetError for a target that is not a usable Python."""
+    timeout = default_timeout() if timeout is None else timeout
     try:
-        proc = subprocess.run(
-            probe_command(target.python), capture_output=True, timeout=timeout,
-            cwd=cwd or os.getcwd(), env=dict(os.environ if env is None else env),
-            stdin=subprocess.DEVNULL, check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise TargetError(f"{target.python} did not answer within {timeout:g} s"
-                          " (is it a Python interpreter?)") from None
+        proc = run_bounded(probe_command(target.python), timeout, cwd=cwd or os.getcwd(),
+                           env=os.environ if env is None else env)
     except OSError as err:
         raise TargetError(f"cannot run {target.python}: {err.strerror or err}") from None
+    if proc.timed_out:
+        raise TargetError(f"{target.python} did not answer within {timeout:g} s"
+                          " (is it a Python interpreter?)")
     out = proc.stdout.decode("utf-8", "replace")
     if out.startswith(TOO_OLD):
         found = out.split()[1]
@@ -69,7 +75,7 @@ def run_probe(
     return doc
 
 
-def _not_python(target: Target, proc: subprocess.CompletedProcess[bytes]) -> KerasfixError:
+def _not_python(target: Target, proc: Completed) -> KerasfixError:
     err = proc.stderr.decode("utf-8", "replace")
     lines = [line for line in err.strip().splitlines() if line.strip()]
     last = (lines[-1].strip() if lines else f"exit code {proc.returncode}")[:160]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kerasfix import knowledge
+from kerasfix.bounded import Completed, run_bounded
 from kerasfix.findings import Finding, Severity, Step
 from kerasfix.findings import Strategy as S
 
@@ -112,14 +112,12 @@ def run_group(python: str, group: str, timeout: float, cwd: str | None,
               env: Mapping[str, str] | None) -> ProcessOutcome:
     started = time.perf_counter()
     argv = [python, "-c", BOOTSTRAP, str(SCRIPT), group]
-    timed_out = False
     try:
-        proc = subprocess.run(argv, capture_output=True, timeout=timeout, cwd=cwd or os.getcwd(),
-                              env=dict(os.environ if env is None else env),
-                              stdin=subprocess.DEVNULL, check=False)
-        stdout, stderr, code = proc.stdout, proc.stderr, proc.returncode
-    except subprocess.TimeoutExpired as exc:
-        stdout, stderr, code, timed_out = exc.stdout or b"", exc.stderr or b"", None, True
+        proc = run_bounded(argv, timeout, cwd=cwd or os.getcwd(),
+                           env=os.environ if env is None else env)
+    except OSError as err:
+        proc = Completed(127, b"", str(err).encode(), False)
+    stdout, stderr, code, timed_out = proc.stdout, proc.stderr, proc.returncode, proc.timed_out
     out = stdout.decode("utf-8", "replace")
     err = stderr.decode("utf-8", "replace")
     tail = "\n".join(err.strip().splitlines()[-12:])

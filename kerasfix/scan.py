@@ -42,7 +42,7 @@ def scan(
     target: Target,
     *,
     deep: bool = False,
-    timeout: float = 60.0,
+    timeout: float | None = None,
     deep_timeout: float = 120.0,
     cwd: str | None = None,
     env: Mapping[str, str] | None = None,

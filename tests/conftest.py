@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fakeenv import FakeEnv, make_venv  # noqa: E402
+from fakeenv import FakeEnv, make_venv
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ class FakeEnv:
         norm = (dist_name or name).replace("-", "_")
         info = base / f"{norm}-{version}.dist-info"
         info.mkdir(parents=True, exist_ok=True)
-        meta = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+        meta = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
         if requires_python:
             meta.append(f"Requires-Python: {requires_python}")
         meta += [f"Requires-Dist: {r}" for r in requires]
@@ -90,7 +90,8 @@ class FakeEnv:
 
     def keras(self, version: str, dist: str = "keras", **kw) -> Path:
         if version.startswith("3"):
-            files = {"keras/__init__.py": "", "keras/src/version.py": f'__version__ = "{version}"\n',
+            files = {"keras/__init__.py": "",
+                     "keras/src/version.py": f'__version__ = "{version}"\n',
                      "keras/_tf_keras/keras/__init__.py": ""}
         else:
             files = {"keras/__init__.py": f'__version__ = "{version}"\n',

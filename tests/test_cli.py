@@ -1,0 +1,135 @@
+"""The command as a user runs it: exit codes, one-line errors, JSON on stdout only."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fakeenv import FakeEnv
+
+KERASFIX = [sys.executable, "-m", "kerasfix"]
+
+
+def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
+    return subprocess.run([*KERASFIX, *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})}, cwd=cwd)
+
+
+@pytest.mark.parametrize("python,message", [
+    ("/no/such/python", "no such file"),
+    ("/etc/passwd", "not executable"),
+    ("/bin/ls", "not a Python 3.8+ interpreter"),
+    ("/root/.pyenv/versions/2.7.18/bin/python", "is Python 2.7.18"),
+    ("/root/.pyenv/versions/3.6.15/bin/python", "is Python 3.6.15"),
+])
+def test_bad_targets_get_one_line_and_exit_2(python: str, message: str) -> None:
+    if python.startswith("/root/.pyenv") and not os.path.exists(python):
+        pytest.skip("interpreter not on this machine")
+    proc = run("scan", "--python", python)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_a_hanging_target_times_out(tmp_path: Path) -> None:
+    fake_python = tmp_path / "python"
+    fake_python.write_text("#!/bin/sh\nsleep 30\n")
+    fake_python.chmod(0o755)
+    proc = subprocess.run([*KERASFIX, "scan", "--python", str(fake_python)], capture_output=True,
+                          text=True, timeout=120,
+                          env={**os.environ, "KERASFIX_PROBE_TIMEOUT": "2"})
+    assert proc.returncode == 2 and "did not answer" in proc.stderr
+
+
+def test_folder_that_is_not_an_environment(tmp_path: Path) -> None:
+    proc = run("scan", "--python", str(tmp_path))
+    assert proc.returncode == 2 and "not an environment" in proc.stderr
+
+
+@pytest.mark.parametrize("args", [["--bogus"], ["scan", "--deep=3"], ["frobnicate"],
+                                  ["scan", "--timeout", "soon"]])
+def test_bad_flags_one_line_exit_2(args: list[str]) -> None:
+    proc = run(*args)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "kerasfix" in proc.stderr
+
+
+def test_environment_folder_is_accepted(fake: FakeEnv) -> None:
+    proc = run("scan", "--python", str(fake.root / "venv"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["target"]["reason"] == "--python"
+
+
+def test_json_document_and_exit_code_1_on_errors(fake: FakeEnv) -> None:
+    fake.tensorflow("2.14.1")
+    fake.keras("3.15.1")
+    proc = run("scan", "--python", fake.python, "--json", cwd=fake.root / "work")
+    assert proc.returncode == 1
+    assert proc.stderr == ""  # human messages only on stderr, none needed here
+    doc = json.loads(proc.stdout)
+    assert doc["schema"] == "kerasfix.scan/1"
+    assert doc["exit_code"] == 1 and doc["summary"]["error"] >= 1
+    finding = next(f for f in doc["findings"] if f["code"] == "keras3-under-tf-2.14-or-older")
+    assert set(finding) >= {"code", "severity", "title", "detail", "distributions", "paths",
+                            "strategies", "evidence", "symptom", "manual", "scenario"}
+    assert finding["strategies"][0] == "repair"
+    assert doc["stack"]["tf_keras_route"]["kind"] == "fail"
+    names = {d["name"] for d in doc["distributions"]}
+    assert {"tensorflow-cpu", "keras"} <= names
+
+
+def test_target_chosen_from_virtual_env_then_conda_prefix(fake: FakeEnv, tmp_path) -> None:
+    proc = run("scan", "--json", env={"VIRTUAL_ENV": str(fake.root / "venv"),
+                                      "CONDA_PREFIX": str(tmp_path)})
+    assert json.loads(proc.stdout)["target"]["reason"] == "$VIRTUAL_ENV"
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["CONDA_PREFIX"] = str(fake.root / "venv")
+    proc = subprocess.run([*KERASFIX, "scan", "--json"], capture_output=True, text=True, env=env)
+    assert json.loads(proc.stdout)["target"]["reason"] == "$CONDA_PREFIX"
+
+
+def test_broken_virtual_env_variable_is_a_clear_error(tmp_path) -> None:
+    proc = run("scan", env={"VIRTUAL_ENV": str(tmp_path / "gone")})
+    assert proc.returncode == 2 and "VIRTUAL_ENV" in proc.stderr
+
+
+def test_text_report_fits_80_columns_and_respects_no_color(fake: FakeEnv) -> None:
+    fake.tensorflow("2.14.1")
+    fake.keras("3.15.1")
+    proc = run("scan", "--python", fake.python, env={"NO_COLOR": "1", "COLUMNS": "80"})
+    assert proc.returncode == 1
+    assert "\x1b[" not in proc.stdout
+    assert max(len(line) for line in proc.stdout.splitlines()) <= 80
+    assert "keras3-under-tf-2.14-or-older" in proc.stdout
+
+
+def test_scan_command_does_not_import_textual(fake: FakeEnv) -> None:
+    code = ("import sys\nimport kerasfix.cli as c\n"
+            f"c.main(['scan', '--json', '--python', {fake.python!r}])\n"
+            "assert 'textual' not in sys.modules, 'textual imported'; print('ok')")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stdout.strip().endswith("ok"), proc.stderr
+
+
+def test_core_imports_neither_textual_nor_rich() -> None:
+    core = ["kerasfix.target", "kerasfix.probe", "kerasfix.inventory", "kerasfix.knowledge",
+            "kerasfix.checks", "kerasfix.scan", "kerasfix.runtime", "kerasfix.report_json",
+            "kerasfix.findings", "kerasfix.errors"]
+    code = ("import sys\n" + "".join(f"import {m}\n" for m in core) +
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')]\n"
+            "print(bad)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+    # and no module outside the renderers mentions them at all
+    pkg = Path(__file__).parent.parent / "kerasfix"
+    for path in pkg.rglob("*.py"):
+        if path.name in ("render_text.py", "cli.py") or "tui" in path.parts:
+            continue
+        text = path.read_text()
+        assert "import rich" not in text and "from rich" not in text, path
+        assert "import textual" not in text and "from textual" not in text, path
