@@ -82,6 +82,7 @@ class Distribution:
     tops: tuple[str, ...]
     owns_init: tuple[str, ...]
     init_missing: tuple[str, ...]  # owned <pkg>/__init__.py files that are gone
+    init_written_by_me: dict[str, bool | None]  # on-disk __init__.py matches my RECORD hash
     record_files: int
     missing_files: int
     missing_examples: tuple[str, ...]
@@ -91,7 +92,7 @@ class Distribution:
 
     @property
     def label(self) -> str:
-        return f"{self.display_name} {self.raw_version or '?'}"
+        return f"{self.name} {self.raw_version or '?'}"
 
     @property
     def active(self) -> bool:
@@ -167,9 +168,9 @@ class Inventory:
         owners = [d for d in candidates if "tensorflow" in d.owns_init]
         first = self.first_import("tensorflow")
         if first:
-            located = [d for d in owners if d.location == _parent(first.path)]
-            if located:
-                return located[0]
+            owners = [d for d in owners if d.location == _parent(first.path)] or owners
+        # Of two owners of one folder, the one whose __init__.py is on disk was installed last.
+        owners.sort(key=lambda d: d.init_written_by_me.get("tensorflow") is not True)
         return (owners or candidates or [None])[0]
 
     def keras(self) -> Distribution | None:
@@ -277,6 +278,7 @@ def _distribution(raw: dict[str, Any], entry: dict[str, Any]) -> Distribution:
         tops=tuple(raw.get("tops", [])),
         owns_init=tuple(raw.get("owns_init", [])),
         init_missing=tuple(raw.get("init_missing", [])),
+        init_written_by_me=raw.get("init_written_by_me", {}),
         record_files=raw.get("record_files", 0),
         missing_files=raw.get("missing_files", 0),
         missing_examples=tuple(raw.get("missing_examples", [])),

@@ -23,7 +23,9 @@ def _own_imports_safe():
 
 _own_imports_safe()
 
+import base64
 import csv
+import hashlib
 import io
 import json
 import platform
@@ -218,11 +220,28 @@ def label_paths(facts):
 
 
 def parse_record(text):
-    rows = []
+    """RECORD paths, plus the recorded hashes of watched <pkg>/__init__.py files."""
+    rows, init_hashes = [], {}
     for row in csv.reader(io.StringIO(text)):
         if row and row[0]:
             rows.append(row[0])
-    return rows
+            if row[0].endswith("/__init__.py") and row[0].count("/") == 1 and len(row) > 1:
+                init_hashes[row[0].split("/")[0]] = row[1]
+    return rows, init_hashes
+
+
+def file_hash_matches(path, recorded):
+    """Whether a file on disk is the one RECORD describes (who wrote a shared file last)."""
+    algo, _, digest = (recorded or "").partition("=")
+    if not digest or algo not in hashlib.algorithms_available:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    got = base64.urlsafe_b64encode(hashlib.new(algo, data).digest()).rstrip(b"=").decode()
+    return got == digest
 
 
 def top_of(rel):
@@ -314,7 +333,8 @@ def read_dist(entry_path, dirname):
             "name": None, "version": None, "requires_dist": [], "requires_python": None,
             "installer": None, "wheel_tags": [], "direct_url": None, "record": False,
             "tops": [], "record_files": 0, "missing_files": 0, "missing_examples": [],
-            "owns_init": [], "init_missing": [], "file_versions": {}, "errors": []}
+            "owns_init": [], "init_missing": [], "init_written_by_me": {},
+            "file_versions": {}, "errors": []}
     if is_egg and os.path.isfile(full):  # old-style single-file egg-info
         meta_path = full
     else:
@@ -361,10 +381,10 @@ def read_dist(entry_path, dirname):
                         if t.strip())
     else:
         record = os.path.join(full, "RECORD")
-        rels, tops = [], set()
+        rels, tops, init_hashes = [], set(), {}
         if os.path.isfile(record):
             dist["record"] = True
-            rels = parse_record(read_text(record, "record") or "")
+            rels, init_hashes = parse_record(read_text(record, "record") or "")
         else:
             dist["errors"].append("RECORD missing")
     firsts = {rel.replace("\\", "/").partition("/")[0] for rel in rels}
@@ -377,6 +397,10 @@ def read_dist(entry_path, dirname):
         if t + "/__init__.py" in rels or t + "\\__init__.py" in rels)
     dist["init_missing"] = [t for t in dist["owns_init"]
                             if not os.path.isfile(os.path.join(entry_path, t, "__init__.py"))]
+    if not is_egg:
+        dist["init_written_by_me"] = {
+            t: file_hash_matches(os.path.join(entry_path, t, "__init__.py"), init_hashes.get(t))
+            for t in dist["owns_init"] if t not in dist["init_missing"]}
     dist["file_versions"] = {t: v for t in VERSION_FILES if t in tops
                              for v in [file_version(entry_path, t)] if v}
     return dist

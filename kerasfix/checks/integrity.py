@@ -34,6 +34,11 @@ def one_owner_per_import_package(inv: Inventory) -> Iterator[Finding]:
         if len(dists) < 2:
             continue
         labels = tuple(d.label for d in dists)
+        versions = sorted({d.raw_version or "?" for d in dists})
+        mixed = (f" The versions differ ({', '.join(versions)}): files only the older RECORD lists"
+                 " are still there, next to the newer build's, and native libraries from two"
+                 " builds do not load together." if len(versions) > 1 else "")
+        last = next((d for d in dists if d.init_written_by_me.get(pkg)), None)
         yield Finding(
             code="import-package-owned-twice",
             severity=Severity.ERROR,
@@ -41,13 +46,18 @@ def one_owner_per_import_package(inv: Inventory) -> Iterator[Finding]:
             detail=(f"{' and '.join(labels)} all install into {pkg}/. pip does not warn: the last"
                     " install overwrote the files of the earlier one, so the folder may mix two"
                     " builds, and uninstalling either deletes files the other still lists, leaving"
-                    f" an empty `{pkg}` namespace. pip check is silent about this."),
-            symptom=SYMPTOM_NAMESPACE.format(pkg=pkg) + " (after one is uninstalled)",
-            evidence=tuple(f"{d.label}: {d.dist_dir}" for d in dists),
+                    f" an empty `{pkg}` namespace. pip check is silent about this." + mixed),
+            symptom=(SYMPTOM_NAMESPACE.format(pkg=pkg) + " (after one is uninstalled)"
+                     if len(versions) == 1 else
+                     "tensorflow.python.framework.errors_impl.NotFoundError: ...: undefined symbol"),
+            evidence=(*(f"{d.label}: {d.dist_dir}" for d in dists),
+                      *((f"{pkg}/__init__.py on disk was written by {last.label}",) if last
+                        else ())),
             distributions=labels,
             paths=(os.path.join(folder, pkg), *(d.dist_dir for d in dists)),
             strategies=(S.REPAIR, S.FRESH_VENV),
             scenario="S9" if pkg == "tensorflow" else "S10",
+            predicts=(STEP_FOR_PACKAGE[pkg],) if len(versions) > 1 else (),
         )
 
 

@@ -22,7 +22,9 @@ _EXPLAINED_ELSEWHERE = {
 }
 
 
-def _explained(requirer: Distribution, required: str) -> bool:
+def _explained(inv: Inventory, requirer: Distribution, required: str) -> bool:
+    if requirer.name in knowledge.TENSORFLOW_VARIANTS and requirer is not inv.tensorflow():
+        return False  # a second TF build: its stale requirements are nobody else's business
     key = "tensorflow" if requirer.name in knowledge.TENSORFLOW_VARIANTS else requirer.name
     return canonicalize_name(required) in _EXPLAINED_ELSEWHERE.get(key, set())
 
@@ -43,7 +45,7 @@ def declared_requirements(inv: Inventory) -> Iterator[Finding]:
             if not applies(req, inv):
                 continue
             found = inv.get(req.name)
-            if satisfied(req, found) or (found and _explained(dist, req.name)):
+            if satisfied(req, found) or (found and _explained(inv, dist, req.name)):
                 continue
             yield from _unmet(inv, dist, req, found)
 
