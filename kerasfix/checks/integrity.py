@@ -49,7 +49,7 @@ def one_owner_per_import_package(inv: Inventory) -> Iterator[Finding]:
                     f" an empty `{pkg}` namespace. pip check is silent about this." + mixed),
             symptom=(SYMPTOM_NAMESPACE.format(pkg=pkg) + " (after one is uninstalled)"
                      if len(versions) == 1 else
-                     "tensorflow.python.framework.errors_impl.NotFoundError: ...: undefined symbol"),
+                     "NotFoundError: ...libtfkernel_*.so: undefined symbol ..."),
             evidence=(*(f"{d.label}: {d.dist_dir}" for d in dists),
                       *((f"{pkg}/__init__.py on disk was written by {last.label}",) if last
                         else ())),
