@@ -133,3 +133,19 @@ def test_core_imports_neither_textual_nor_rich() -> None:
         text = path.read_text()
         assert "import rich" not in text and "from rich" not in text, path
         assert "import textual" not in text and "from textual" not in text, path
+
+
+def test_every_finding_code_is_documented_in_the_readme() -> None:
+    import re
+
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text()
+    codes: set[str] = set()
+    for path in (root / "kerasfix").rglob("*.py"):
+        text = path.read_text()
+        codes |= set(re.findall(r'code="([a-z0-9.-]+)"', text))
+        codes |= set(re.findall(r'code, scenario = "([a-z0-9.-]+)"', text))
+        codes |= set(re.findall(r'"(requirement-[a-z-]+)"', text))
+    assert len(codes) > 35
+    missing = sorted(c for c in codes if f"`{c}`" not in readme and not c.startswith("runtime"))
+    assert missing == []
