@@ -17,6 +17,7 @@ from kerasfix import knowledge
 @dataclass(frozen=True)
 class Interpreter:
     executable: str
+    base_executable: str  # the interpreter a venv was made from (to make a fresh one)
     version: tuple[int, int, int]
     implementation: str
     platform: str
@@ -73,6 +74,7 @@ class Distribution:
     dist_dir: str  # full path of the .dist-info / .egg-info
     format: str
     installer: str | None
+    requested: bool  # pip's REQUESTED marker: the user asked for it by name
     requires: tuple[Requirement, ...]
     bad_requires: tuple[str, ...]
     requires_python: SpecifierSet | None
@@ -211,6 +213,7 @@ def _interpreter(raw: dict[str, Any]) -> Interpreter:
     cfg = raw.get("pyvenv_cfg", {})
     return Interpreter(
         executable=raw["executable"],
+        base_executable=raw.get("base_executable") or raw["executable"],
         version=tuple(raw["version"]),  # type: ignore[arg-type]
         implementation=raw["implementation"],
         platform=raw["platform"],
@@ -269,6 +272,7 @@ def _distribution(raw: dict[str, Any], entry: dict[str, Any]) -> Distribution:
         dist_dir=raw["path"],
         format=raw.get("format", "dist-info"),
         installer=raw.get("installer"),
+        requested=bool(raw.get("requested")),
         requires=requires,
         bad_requires=bad,
         requires_python=rp,

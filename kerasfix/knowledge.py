@@ -62,6 +62,10 @@ class TFLine:
     newest_patch: str
 
     @property
+    def minor_text(self) -> str:
+        return f"2.{self.minor}"
+
+    @property
     def keras_major(self) -> int:
         return 3 if self.minor >= 16 else 2
 

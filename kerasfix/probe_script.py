@@ -133,6 +133,7 @@ def interpreter_facts():
     libc = platform.libc_ver()
     return {
         "executable": sys.executable,
+        "base_executable": getattr(sys, "_base_executable", None) or sys.executable,
         "version": list(sys.version_info[:3]),
         "version_string": sys.version.split()[0],
         "implementation": sys.implementation.name,
@@ -353,6 +354,7 @@ def read_dist(entry_path, dirname):
             dist["errors"].append("metadata has no Version")
     if not os.path.isdir(full):
         return dist
+    dist["requested"] = os.path.isfile(os.path.join(full, "REQUESTED"))
     installer = os.path.join(full, "INSTALLER")
     if os.path.isfile(installer):
         dist["installer"] = (read_text(installer, "installer") or "").strip() or None

@@ -29,7 +29,7 @@ UV_CACHE = ROOT / ".cache" / "uv"
 BASE_PYTHON = "/root/.pyenv/versions/3.11.7/bin/python3"
 TF_SPEC = "tensorflow-cpu==2.18.1"
 STAMP = ".kerasfix-bench.json"
-RECIPE = 2  # bump when the fabricated layout changes: cached envs are then rebuilt
+RECIPE = 3  # bump when the fabricated layout changes: cached envs are then rebuilt
 
 # Per fabricated distribution: package files beside METADATA, WHEEL, INSTALLER and RECORD.
 MODULES = ("__init__.py", "core.py", "utils.py", "io.py", "config.py", "errors.py", "py.typed")
@@ -75,7 +75,7 @@ def _uv_env() -> dict[str, str]:
 
 
 def _stamp(spec: dict) -> dict:
-    return {"recipe": RECIPE, "base_python": base_python(), **spec}
+    return {"base_python": base_python(), **spec}
 
 
 def _valid(path: Path, spec: dict, probe: str) -> bool:
@@ -166,16 +166,20 @@ def dist_name(i: int) -> str:
 
 
 def _requires(i: int) -> list[str]:
-    """A few satisfied requirements on lower-numbered dists (a DAG, like a real env)."""
-    deps = sorted({j for j in (i - 1, i // 2, i // 3, i // 7) if 1 <= j < i}, reverse=True)[:3]
+    """0-3 satisfied requirements on lower-numbered dists, in a shallow DAG like a real env's.
+
+    Rank i % 4 is the layer: a rank-r dist requires one dist of each rank below r, chosen
+    pseudo-randomly among lower numbers, so chains are at most four deep (a chain i -> i-1 would
+    make tree renderers such as pipdeptree expand a 1,000-level tree).
+    """
     lines = []
-    for n, j in enumerate(deps):
-        if n == 0:
-            lines.append(f"{dist_name(j)}>=1.0")
-        elif n == 1:
-            lines.append(f"{dist_name(j)}<3,>=1.0.{j % 3}")
-        else:
-            lines.append(f'{dist_name(j)}!=0.9; python_version >= "3.8"')
+    for s in range(i % 4):
+        q = (i // 4 * (s + 3) * 7919 + s) % (i // 4 + 1)
+        j = 4 * q + s  # < i, rank s
+        if j < 1:
+            continue
+        spec = (">=1.0", f"<3,>=1.0.{j % 3}", '!=0.9; python_version >= "3.8"')[s]
+        lines.append(f"{dist_name(j)}{spec}")
     lines.append('pytest>=8; extra == "test"')  # not installed; the extra is not requested
     return lines
 
@@ -222,7 +226,7 @@ def purelib(python: str) -> Path:
 
 def ensure_fabricated(n: int, force: bool = False) -> Env:
     path = CACHE / f"dists-{n}"
-    spec = {"kind": "fabricated", "n": n, "modules": len(MODULES)}
+    spec = {"kind": "fabricated", "n": n, "recipe": RECIPE}
     probe = ("import importlib.metadata as m, pip\n"
              f"names = [d.metadata['Name'] for d in m.distributions()]\n"
              f"assert sum(x.startswith('bench-pkg-') for x in names) == {n}\n"

@@ -53,3 +53,14 @@ def pip_cmd(inv: Inventory, *args: str) -> str:
     """A command line for the user's eyes, always through the target interpreter."""
     quoted = [f'"{a}"' if any(c in a for c in "<>=!~* ") else a for a in args]
     return " ".join([inv.interpreter.executable, "-m", "pip", *quoted])
+
+
+def tf_keras_install(inv: Inventory, tf: Distribution, tf_keras_req: str) -> str:
+    """The command that installs a matching tf-keras without moving TensorFlow.
+
+    tf-keras >= 2.15.1 requires the `tensorflow` distribution by name: on tensorflow-cpu (or
+    any other build) a plain install adds a second TensorFlow over the same folder.
+    """
+    if tf.name == "tensorflow":
+        return pip_cmd(inv, "install", f"tensorflow=={tf.raw_version}", tf_keras_req)
+    return pip_cmd(inv, "install", "--no-deps", tf_keras_req)

@@ -12,7 +12,13 @@ from collections.abc import Iterator
 from packaging.version import Version
 
 from kerasfix import knowledge
-from kerasfix.checks.base import check, pip_cmd, requirement_on, satisfied
+from kerasfix.checks.base import (
+    check,
+    pip_cmd,
+    requirement_on,
+    satisfied,
+    tf_keras_install,
+)
 from kerasfix.findings import Finding, Severity, Step
 from kerasfix.findings import Strategy as S
 from kerasfix.inventory import Distribution, Inventory
@@ -221,8 +227,7 @@ def tf_keras_matches_tensorflow(inv: Inventory) -> Iterator[Finding]:
         strategies=(S.REPAIR, S.LEGACY, S.UPGRADE, S.FRESH_VENV),
         scenario="S5",
         predicts=(Step.IMPORT_TF_KERAS,),
-        manual=((pip_cmd(inv, "install", knowledge.pin_for_line(line, tf.name), fix),)
-                if line and fix else ()),
+        manual=(tf_keras_install(inv, tf, fix),) if fix else (),
     )
 
 
@@ -283,8 +288,8 @@ def legacy_keras_variable(inv: Inventory) -> Iterator[Finding]:
             strategies=(S.LEGACY, S.REPAIR, S.MANUAL),
             scenario="S4",
             predicts=(Step.TF_KERAS_ATTRIBUTE,),
-            manual=(pip_cmd(inv, "install", knowledge.pin_for_line(line, tf.name), fix)
-                    if line and fix else pip_cmd(inv, "install", "tf-keras"),
+            manual=(tf_keras_install(inv, tf, fix) if fix else pip_cmd(inv, "install",
+                                                                          "tf-keras"),
                     "or: unset TF_USE_LEGACY_KERAS"),
         )
         return
@@ -349,8 +354,8 @@ def transformers_needs_tf_keras(inv: Inventory) -> Iterator[Finding]:
         distributions=(transformers.label, keras.label),
         strategies=(S.LEGACY, S.REPAIR),
         scenario="S3",
-        manual=(pip_cmd(inv, "install", knowledge.pin_for_line(line, tf.name), fix or "tf-keras")
-                if line else pip_cmd(inv, "install", "tf-keras"),),
+        manual=(tf_keras_install(inv, tf, fix) if fix else pip_cmd(inv, "install",
+                                                                  "tf-keras"),),
     )
 
 

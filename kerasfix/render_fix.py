@@ -1,0 +1,87 @@
+"""Plans, previews, runs and verifications for the terminal (rich). Renders core objects only."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from kerasfix.plan import Step
+from kerasfix.preview import PlanPreview
+from kerasfix.runner import Events, StepOutcome
+from kerasfix.verify import Comparison
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.0f} kB"
+
+
+def render_preview(preview: PlanPreview, console: Console, *, dry_run: bool) -> None:
+    plan = preview.plan
+    title = f"Plan: {getattr(plan.strategy, 'value', plan.strategy)}"
+    if dry_run:
+        console.print(Text(" DRY RUN — nothing will be changed ", style="bold black on yellow"))
+    console.rule(Text(title, style="bold"), align="left")
+    if plan.blocked:
+        console.print(Text(f"Cannot run: {plan.blocked}", style="bold red"))
+    for i, step_preview in enumerate(preview.steps, 1):
+        step = step_preview.step
+        head = Text(f"{i}. ", style="bold")
+        head.append(step.title, style="bold" if step.automatic else "bold yellow")
+        if not step.automatic:
+            head.append("  (you do this)", style="yellow")
+        console.print(head)
+        console.print(Padding(Text(step.command_text(), style="cyan"), (0, 0, 0, 3)))
+        if step.why:
+            console.print(Padding(Text(step.why, style="dim"), (0, 0, 0, 3)))
+        if step_preview.changes:
+            table = Table(show_edge=False, pad_edge=False, box=None, padding=(0, 2))
+            table.add_column("package", style="bold")
+            table.add_column("before")
+            table.add_column("after")
+            table.add_column("")
+            for c in step_preview.changes:
+                table.add_row(c.name, c.before or "—", c.after or "removed",
+                              Text(f"⚠ {c.flag}", style="bold red") if c.flag else "")
+            console.print(table, style="", overflow="fold")
+        if step_preview.files:
+            console.print(Text(f"   {step_preview.files} files, {_size(step_preview.size_bytes)}",
+                               style="dim"))
+        for shared in step_preview.shared_with:
+            console.print(Text(f"   ⚠ {shared}", style="yellow"))
+        if step_preview.error:
+            console.print(Text(f"   preview unavailable: {step_preview.error}", style="yellow"))
+    for note in plan.notes:
+        console.print(Text(note, style="dim"))
+    if plan.leaves:
+        console.print(Text("Not resolved by this strategy: " + ", ".join(
+            sorted({f.code for f in plan.leaves})), style="yellow"))
+
+
+class ConsoleEvents(Events):
+    """Streams a run to the terminal."""
+
+    def __init__(self, console: Console, total: int) -> None:
+        self.console, self.total = console, total
+
+    def step_started(self, index: int, step: Step) -> None:
+        self.console.print(Text(f"[{index + 1}/{self.total}] {step.title}", style="bold"))
+        self.console.print(Text("  $ " + step.command_text(), style="cyan"), soft_wrap=True)
+
+    def output(self, index: int, line: str) -> None:
+        self.console.print(Text("  " + line, style="dim"), soft_wrap=True, highlight=False)
+
+    def step_finished(self, outcome: StepOutcome) -> None:
+        style = "green" if outcome.ok else "bold red"
+        mark = "✓" if outcome.ok else f"✗ exit code {outcome.returncode}"
+        self.console.print(Text(f"  {mark} ({outcome.seconds:.1f} s)", style=style))
+
+
+def render_comparison(cmp: Comparison, console: Console) -> None:
+    console.rule(Text("Verification", style="bold"), align="left")
+    for label, items, style in (("resolved", cmp.resolved, "green"),
+                                ("remaining", cmp.remaining, "yellow"),
+                                ("new", cmp.new, "red")):
+        codes = ", ".join(sorted({f.code for f in items})) or "—"
+        console.print(Text.assemble((f"{label}: ", f"bold {style}"), codes))

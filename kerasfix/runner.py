@@ -1,0 +1,231 @@
+"""Run a plan: lock the environment, snapshot it, run each step with its output streamed,
+stop at the first failure, and write every step to the audit log."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kerasfix import snapshot as snapshots
+from kerasfix import state
+from kerasfix.inventory import Inventory
+from kerasfix.plan import Plan, Step, StepKind
+
+Output = Callable[[int, str], None]  # (step index, one line of output)
+
+
+@dataclass
+class StepOutcome:
+    index: int
+    step: Step
+    returncode: int
+    seconds: float
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+@dataclass
+class RunResult:
+    plan: Plan
+    snapshot: snapshots.Snapshot | None
+    outcomes: list[StepOutcome] = field(default_factory=list)
+    status: str = "complete"  # complete, failed, cancelled
+
+    @property
+    def failed(self) -> StepOutcome | None:
+        return next((o for o in self.outcomes if not o.ok), None)
+
+
+class Events:
+    """Callbacks a renderer (CLI or TUI) implements; all optional."""
+
+    def step_started(self, index: int, step: Step) -> None: ...
+
+    def output(self, index: int, line: str) -> None: ...
+
+    def step_finished(self, outcome: StepOutcome) -> None: ...
+
+
+def run_plan(plan: Plan, inv: Inventory, *, events: Events | None = None,
+             cancel: threading.Event | None = None,
+             env: Mapping[str, str] | None = None,
+             snapshot: snapshots.Snapshot | None = None) -> RunResult:
+    """Execute the automatic steps of a plan. `snapshot` continues an existing one (undo)."""
+    events = events or Events()
+    prefix = inv.interpreter.prefix
+    with state.env_lock(prefix):
+        snap = snapshot or snapshots.take(inv, plan.target_python, plan)
+        result = RunResult(plan, snap)
+        state.audit(prefix, {"event": "start",
+                             "strategy": str(getattr(plan.strategy, "value", plan.strategy)),
+                             "snapshot": snap.id, "steps": len(plan.automatic_steps)})
+        for index, step in enumerate(plan.automatic_steps):
+            if cancel is not None and cancel.is_set():
+                result.status = "cancelled"
+                break
+            events.step_started(index, step)
+            started = time.monotonic()
+            code, note = _run_step(step, index, snap, events, env)
+            outcome = StepOutcome(index, step, code, time.monotonic() - started, note)
+            result.outcomes.append(outcome)
+            state.audit(prefix, {"event": "step", "snapshot": snap.id, "index": index,
+                                 "kind": step.kind.value, "argv": list(step.argv),
+                                 "command": step.command_text(), "exit_code": code,
+                                 "seconds": round(outcome.seconds, 2)})
+            events.step_finished(outcome)
+            if snapshot is None:
+                snap.steps_done = index + 1
+                snap.save()
+            if code != 0:
+                result.status = "failed"
+                break
+        if snapshot is None:
+            snap.status = result.status
+            snap.save()
+        state.audit(prefix, {"event": "end", "snapshot": snap.id, "status": result.status})
+    return result
+
+
+def _run_step(step: Step, index: int, snap: snapshots.Snapshot, events: Events,
+              env: Mapping[str, str] | None) -> tuple[int, str]:
+    try:
+        if step.argv:
+            return _run_argv(step.argv, index, events, env), ""
+        if step.kind is StepKind.MOVE_ASIDE:
+            return 0, _move_aside(step, snap, index, events)
+        if step.kind is StepKind.SET_ENV_VAR:
+            return 0, _set_env_var(step, snap, index, events)
+        if step.kind is StepKind.MOVE_BACK:
+            return 0, _move_back(step, index, events)
+        if step.kind is StepKind.UNSET_ENV_VAR:
+            return 0, _unset_env_var(step, index, events)
+    except OSError as err:
+        events.output(index, f"error: {err}")
+        return 1, str(err)
+    return 0, "nothing to do"
+
+
+def _run_argv(argv: tuple[str, ...], index: int, events: Events,
+              env: Mapping[str, str] | None) -> int:
+    """Run one command (an argv list, never a shell) and stream its merged output."""
+    try:
+        proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, text=True, errors="replace",
+                                env=None if env is None else dict(env), bufsize=1)
+    except OSError as err:
+        events.output(index, f"cannot run {argv[0]}: {err}")
+        return 127
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        events.output(index, line.rstrip("\n"))
+    return proc.wait()
+
+
+def _move_aside(step: Step, snap: snapshots.Snapshot, index: int, events: Events) -> str:
+    store = snap.folder / "moved"
+    store.mkdir(parents=True, exist_ok=True)
+    moved = 0
+    for source in step.paths:
+        if not os.path.lexists(source):
+            events.output(index, f"{source}: already gone")
+            continue
+        dest = store / f"{len(snap.moved):03d}-{os.path.basename(source)}"
+        shutil.move(source, dest)  # a rename on one filesystem; copy-then-remove across them
+        snap.moved.append({"source": source, "stored": str(dest)})
+        snap.save()
+        events.output(index, f"moved {source} -> {dest}")
+        moved += 1
+    return f"{moved} moved"
+
+
+def _move_back(step: Step, index: int, events: Events) -> str:
+    restored = 0
+    for stored, original in step.pairs:
+        if not os.path.lexists(stored):
+            events.output(index, f"{stored}: not in the snapshot any more")
+            continue
+        if not os.path.lexists(original):
+            shutil.move(stored, original)
+            restored += 1
+            events.output(index, f"restored {original}")
+            continue
+        # The place exists again (a reinstall): bring back only files that are not there.
+        for root, _dirs, names in os.walk(stored):
+            rel = os.path.relpath(root, stored)
+            for name in names:
+                target = os.path.normpath(os.path.join(original, rel, name))
+                if not os.path.lexists(target):
+                    os.makedirs(os.path.dirname(target), exist_ok=True)
+                    shutil.move(os.path.join(root, name), target)
+                    restored += 1
+        events.output(index, f"merged {stored} back into {original} (existing files kept)")
+    return f"{restored} restored"
+
+
+def _set_env_var(step: Step, snap: snapshots.Snapshot, index: int, events: Events) -> str:
+    assert step.env_var is not None
+    var, value = step.env_var
+    for path in step.paths:
+        block = _env_block(path, var, value)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        existing = Path(path).read_text(encoding="utf-8") if os.path.exists(path) else ""
+        if snapshots.ENV_BLOCK_BEGIN.format(var=var) in existing:
+            events.output(index, f"{path}: already set")
+            continue
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(block)
+        snap.env_edits.append({"file": path, "var": var})
+        snap.save()
+        events.output(index, f"{path}: {var}={value}")
+    return "set"
+
+
+def _env_block(path: str, var: str, value: str) -> str:
+    begin, end = snapshots.ENV_BLOCK_BEGIN.format(var=var), snapshots.ENV_BLOCK_END.format(var=var)
+    name = os.path.basename(path)
+    if name == "activate.fish":
+        line = f"set -gx {var} {value}"
+    elif name == "activate.csh":
+        line = f"setenv {var} {value}"
+    elif name.endswith(".bat"):
+        return f"\nREM {begin}\nset \"{var}={value}\"\nREM {end}\n"
+    elif "deactivate.d" in path:
+        line = f"unset {var}"
+    else:
+        line = f"export {var}={value}"
+    return f"\n{begin}\n{line}\n{end}\n"
+
+
+def _unset_env_var(step: Step, index: int, events: Events) -> str:
+    assert step.env_var is not None
+    var = step.env_var[0]
+    begin, end = snapshots.ENV_BLOCK_BEGIN.format(var=var), snapshots.ENV_BLOCK_END.format(var=var)
+    for path in step.paths:
+        if not os.path.exists(path):
+            continue
+        lines = Path(path).read_text(encoding="utf-8").split("\n")
+        kept, inside = [], False
+        for line in lines:
+            if begin in line:
+                inside = True
+                if kept and kept[-1] == "":
+                    kept.pop()
+                continue
+            if end in line:
+                inside = False
+                continue
+            if not inside:
+                kept.append(line)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(kept))
+        events.output(index, f"{path}: {var} block removed")
+    return "removed"
