@@ -186,6 +186,8 @@ def cmd_fix(args: argparse.Namespace) -> int:
         for step in plan.manual_steps:
             console.print(f"You still need to: {step.instruction or step.title}",
                           style="yellow")
+        for note in plan.notes:
+            console.print(note, style="bold")
         console.print(f"Undo with: {undo}")
         report.exit_code = EXIT_OK if comparison.clean and not plan.manual_steps \
             else EXIT_FINDINGS

@@ -414,11 +414,10 @@ def plan_fresh_venv(result: ScanResult, options: FixOptions) -> Plan:
              argv=(new_python, "-m", "pip", "install", *PIP_FLAGS, *_index_flags(options),
                    *[_valid(r) for r in reqs]),
              packages=tuple(Requirement(r).name for r in reqs)),
-        Step(StepKind.MANUAL, "Use the new environment",
-             instruction=f"source {os.path.join(dest, 'bin', 'activate')}  (or point your IDE /"
-                         f" Jupyter kernel at {new_python})"),
     ]
-    plan.notes.append(f"new environment: {dest}")
+    plan.notes.append(f"new environment: {dest} — use it with `source"
+                      f" {os.path.join(dest, 'bin', 'activate')}`, or point your IDE / Jupyter"
+                      f" kernel at {new_python}")
     return _split(plan, problems, fresh=True)
 
 

@@ -160,9 +160,10 @@ def warmup_note(tool: str, out: str, code: int | None) -> str:
         return f"{_count_dists(doc)} dists, {len(findings)} findings ({errors} errors)"
     lines = [line.strip() for line in out.strip().splitlines() if line.strip()]
     if tool == "pipdeptree":
-        return f"{len(lines)} lines"
-    last = lines[-1] if lines else ""
-    return "clean" if last in _CLEAN and code == 0 else f"exit {code}: {last[:30]}"
+        return f"{len(lines)} lines, exit {code}"
+    if code == 0 and any(line in _CLEAN for line in lines):
+        return "clean"
+    return f"exit {code}: {lines[-1][:30] if lines else ''}"
 
 
 def _count_dists(doc: dict) -> int | str:
@@ -252,23 +253,33 @@ def bench(envs: list[Env], rounds: int) -> tuple[dict, list[str], int]:
                     sample = run_once(command(tool, env), work, environ,
                                       out_file if r == 0 else subprocess.DEVNULL, err_file,
                                       result_path)
-                    if sample.code not in OK_CODES[tool]:
+                    ok = sample.code in OK_CODES[tool]
+                    if not ok:
                         err_file.seek(0)
                         tail = err_file.read().decode("utf-8", "replace").strip()[-600:]
-                        why = (f"signal {sample.signal}" if sample.code is None
-                               else f"exit {sample.code}")
+                        why = (f"exit {sample.code}" if sample.code is not None else
+                               f"signal {sample.signal}" if sample.signal is not None else
+                               "the launcher failed")
                         crashes.append(f"{tool} on {env.name}: {why}: {tail}")
                         print(f"CRASH {tool} on {env.name} ({why}):\n{tail}", file=sys.stderr)
-                    if r == 0:
+                    if r == 0:  # uv reports on stderr
                         out_file.seek(0)
-                        run.warmup_note = warmup_note(
-                            tool, out_file.read().decode("utf-8", "replace"), sample.code)
+                        err_file.seek(0)
+                        said = (out_file.read() + b"\n" + err_file.read()).decode("utf-8",
+                                                                                  "replace")
+                        run.warmup_note = warmup_note(tool, said, sample.code)
                         continue
-                    run.times.append(sample.seconds)
-                    run.cpu.append(sample.cpu)
-                    run.rss.append(sample.rss_kib)
                     run.codes.append(sample.code)
-                ph = phases_once(env, work, environ)
+                    if ok:  # a crashed run's time says nothing about the tool
+                        run.times.append(sample.seconds)
+                        run.cpu.append(sample.cpu)
+                        run.rss.append(sample.rss_kib)
+                try:
+                    ph = phases_once(env, work, environ)
+                except Exception as err:  # a kerasfix bug: report it, keep benchmarking
+                    crashes.append(f"kerasfix phases on {env.name}: {type(err).__name__}: {err}")
+                    print(f"CRASH kerasfix phases on {env.name}: {err!r}", file=sys.stderr)
+                    continue
                 if r > 0:
                     phases[env.name].append(ph)
     result = {}
@@ -324,8 +335,8 @@ def per_dist(result: dict, n: int, what: str, cpu: bool = False) -> float | None
     return (metric(env, what, cpu) - metric(empty, what, cpu)) / n
 
 
-def growth(result: dict, small: int, what: str, cpu: bool = False) -> float | None:
-    lo, hi = per_dist(result, small, what, cpu), per_dist(result, 1000, what, cpu)
+def growth(result: dict, small: int, big: int, what: str, cpu: bool = False) -> float | None:
+    lo, hi = per_dist(result, small, what, cpu), per_dist(result, big, what, cpu)
     if lo is None or hi is None:
         return None
     return hi / lo if lo > 0 else float("inf")
@@ -344,14 +355,21 @@ def targets(result: dict, sizes: list[int]) -> list[dict]:
     else:
         out.append({"name": "real TF env", "value": None, "detail": "not measured", "ok": None})
     big = result.get("1000 dists")
-    if big:
+    if not big:
+        out.append({"name": "1,000 dists", "value": None, "detail": "not measured",
+                    "ok": None})
+    else:
         k, kc = metric(big, "kerasfix"), metric(big, "kerasfix", True)
         out.append({"name": f"1,000 dists: kerasfix <= {TARGET_1000_SECONDS:g} s (wall)",
                     "value": k, "ok": k <= TARGET_1000_SECONDS,
                     "detail": f"{k * 1000:.0f} ms (CPU {kc * 1000:.0f} ms)"})
     small = min(sizes)
-    ratio, ratio_cpu = growth(result, small, "kerasfix"), growth(result, small, "kerasfix", True)
-    if ratio is not None and ratio_cpu is not None and small != 1000:
+    ratio = growth(result, small, 1000, "kerasfix")
+    ratio_cpu = growth(result, small, 1000, "kerasfix", True)
+    if ratio is None or ratio_cpu is None or small == 1000:
+        out.append({"name": "linear growth", "value": None, "ok": None,
+                    "detail": "needs the empty venv, 1,000 dists and a smaller size"})
+    else:
         lo, hi = per_dist(result, small, "kerasfix"), per_dist(result, 1000, "kerasfix")
         base = metric(result["empty venv"], "kerasfix")
         out.append({"name": f"linear: per-dist time at 1,000 within {TARGET_LINEAR}x of {small}"
@@ -385,10 +403,11 @@ def report(result: dict, checks: list[dict], sizes: list[int], rounds: int, floo
                          f"{tool:<11}{ms(t['median_s'], 9)}{ms(t['min_s'], 7)}"
                          f"{ms(t['max_s'], 7)}{ms(t['median_cpu_s'], 8)}"
                          f"{t['median_rss_mib']:9.1f}  {wall:>18}  {cpu:>6}")
-    lines += ["", "Warm-up outputs:"]
+    lines += ["", f"{'warm-up':<14}" + "".join(f"{t:<{w}}" for t, w in zip(
+        TOOLS, (36, 17, 17, 17))), "-" * 99]
     for name, env in result.items():
-        notes = " | ".join(f"{tool}: {env['tools'][tool]['warmup_output']}" for tool in TOOLS)
-        lines.append(f"  {name:<11} {notes}"[:99])
+        lines.append(f"{name:<14}" + "".join(f"{env['tools'][t]['warmup_output'][:w - 1]:<{w}}"
+                                              for t, w in zip(TOOLS, (36, 17, 17, 17))))
     lines += ["", "CPU: user + system time of the tool and the children it waited for (less"
               " disturbed by other load).", "RSS: ru_maxrss from os.wait4, the max of the tool's"
               " process and its waited-for children, not", f"     their sum (kerasfix's probe"
@@ -410,8 +429,8 @@ def report(result: dict, checks: list[dict], sizes: list[int], rounds: int, floo
             + "".join(f"{v:8.1f}" for v in (pc["probe"], pc["build"], pc["checks"], cli_cpu)))
     empty = result.get("empty venv")
     if empty:
-        small = min(sizes)
-        head = "".join(f"{n:>7}" for n in sizes) + f"{f'{1000}/{small}':>9}"
+        small, big = min(sizes), max(sizes)
+        head = "".join(f"{n:>7}" for n in sizes) + f"{f'{big}/{small}':>9}"
         lines += ["", "Cost per fabricated distribution above the empty venv (µs/dist, medians):",
                   f"{'':<12}{'wall':^{len(head)}}  {'CPU':^{len(head)}}",
                   f"{'':<12}{head}  {head}", "-" * 99]
@@ -421,14 +440,15 @@ def report(result: dict, checks: list[dict], sizes: list[int], rounds: int, floo
                 for n in sizes:
                     v = per_dist(result, n, what, cpu)
                     row += f"{v * 1e6:7.0f}" if v is not None else f"{'-':>7}"
-                    ratio = growth(result, small, what, cpu)
+                    ratio = growth(result, small, big, what, cpu)
                 row += (f"{ratio:8.2f}x" if ratio is not None and ratio != float("inf")
                         else f"{'-':>9}") + ("  " if not cpu else "")
             lines.append(row)
     lines.append("")
     for c in checks:
         verdict = {True: "PASS", False: "FAIL", None: "SKIP"}[c["ok"]]
-        lines.append(f"{verdict}  {c['name']}: {c['detail']}")
+        lines.append(f"{verdict}  {c['name']}")
+        lines.append(f"      {c['detail']}")
     return "\n".join(lines)
 
 

@@ -33,7 +33,7 @@ TF_REQUIRES = {
                "protobuf<8.0.0,>=6.31.1"],
 }
 TF_KERAS_REQUIRES = {"2.15.0": [], "2.14.1": [], "2.18.0": ["tensorflow<2.19,>=2.18"],
-                     "2.15.1": ["tensorflow<2.16,>=2.15"]}
+                     "2.15.1": ["tensorflow<2.16,>=2.15"], "2.21.0": ["tensorflow<2.22,>=2.21"]}
 
 
 def _hash(data: bytes) -> str:

@@ -298,6 +298,28 @@ class RealEnv:
         assert proc.returncode in (0, 1), proc.stderr
         return proc.returncode, json.loads(proc.stdout)
 
+    def cached_wheel(self, requirement: str) -> Path:
+        """A big wheel downloaded once into CACHE/wheels by this venv's pip (pip's own HTTP cache
+        is not reliable for it: some proxies mark responses uncacheable)."""
+        name, version = requirement.split("==")
+        wheels = CACHE / "wheels"
+        with cache_lock():
+            found = sorted(wheels.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
+            if found:
+                return found[0]
+            started = time.perf_counter()
+            tmp = Path(tempfile.mkdtemp(prefix=".download-", dir=CACHE))
+            try:
+                run([self.python, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                     "-d", tmp, requirement], env={**self.user_env(), **Installer.pip_vars()})
+                (wheel,) = tmp.glob("*.whl")
+                wheels.mkdir(exist_ok=True)
+                os.replace(wheel, wheels / wheel.name)  # whole, or not there at all
+            finally:
+                _rmtree(tmp)
+            self.timings[f"download {requirement}"] = time.perf_counter() - started
+            return wheels / wheel.name
+
     def site_packages(self) -> Path:
         return Path(run([self.python, "-c", "import sysconfig;print(sysconfig.get_paths()"
                          "['purelib'])"], env=self.user_env()).stdout.strip())

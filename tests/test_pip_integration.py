@@ -11,30 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from fakeenv import TF_KERAS_REQUIRES, TF_REQUIRES, FakeEnv, build_wheel, make_venv
-
-
-@pytest.fixture(scope="module")
-def wheelhouse(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("wheels")
-    tf_files = lambda v: {"tensorflow/__init__.py": f"__version__ = '{v}'\n",  # noqa: E731
-                          "tensorflow/python/__init__.py": "", "tensorflow/shared.py": f"V='{v}'"}
-    for dist in ("tensorflow", "tensorflow-cpu"):
-        build_wheel(out, dist, "2.18.1", tf_files("2.18.1"), TF_REQUIRES["2.18.1"])
-        build_wheel(out, dist, "2.15.1", tf_files("2.15.1"), TF_REQUIRES["2.15.1"])
-    for version in ("3.15.1", "3.5.0"):
-        build_wheel(out, "keras", version, {"keras/__init__.py": "",
-                                             "keras/src/version.py": f'__version__ = "{version}"'})
-    build_wheel(out, "keras", "2.15.0", {"keras/__init__.py": '__version__ = "2.15.0"'})
-    for version, requires in TF_KERAS_REQUIRES.items():
-        build_wheel(out, "tf-keras", version, {"tf_keras/__init__.py":
-                                               f'__version__ = "{version}"'}, requires)
-    for name, versions in {"numpy": ["1.26.4", "2.0.2"], "protobuf": ["4.25.9", "5.29.6"],
-                           "ml-dtypes": ["0.3.2", "0.5.1"],
-                           "tensorflow-io-gcs-filesystem": ["0.37.1"]}.items():
-        for version in versions:
-            build_wheel(out, name, version, {f"{name.replace('-', '_')}/__init__.py": ""})
-    return out
+from fakeenv import FakeEnv, make_venv
 
 
 def pip(env: FakeEnv, wheels: Path, *args: str) -> subprocess.CompletedProcess[str]:
