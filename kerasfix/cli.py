@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
                      " tf-keras environments.")
     parser.add_argument("--version", action="version", version=f"kerasfix {__version__}")
     _add_target_options(parser)
+    parser.add_argument("--dry-run", action="store_true",
+                        help="app: audit mode, the fix wizard only writes a report")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     scan = sub.add_parser("scan", help="diagnose an environment (no changes)")
     _add_target_options(scan)
@@ -81,6 +83,21 @@ def _console(no_color: bool, stderr: bool = False):  # -> rich Console, imported
 
     return Console(no_color=no_color or None, stderr=stderr, highlight=False,
                    soft_wrap=False)
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """The Textual app; without a terminal, the scan report instead."""
+    from kerasfix.target import select_target
+
+    target = select_target(args.python)
+    if not (sys.stdout.isatty() and sys.stdin.isatty()):
+        sys.stderr.write("kerasfix: not a terminal, showing the scan report (the app needs one)\n")
+        args.deep, args.json, args.timeout = False, False, 120.0
+        return cmd_scan(args)
+    from kerasfix.tui.app import KerasfixApp
+
+    code = KerasfixApp(target, dry_run=args.dry_run).run()
+    return code or EXIT_OK
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -249,10 +266,9 @@ def cmd_undo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        # The app comes with the TUI; until then the bare command shows the scan report.
-        args = parser.parse_args(["scan", *(argv if argv is not None else sys.argv[1:])])
     try:
+        if args.command is None:
+            return cmd_app(args)
         return {"scan": cmd_scan, "fix": cmd_fix, "undo": cmd_undo}[args.command](args)
     except KerasfixError as err:
         sys.stderr.write(f"kerasfix: error: {err}\n")

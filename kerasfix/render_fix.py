@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -17,24 +17,26 @@ def _size(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.0f} kB"
 
 
-def render_preview(preview: PlanPreview, console: Console, *, dry_run: bool) -> None:
+def preview_renderable(preview: PlanPreview, *, dry_run: bool) -> Group:
+    """The plan with pip's resolution, as one rich renderable (CLI and TUI share it)."""
     plan = preview.plan
-    title = f"Plan: {getattr(plan.strategy, 'value', plan.strategy)}"
+    parts: list[RenderableType] = []
     if dry_run:
-        console.print(Text(" DRY RUN — nothing will be changed ", style="bold black on yellow"))
-    console.rule(Text(title, style="bold"), align="left")
+        parts.append(Text(" DRY RUN — nothing will be changed ", style="bold black on yellow"))
     if plan.blocked:
-        console.print(Text(f"Cannot run: {plan.blocked}", style="bold red"))
+        parts.append(Text(f"Cannot run: {plan.blocked}", style="bold red"))
+    if not plan.steps and not plan.blocked:
+        parts.append(Text("Nothing to run.", style="green"))
     for i, step_preview in enumerate(preview.steps, 1):
         step = step_preview.step
         head = Text(f"{i}. ", style="bold")
         head.append(step.title, style="bold" if step.automatic else "bold yellow")
         if not step.automatic:
             head.append("  (you do this)", style="yellow")
-        console.print(head)
-        console.print(Padding(Text(step.command_text(), style="cyan"), (0, 0, 0, 3)))
+        parts.append(head)
+        parts.append(Padding(Text(step.command_text(), style="cyan"), (0, 0, 0, 3)))
         if step.why:
-            console.print(Padding(Text(step.why, style="dim"), (0, 0, 0, 3)))
+            parts.append(Padding(Text(step.why, style="dim"), (0, 0, 0, 3)))
         if step_preview.changes:
             table = Table(show_edge=False, pad_edge=False, box=None, padding=(0, 2))
             table.add_column("package", style="bold")
@@ -44,19 +46,28 @@ def render_preview(preview: PlanPreview, console: Console, *, dry_run: bool) -> 
             for c in step_preview.changes:
                 table.add_row(c.name, c.before or "—", c.after or "removed",
                               Text(f"⚠ {c.flag}", style="bold red") if c.flag else "")
-            console.print(table, style="", overflow="fold")
+            parts.append(Padding(table, (0, 0, 0, 3)))
         if step_preview.files:
-            console.print(Text(f"   {step_preview.files} files, {_size(step_preview.size_bytes)}",
-                               style="dim"))
+            parts.append(Text(f"   {step_preview.files} files, {_size(step_preview.size_bytes)}",
+                              style="dim"))
         for shared in step_preview.shared_with:
-            console.print(Text(f"   ⚠ {shared}", style="yellow"))
+            parts.append(Text(f"   ⚠ {shared}", style="yellow"))
         if step_preview.error:
-            console.print(Text(f"   preview unavailable: {step_preview.error}", style="yellow"))
+            parts.append(Padding(Text(f"preview unavailable: {step_preview.error}",
+                                      style="yellow"), (0, 0, 0, 3)))
     for note in plan.notes:
-        console.print(Text(note, style="dim"))
+        parts.append(Text(note, style="dim"))
     if plan.leaves:
-        console.print(Text("Not resolved by this strategy: " + ", ".join(
+        parts.append(Text("Not resolved by this strategy: " + ", ".join(
             sorted({f.code for f in plan.leaves})), style="yellow"))
+    return Group(*parts)
+
+
+def render_preview(preview: PlanPreview, console: Console, *, dry_run: bool) -> None:
+    plan = preview.plan
+    console.rule(Text(f"Plan: {getattr(plan.strategy, 'value', plan.strategy)}", style="bold"),
+                 align="left")
+    console.print(preview_renderable(preview, dry_run=dry_run))
 
 
 class ConsoleEvents(Events):

@@ -160,7 +160,7 @@ def warmup_note(tool: str, out: str, code: int | None) -> str:
         return f"{_count_dists(doc)} dists, {len(findings)} findings ({errors} errors)"
     lines = [line.strip() for line in out.strip().splitlines() if line.strip()]
     if tool == "pipdeptree":
-        return f"{len(lines)} lines, exit {code}"
+        return f"{len(lines)} lines" + (f", exit {code}" if code else "")
     if code == 0 and any(line in _CLEAN for line in lines):
         return "clean"
     return f"exit {code}: {lines[-1][:30] if lines else ''}"

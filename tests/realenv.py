@@ -5,7 +5,8 @@ Layout under .cache/realtf/ (git-ignored; override with KERASFIX_REALTF_CACHE):
     uv-cache/            uv's cache: the TF wheels are downloaded once, then hardlinked
     pip-cache/           the scenario pips' cache (the 615 MB `tensorflow` wheel of S9)
     wheelhouse/          pip fallback only (no uv): the base wheels, for offline reinstalls
-    base-tf2.18.1/       a venv with `tensorflow-cpu==2.18.1`, frozen.txt, and a completion marker
+    wheels/              big wheels a scenario installs with pip (S9's `tensorflow`), downloaded once
+    base-tf2.18.1-uv/    a venv with `tensorflow-cpu==2.18.1`, frozen.txt, and a completion marker
     scenarios/<name>-<pid>-xxxx/{venv,work,home}   one throwaway env per scenario
 
 A base venv counts only once its marker file is written (last); an interrupted build has no
@@ -207,7 +208,7 @@ class BaseEnv:
 
 def base_env(inst: Installer, tf_version: str) -> BaseEnv:
     """`tensorflow-cpu==<tf_version>` in a venv under the cache; built once, reused after."""
-    venv = CACHE / f"base-tf{tf_version}"
+    venv = CACHE / f"base-tf{tf_version}-{inst.name}"
     frozen = venv / "frozen.txt"
     recipe = {"format": RECIPE_FORMAT, "requirement": f"tensorflow-cpu=={tf_version}",
               "installer": inst.name, "python": inst.python}

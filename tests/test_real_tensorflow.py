@@ -141,8 +141,8 @@ class TestHealthy(Scans):
         assert problems(deep) == {}
         ok = finding(deep, "runtime-ok")
         assert ok.severity.value == "info"
-        keras = "Keras 2 (the keras 2.x package)" if env.base.tf_version == "2.15.1" else "Keras 3"
-        assert ok.detail == f"tf.keras is {keras}."
+        assert ("Keras 2" if env.base.tf_version == "2.15.1" else "Keras 3") in ok.detail
+        assert "tf-keras" not in ok.detail
 
     def test_cli_exit_0_and_pip_check_agrees(self, cli, pip_check) -> None:
         code, doc = cli
@@ -178,7 +178,7 @@ class TestS1Keras3OverTF215(Scans):
 
     def test_deep_check_shows_tf_keras_is_silently_keras3(self, deep: ScanResult) -> None:
         assert problems(deep) == {"keras3-under-tf-2.15": "warning"}
-        assert finding(deep, "runtime-ok").detail == "tf.keras is Keras 3."
+        assert "Keras 3" in finding(deep, "runtime-ok").detail
 
 
 # ------------------------------------------------------------------ S5: tf-keras 2.15 on TF 2.18

@@ -1,0 +1,66 @@
+"""The kerasfix app: scan screen first; fix wizard, undo and help on top of it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from kerasfix.scan import ScanResult, scan
+from kerasfix.target import Target
+from kerasfix.tui.scan_screen import ScanScreen
+
+Scanner = Callable[..., ScanResult]
+
+
+class KerasfixApp(App[int]):
+    CSS_PATH = "kerasfix.tcss"
+    TITLE = "kerasfix"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("t", "toggle_theme", "Theme", id="theme"),
+    ]
+
+    def __init__(self, target: Target, *, dry_run: bool = False,
+                 fix_options: dict[str, Any] | None = None,
+                 scanner: Scanner | None = None) -> None:
+        super().__init__()
+        self.target = target
+        self.dry_run = dry_run
+        self.fix_options = fix_options or {}
+        self.scanner: Scanner = scanner or (lambda deep=False: scan(target, deep=deep))
+        self.last_scan: ScanResult | None = None
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        self.push_screen(ScanScreen())
+
+    def action_help(self) -> None:
+        from kerasfix.tui.help_screen import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    def _scan_screen(self) -> ScanScreen | None:
+        return next((s for s in self.screen_stack if isinstance(s, ScanScreen)), None)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        scan_screen = self._scan_screen()
+        if scan_screen is None:
+            return
+        yield SystemCommand("Fix…", "Choose a strategy, preview, run and verify a fix",
+                            scan_screen.action_fix)
+        yield SystemCommand("Deep check", "Import TensorFlow and train a tiny model in a"
+                            " subprocess", scan_screen.action_deep)
+        yield SystemCommand("Rescan", "Scan the environment again", scan_screen.action_rescan)
+        yield SystemCommand("Problems only / everything", "Toggle the tree filter",
+                            scan_screen.action_filter)
+        yield SystemCommand("Undo…", "Restore a snapshot taken before a fix",
+                            scan_screen.action_undo)

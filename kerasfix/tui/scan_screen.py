@@ -1,0 +1,149 @@
+"""The first screen: what is installed where, with the findings on top."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Tree
+from textual.worker import get_current_worker
+
+from kerasfix.envtree import TreeItem, build_tree
+from kerasfix.errors import KerasfixError
+from kerasfix.scan import ScanResult
+from kerasfix.tui.widgets import DetailPane, EnvHeader, EnvTree
+
+
+class ScanScreen(Screen[None]):
+    BINDINGS = [
+        Binding("x", "fix", "Fix…", id="fix"),
+        Binding("d", "deep", "Deep check", id="deep"),
+        Binding("f", "filter", "Problems/all", id="filter"),
+        Binding("slash", "search", "Search", id="search"),
+        Binding("r", "rescan", "Rescan", id="rescan"),
+        Binding("u", "undo", "Undo…", id="undo"),
+        Binding("escape", "close_search", "Close search", show=False, id="close-search"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.result: ScanResult | None = None
+        self.problems_only = False
+        self.search_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield EnvHeader(id="env-header")
+        yield Input(placeholder="search distributions and findings (Esc closes)", id="search")
+        with Horizontal(id="main"):
+            yield EnvTree("environment", id="env-tree")
+            with VerticalScroll(id="detail-scroll"):
+                yield DetailPane(id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(EnvTree).focus()
+        self.header.show(None, dry_run=self.app.dry_run)  # type: ignore[attr-defined]
+        self.run_scan()
+
+    @property
+    def header(self) -> EnvHeader:
+        return self.query_one(EnvHeader)
+
+    # ------------------------------------------------------------ workers
+    @work(thread=True, exclusive=True, group="scan")
+    def run_scan(self, deep: bool = False) -> None:
+        worker = get_current_worker()
+        try:
+            result = self.app.scanner(deep=deep)  # type: ignore[attr-defined]
+        except KerasfixError as err:
+            self.app.call_from_thread(self.app.notify, str(err), severity="error", timeout=30)
+            self.app.call_from_thread(self.header.show, None, dry_run=self.app.dry_run,
+                                      status=f"Cannot scan: {err}")
+            return
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self.show_result, result)
+
+    def show_result(self, result: ScanResult) -> None:
+        self.result = result
+        self.app.last_scan = result  # type: ignore[attr-defined]
+        status = ""
+        if result.runtime is not None:
+            status = "deep check done"
+        self.header.show(result, dry_run=self.app.dry_run, status=status)  # type: ignore
+        self.refresh_tree()
+
+    def refresh_tree(self) -> None:
+        if self.result is None:
+            return
+        model = build_tree(self.result, problems_only=self.problems_only,
+                           search=self.search_text)
+        tree = self.query_one(EnvTree)
+        tree.load(model)
+        first = tree.first_finding()
+        target = first or tree.root
+        tree.move_cursor(target)
+        self.query_one(DetailPane).show(self.result.inventory, target.data)
+
+    # ------------------------------------------------------------ events
+    @on(Tree.NodeHighlighted, "#env-tree")
+    def node_highlighted(self, event: Tree.NodeHighlighted[TreeItem]) -> None:
+        inv = self.result.inventory if self.result else None
+        self.query_one(DetailPane).show(inv, event.node.data)
+
+    @on(Input.Changed, "#search")
+    def search_changed(self, event: Input.Changed) -> None:
+        self.search_text = event.value
+        self.refresh_tree()
+
+    @on(Input.Submitted, "#search")
+    def search_done(self) -> None:
+        self.query_one(EnvTree).focus()
+
+    # ------------------------------------------------------------ actions
+    def action_rescan(self) -> None:
+        self.header.show(self.result, dry_run=self.app.dry_run, status="rescanning…")  # type: ignore
+        self.run_scan()
+
+    def action_deep(self) -> None:
+        if self.result is None:
+            return
+        self.header.show(self.result, dry_run=self.app.dry_run,  # type: ignore[attr-defined]
+                         status="deep check: importing TensorFlow in a subprocess…")
+        self.notify("Deep check started: TensorFlow is imported in a subprocess of the target.")
+        self.run_scan(deep=True)
+
+    def action_filter(self) -> None:
+        self.problems_only = not self.problems_only
+        self.notify("Showing problems only" if self.problems_only else "Showing everything")
+        self.refresh_tree()
+
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.display = True
+        box.focus()
+
+    def action_close_search(self) -> None:
+        box = self.query_one("#search", Input)
+        if box.display:
+            box.value = ""
+            box.display = False
+            self.query_one(EnvTree).focus()
+
+    def action_fix(self) -> None:
+        if self.result is None:
+            self.notify("The scan is still running.")
+            return
+        from kerasfix.tui.fix_screen import FixScreen
+
+        self.app.push_screen(FixScreen(self.result), callback=lambda _: self.action_rescan())
+
+    def action_undo(self) -> None:
+        if self.result is None:
+            return
+        from kerasfix.tui.undo_screen import UndoScreen
+
+        self.app.push_screen(UndoScreen(self.result), callback=lambda _: self.action_rescan())
+
+

@@ -1,0 +1,105 @@
+"""Small widgets shared by the screens: the environment header, the tree, the detail pane."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static, Tree
+from textual.widgets.tree import TreeNode
+
+from kerasfix.envtree import (
+    TreeItem,
+    distribution_facts,
+    entry_facts,
+    finding_facts,
+)
+from kerasfix.inventory import Inventory
+from kerasfix.scan import ScanResult
+
+MARK = {"error": ("✗ ", "bold red"), "warning": ("! ", "bold yellow"), "info": ("i ", "cyan"),
+        "ok": ("✓ ", "green"), "": ("", "")}
+
+
+def item_label(item: TreeItem) -> Text:
+    mark, style = MARK.get(item.status, ("", ""))
+    text = Text(mark, style=style)
+    text.append(item.label, style="bold" if item.kind in ("findings", "entries") else "")
+    return text
+
+
+class EnvHeader(Static):
+    """Interpreter, environment kind and path, writability, pip; DRY RUN when auditing."""
+
+    def show(self, result: ScanResult | None, *, dry_run: bool, status: str = "") -> None:
+        text = Text()
+        if dry_run:
+            text.append(" DRY RUN ", style="bold black on yellow")
+            text.append(" ")
+        if result is None:
+            text.append(status or "Scanning…")
+            self.update(text)
+            return
+        interp = result.inventory.interpreter
+        pip = result.inventory.get("pip")
+        writable = interp.site_writable and not interp.externally_managed
+        text.append(f"{interp.executable}", style="bold")
+        text.append(f"  Python {interp.version_text} · {interp.kind} · ")
+        text.append("writable" if writable else "read-only",
+                    style="green" if writable else "bold red")
+        text.append(f" · pip {pip.raw_version if pip else 'none'}")
+        text.append(f"\n{interp.prefix}  ", style="dim")
+        text.append(f"(chosen by {result.target.reason})", style="dim")
+        if status:
+            text.append(f"  {status}", style="bold cyan")
+        self.update(text)
+
+
+class EnvTree(Tree[TreeItem]):
+    """The environment tree; rebuilt from a TreeItem model on every scan or filter change."""
+
+    def load(self, model: TreeItem) -> None:
+        self.clear()
+        self.root.set_label(item_label(model))
+        self.root.data = model
+        self._add_children(self.root, model)
+        self.root.expand()
+
+    def _add_children(self, node: TreeNode[TreeItem], model: TreeItem) -> None:
+        for child in model.children:
+            if child.children:
+                sub = node.add(item_label(child), data=child, expand=child.expanded)
+                self._add_children(sub, child)
+            else:
+                node.add_leaf(item_label(child), data=child)
+
+    def first_finding(self) -> TreeNode[TreeItem] | None:
+        for node in self.root.children:
+            if node.data and node.data.kind == "findings" and node.children:
+                return node.children[0]
+        return None
+
+
+class DetailPane(Static):
+    """Facts about the selected node."""
+
+    def show(self, inv: Inventory | None, item: TreeItem | None) -> None:
+        if inv is None or item is None:
+            self.update("")
+            return
+        if item.finding is not None:
+            title, facts = item.finding.title, finding_facts(item.finding)
+        elif item.distribution is not None:
+            title, facts = item.distribution.label, distribution_facts(inv, item.distribution)
+        elif item.entry is not None:
+            title, facts = item.entry.path, entry_facts(inv, item.entry)
+        else:
+            title, facts = item.label, [("items", str(len(item.children)))]
+        table = Table.grid(padding=(0, 1), expand=True)
+        table.add_column(style="bold", no_wrap=True, ratio=None)
+        table.add_column(ratio=1, overflow="fold")
+        for key, value in facts:
+            table.add_row(key, Text(value))
+        heading = Text(title + "\n", style="bold underline")
+        from rich.console import Group
+
+        self.update(Group(heading, table))
