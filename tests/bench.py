@@ -70,10 +70,22 @@ def command(tool: str, env: Env) -> list[str]:
     raise ValueError(tool)
 
 
+PYCACHE = CACHE / "pycache"
+
+
 def child_env() -> dict[str, str]:
-    """The bench's own environment without anything that would pick another target."""
+    """The bench's own environment without anything that would pick another target.
+
+    Bytecode: an installed environment has .pyc files (pip compiles on install), but `uv pip
+    install` does not, an editable kerasfix has none, and a PYTHONDONTWRITEBYTECODE=1 in the
+    caller's environment would make every run compile pip, packaging and kerasfix from source.
+    So the tools run with bytecode writing on, into PYTHONPYCACHEPREFIX under .cache/bench/: the
+    warm-up round compiles, the timed rounds read .pyc like an installed environment does.
+    """
     env = {k: v for k, v in os.environ.items()
-           if k not in ("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTHONHOME")}
+           if k not in ("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTHONHOME",
+                        "PYTHONDONTWRITEBYTECODE")}
+    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
     env["UV_CACHE_DIR"] = str(benchenv.UV_CACHE)
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["NO_COLOR"] = "1"
@@ -389,7 +401,8 @@ def report(result: dict, checks: list[dict], sizes: list[int], rounds: int, floo
     before, after = (" ".join(f"{x:.2f}" for x in la) for la in load)
     lines = [f"kerasfix benchmark: {rounds} rounds after 1 warm-up, medians; {os.cpu_count()}"
              f" CPUs; targets on {platform.python_implementation()} {platform.python_version()}",
-             f"load average before: {before}, after: {after}",
+             f"load average before: {before}, after: {after}; bytecode cached in"
+             f" {PYCACHE.relative_to(ROOT)} (PYTHONPYCACHEPREFIX)",
              "", f"{'environment':<12}{'dists':>6}  {'tool':<11}{'wall ms':>9}{'min':>7}"
              f"{'max':>7}{'CPU ms':>8}{'RSS MiB':>9}  {'kerasfix/tool wall':>18}  {'CPU':>6}",
              "-" * 99]
@@ -478,6 +491,8 @@ def main(argv: list[str] | None = None) -> int:
                     "base_python": benchenv.BASE_PYTHON},
         "tool_versions": tool_versions(environ),
         "rounds": args.rounds, "warmup_rounds": 1, "load_average": load,
+        "bytecode": f"PYTHONPYCACHEPREFIX={PYCACHE}, PYTHONDONTWRITEBYTECODE removed (it was"
+                    f" {os.environ.get('PYTHONDONTWRITEBYTECODE')!r} in the caller)",
         "rss_note": "ru_maxrss of the tool's process from os.wait4 in a small launcher: the max"
                     " over the process and the descendants it waited for, not a sum; the"
                     " launcher's own high-water mark is a floor under it",

@@ -29,9 +29,10 @@ UV_CACHE = ROOT / ".cache" / "uv"
 BASE_PYTHON = "/root/.pyenv/versions/3.11.7/bin/python3"
 TF_SPEC = "tensorflow-cpu==2.18.1"
 STAMP = ".kerasfix-bench.json"
-RECIPE = 3  # bump when the fabricated layout changes: cached envs are then rebuilt
+RECIPE = 4  # bump when the fabricated layout changes: cached envs are then rebuilt
 
-# Per fabricated distribution: package files beside METADATA, WHEEL, INSTALLER and RECORD.
+# Per fabricated distribution: package files beside METADATA, WHEEL, INSTALLER and RECORD (and
+# for every eighth one a top-level module too).
 MODULES = ("__init__.py", "core.py", "utils.py", "io.py", "config.py", "errors.py", "py.typed")
 
 
@@ -204,6 +205,8 @@ def write_dist(site: Path, i: int) -> None:
     for mod in MODULES:
         text = "" if mod == "py.typed" else f'"""{name}: {mod}."""\n\nVALUE = {i}\n'
         files[f"{pkg}/{mod}"] = text.encode()
+    if i % 8 == 0:  # some dists also ship a top-level module (like six.py, typing_extensions.py)
+        files[f"{pkg}_compat.py"] = f'"""{name}: top-level compat module."""\n'.encode()
     files[f"{info}/METADATA"] = ("\n".join(meta) + "\n\n" + body).encode()
     files[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: kerasfix-bench\n" \
                              b"Root-Is-Purelib: true\nTag: py3-none-any\n"

@@ -3,9 +3,9 @@
 Layout under .cache/realtf/ (git-ignored; override with KERASFIX_REALTF_CACHE):
 
     uv-cache/            uv's cache: the TF wheels are downloaded once, then hardlinked
-    pip-cache/           the scenario pips' cache (the 615 MB `tensorflow` wheel of S9)
+    pip-cache/           the scenario pips' HTTP cache
+    wheels/              S9's 615 MB `tensorflow` wheel, downloaded once, installed by real pip
     wheelhouse/          pip fallback only (no uv): the base wheels, for offline reinstalls
-    wheels/              big wheels a scenario installs with pip (S9's `tensorflow`), downloaded once
     base-tf2.18.1-uv/    a venv with `tensorflow-cpu==2.18.1`, frozen.txt, and a completion marker
     scenarios/<name>-<pid>-xxxx/{venv,work,home}   one throwaway env per scenario
 
@@ -38,7 +38,7 @@ from kerasfix.target import Target
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("KERASFIX_REALTF_CACHE") or ROOT / ".cache" / "realtf")
 MARKER = ".kerasfix-realtf-complete"
-RECIPE_FORMAT = 1
+RECIPE_FORMAT = 2
 INSTALL_TIMEOUT = 1200  # one pip/uv command; the 615 MB wheel on a slow line
 PYENV_311 = "/root/.pyenv/versions/3.11.7/bin/python3"
 SCRUBBED = ("TF_USE_LEGACY_KERAS", "KERAS_BACKEND", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV",
@@ -161,20 +161,18 @@ class Installer:
         if self.uv:
             run([self.uv, "pip", "install", "--python", bin_python(venv), requirement],
                 env=self.uv_env())
-        else:
-            run([bin_python(venv), "-m", "pip", "install", requirement], env=self.pip_env())
+        else:  # download once into the wheelhouse, so that scenarios can install offline
+            pip = [bin_python(venv), "-m", "pip"]
+            run([*pip, "download", "-d", CACHE / "wheelhouse", requirement], env=self.pip_env())
+            run([*pip, "install", "--no-index", "--find-links", CACHE / "wheelhouse",
+                 requirement], env=self.pip_env())
 
     def freeze(self, venv: Path) -> str:
         if self.uv:
             return run([self.uv, "pip", "freeze", "--python", bin_python(venv)],
                        env=self.uv_env()).stdout
-        return run([bin_python(venv), "-m", "pip", "freeze"], env=self.pip_env()).stdout
-
-    def keep_wheels(self, venv: Path, frozen: Path) -> None:
-        """pip fallback: the base's wheels in a wheelhouse, so scenarios install offline."""
-        if not self.uv:
-            run([bin_python(venv), "-m", "pip", "download", "--no-deps", "-d",
-                 CACHE / "wheelhouse", "-r", frozen], env=self.pip_env())
+        return run([bin_python(venv), "-m", "pip", "freeze", "--all"],  # wheel: astunparse
+                   env=self.pip_env()).stdout
 
     def install_frozen(self, venv: Path, frozen: Path) -> None:
         """Exactly the base's versions, no resolution: from the cache when it has them."""
@@ -227,7 +225,6 @@ def base_env(inst: Installer, tf_version: str) -> BaseEnv:
         inst.create_venv(venv)
         inst.install_base(venv, recipe["requirement"])
         frozen.write_text(inst.freeze(venv))
-        inst.keep_wheels(venv, frozen)
         tmp = venv / (MARKER + ".tmp")
         tmp.write_text(json.dumps(recipe))
         os.replace(tmp, marker)  # last: only a complete build has the marker

@@ -258,7 +258,7 @@ def same_name_twice_in_one_folder(inv: Inventory) -> Iterator[Finding]:
         yield Finding(
             code="duplicate-dist-info",
             severity=Severity.ERROR if dists[0].name in knowledge.STACK else Severity.WARNING,
-            title=(f"{dists[0].display_name} has {len(dists)} metadata folders in {folder}: "
+            title=(f"{dists[0].name} has {len(dists)} metadata folders in {folder}: "
                    + ", ".join(d.raw_version or "?" for d in dists)),
             detail=("Two dist-info folders for one name in one place: an upgrade was interrupted"
                     " after the new files were written but before the old metadata was removed."

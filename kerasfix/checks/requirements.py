@@ -64,11 +64,11 @@ def _unmet(inv: Inventory, dist: Distribution, req: Requirement,
             severity=Severity.INFO if fits else Severity.ERROR,
             title=(f"{dist.label} requires {req.name}; {variant.label} provides it"
                    + ("" if fits else f" but not at {req.specifier}")),
-            detail=(f"{variant.display_name} installs the same `{knowledge.family_of(req.name)}`"
+            detail=(f"{variant.name} installs the same `{knowledge.family_of(req.name)}`"
                     " import package, so this works at run time. pip only matches names: pip"
                     f" check reports {req.name} as not installed, and the next `pip install` that"
-                    f" touches {dist.display_name} will add the {req.name} distribution beside"
-                    f" {variant.display_name}, and the two will overwrite each other's files."
+                    f" touches {dist.name} will add the {req.name} distribution beside"
+                    f" {variant.name}, and the two will overwrite each other's files."
                     if fits else
                     f"{variant.label} provides the import package, but at a version outside"
                     f" {req.specifier}."),
@@ -80,11 +80,11 @@ def _unmet(inv: Inventory, dist: Distribution, req: Requirement,
     severity = Severity.ERROR if stack else Severity.WARNING
     if found is None:
         title = f"{dist.label} requires {req.name}, which is not installed"
-        detail = (f"{dist.display_name} declares `{req}` but no {req.name} distribution is on"
-                  f" sys.path; importing the parts of {dist.display_name} that use it fails.")
+        detail = (f"{dist.name} declares `{req}` but no {req.name} distribution is on"
+                  f" sys.path; importing the parts of {dist.name} that use it fails.")
     else:
         title = f"{dist.label} requires {req}, but {found.label} is installed"
-        detail = (f"{found.label} is outside the range {dist.display_name} declares; pip check"
+        detail = (f"{found.label} is outside the range {dist.name} declares; pip check"
                   " reports the same conflict.")
     yield Finding(
         code="requirement-not-installed" if found is None else "requirement-version-conflict",

@@ -114,7 +114,7 @@ def shadowed_duplicate_distribution(inv: Inventory) -> Iterator[Finding]:
         yield Finding(
             code="distribution-installed-twice",
             severity=Severity.WARNING if stack else Severity.INFO,
-            title=f"{dist.display_name} is installed twice: {winner.raw_version} wins over"
+            title=f"{dist.name} is installed twice: {winner.raw_version} wins over"
                   f" {dist.raw_version}",
             detail=(f"{winner.label} in {winner.location} comes first on sys.path, so its files"
                     f" are imported; the copy in {dist.location} is invisible to pip list and pip"

@@ -27,13 +27,14 @@ class KerasfixApp(App[int]):
 
     def __init__(self, target: Target, *, dry_run: bool = False,
                  fix_options: dict[str, Any] | None = None,
-                 scanner: Scanner | None = None) -> None:
+                 scanner: Scanner | None = None, verify_deep: bool = True) -> None:
         super().__init__()
         self.target = target
         self.dry_run = dry_run
         self.fix_options = fix_options or {}
         self.scanner: Scanner = scanner or (lambda deep=False: scan(target, deep=deep))
         self.last_scan: ScanResult | None = None
+        self.verify_deep = verify_deep  # tests on fabricated stacks skip the runtime import
 
     def on_mount(self) -> None:
         self.theme = "textual-dark"

@@ -35,14 +35,11 @@ from kerasfix.tui.widgets import EnvHeader
 from kerasfix.verify import verify
 
 STRATEGY_TEXT = {
-    Strategy.REPAIR: ("keep your TensorFlow line; align keras / tf-keras / NumPy / protobuf;"
-                      " remove duplicate builds and leftovers", "low risk"),
-    Strategy.LEGACY: ("Keras 2 on TensorFlow ≥ 2.16: tf-keras plus TF_USE_LEGACY_KERAS=1 in"
-                      " this environment's activation", "medium risk"),
-    Strategy.UPGRADE: ("newest TensorFlow with wheels for this Python, with Keras 3",
-                       "higher risk: code may need Keras 3 changes"),
-    Strategy.FRESH_VENV: ("a new virtual environment with a known-good stack; this one is"
-                          " left untouched", "no risk to this environment"),
+    Strategy.REPAIR: ("keep this TensorFlow, align Keras/NumPy/protobuf, drop duplicates",
+                      "low risk"),
+    Strategy.LEGACY: ("Keras 2 on TF ≥ 2.16 via tf-keras + TF_USE_LEGACY_KERAS=1", "medium"),
+    Strategy.UPGRADE: ("newest TensorFlow for this Python, with Keras 3", "code may change"),
+    Strategy.FRESH_VENV: ("new venv with a known-good stack; this one untouched", "no risk"),
 }
 PHASES = ("choose", "preview", "run", "verify")
 
@@ -118,7 +115,7 @@ class FixScreen(Screen[None]):
             self.plans[strategy] = plan
             what, risk = STRATEGY_TEXT[strategy]
             label = Text(f"{strategy.value:<11}", style="bold")
-            label.append(f"{what} ({risk})")
+            label.append(f"{what} · {risk}")
             if strategy is recommended:
                 label.append("  ★ recommended", style="bold green")
             if plan.blocked:
@@ -136,8 +133,14 @@ class FixScreen(Screen[None]):
         self.set_phase("choose")
         strategies.focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return self.phase == "run"
+        return True
+
     def set_phase(self, phase: str) -> None:
         self.phase = phase
+        self.refresh_bindings()
         self.query_one(ContentSwitcher).current = phase
         titles = {"choose": "1 Choose a strategy (Enter)  ·  2 Preview  ·  3 Run  ·  4 Verify",
                   "preview": "1 Strategy  ·  2 Preview — review every command  ·  3 Run  ·  4"
@@ -244,7 +247,8 @@ class FixScreen(Screen[None]):
         python = self.result.target.python
         if plan.strategy == Strategy.FRESH_VENV.value and len(plan.steps) > 1:
             python = plan.steps[1].argv[0]
-        after, comparison = verify(python, self.result)
+        after, comparison = verify(python, self.result,
+                                   deep=self.app.verify_deep)  # type: ignore[attr-defined]
         self.app.call_from_thread(self.show_outcome, (after, comparison))
 
     def show_outcome(self, verified) -> None:  # type: ignore[no-untyped-def]
@@ -274,9 +278,14 @@ class FixScreen(Screen[None]):
                 codes = ", ".join(sorted({f.code for f in items})) or "—"
                 body.append(f"{label}: ", style=f"bold {style}")
                 body.append(codes + "\n")
+            for f in comparison.resolved:
+                body.append(f"  ✓ {f.title}\n", style="green")
+            for f in comparison.remaining + comparison.new:
+                body.append(f"  ✗ {f.title}\n", style="red" if f.severity.value == "error"
+                            else "yellow")
             runtime = next((f for f in after.findings if f.code.startswith("runtime")), None)
             if runtime:
-                body.append(f"\nRuntime check: {runtime.title}\n",
+                body.append(f"\n{runtime.title}\n",
                             style="green" if runtime.code == "runtime-ok" else "red")
             for step in self.preview.plan.manual_steps:
                 body.append(f"\nYou still need to: {step.instruction or step.title}",

@@ -83,8 +83,9 @@ class ScanScreen(Screen[None]):
         tree.load(model)
         first = tree.first_finding()
         target = first or tree.root
-        tree.move_cursor(target)
         self.query_one(DetailPane).show(self.result.inventory, target.data)
+        # Node lines exist only after the tree has been laid out.
+        tree.call_after_refresh(tree.move_cursor, target)
 
     # ------------------------------------------------------------ events
     @on(Tree.NodeHighlighted, "#env-tree")

@@ -28,15 +28,15 @@ class _Events(Events):
         self.screen = screen
 
     def step_started(self, index: int, step: Step) -> None:
-        self.screen.app.call_from_thread(self.screen.log, Text(f"$ {step.command_text()}",
+        self.screen.app.call_from_thread(self.screen.write_log, Text(f"$ {step.command_text()}",
                                                                style="cyan"))
 
     def output(self, index: int, line: str) -> None:
-        self.screen.app.call_from_thread(self.screen.log, Text(line))
+        self.screen.app.call_from_thread(self.screen.write_log, Text(line))
 
     def step_finished(self, outcome: StepOutcome) -> None:
         mark = "✓" if outcome.ok else f"✗ exit code {outcome.returncode}"
-        self.screen.app.call_from_thread(self.screen.log, Text(mark))
+        self.screen.app.call_from_thread(self.screen.write_log, Text(mark))
 
 
 class UndoScreen(Screen[None]):
@@ -113,15 +113,15 @@ class UndoScreen(Screen[None]):
 
     def finished(self, result: RunResult, snap: snapshots.Snapshot) -> None:
         if result.failed:
-            self.log(Text("Restore stopped at a failed step; nothing further was run.",
+            self.write_log(Text("Restore stopped at a failed step; nothing further was run.",
                           style="bold red"))
             return
         snap.status = "restored"
         snap.save()
-        self.log(Text(f"Restored snapshot {snap.id}.", style="bold green"))
+        self.write_log(Text(f"Restored snapshot {snap.id}.", style="bold green"))
         self.notify(f"Restored snapshot {snap.id}")
 
-    def log(self, text: Text) -> None:  # type: ignore[override]
+    def write_log(self, text: Text) -> None:
         self.query_one("#undo-log", RichLog).write(text)
 
     @on(Button.Pressed, "#undo-back")

@@ -82,8 +82,11 @@ class EnvTree(Tree[TreeItem]):
 class DetailPane(Static):
     """Facts about the selected node."""
 
+    plain = ""  # the facts as text, for tests and copy-paste
+
     def show(self, inv: Inventory | None, item: TreeItem | None) -> None:
         if inv is None or item is None:
+            self.plain = ""
             self.update("")
             return
         if item.finding is not None:
@@ -99,6 +102,7 @@ class DetailPane(Static):
         table.add_column(ratio=1, overflow="fold")
         for key, value in facts:
             table.add_row(key, Text(value))
+        self.plain = "\n".join([title, *(f"{k}: {v}" for k, v in facts)])
         heading = Text(title + "\n", style="bold underline")
         from rich.console import Group
 

@@ -1,0 +1,282 @@
+"""The app driven with Textual's Pilot over real venvs, and SVG snapshots of each screen.
+
+Environments live at fixed paths so the snapshots are byte-for-byte repeatable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fakeenv import FakeEnv, make_venv
+
+from kerasfix.scan import scan
+from kerasfix.target import Target
+from kerasfix.tui.app import KerasfixApp
+from kerasfix.tui.fix_screen import FixScreen
+from kerasfix.tui.scan_screen import ScanScreen
+from kerasfix.tui.undo_screen import UndoScreen
+
+FIXED = Path("/tmp/kerasfix-tui-tests")
+
+
+def fixed_env(name: str) -> FakeEnv:
+    root = FIXED / name
+    shutil.rmtree(root, ignore_errors=True)
+    return make_venv(root)
+
+
+def pip(env: FakeEnv, wheels: Path, *args: str) -> None:
+    extra = ["--no-index", "--find-links", str(wheels)] if args[0] == "install" else []
+    subprocess.run([sys.executable, "-m", "pip", "--isolated", "--python", env.python, *args,
+                    *extra], capture_output=True, text=True, check=True)
+
+
+def broken(name: str, wheels: Path) -> FakeEnv:
+    """tensorflow-cpu 2.18.1 with tf-keras 2.15.0 (no TF pin) and a pip leftover: S5 + S16."""
+    env = fixed_env(name)
+    pip(env, wheels, "install", "tensorflow-cpu==2.18.1")
+    pip(env, wheels, "install", "--no-deps", "tf-keras==2.15.0")
+    (env.site / "~f_keras").mkdir()
+    return env
+
+
+def fixed_wheels(wheels: Path) -> Path:
+    """The wheelhouse at a fixed path: it appears in previews, and snapshots must not drift."""
+    out = FIXED / "wheels"
+    if not getattr(fixed_wheels, "copied", False):  # refreshed once per test session
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.copytree(wheels, out)
+        fixed_wheels.copied = True  # type: ignore[attr-defined]
+    return out
+
+
+def make_app(env: FakeEnv, wheels: Path, *, dry_run: bool = False,
+             find_links: Path | None = None) -> KerasfixApp:
+    wheels = fixed_wheels(wheels)
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("TF_USE_LEGACY_KERAS", "KERAS_BACKEND", "PYTHONPATH")}
+    clean["HOME"] = str(env.root / "home")
+    target = Target(env.python, "--python")
+    return KerasfixApp(
+        target, dry_run=dry_run, verify_deep=False,
+        fix_options={"find_links": (str(find_links or wheels),), "no_index": True},
+        scanner=lambda deep=False: scan(target, deep=deep, cwd=str(env.root / "work"),
+                                        env=clean))
+
+
+async def wait_for(pilot, predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(0.05)
+
+
+def scan_screen(app: KerasfixApp) -> ScanScreen:
+    return next(s for s in app.screen_stack if isinstance(s, ScanScreen))
+
+
+def tree_hash(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if "__pycache__" in path.parts:
+            continue
+        digest.update(str(path.relative_to(root)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(autouse=True)
+def _state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KERASFIX_STATE_DIR", str(tmp_path / "state"))
+
+
+async def test_culprit_is_on_the_first_screen(wheelhouse: Path) -> None:
+    env = broken("first", wheelhouse)
+    app = make_app(env, wheelhouse)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: scan_screen(app).result is not None)
+        await pilot.pause()
+        tree = app.screen.query_one("#env-tree")
+        node = tree.cursor_node
+        assert node is not None and node.data.kind == "finding"
+        assert node.data.finding.severity.value == "error"
+        assert "tf-keras" in app.screen.query_one("#detail").plain
+
+
+async def test_filter_search_and_rescan(wheelhouse: Path) -> None:
+    env = broken("filter", wheelhouse)
+    app = make_app(env, wheelhouse)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = scan_screen(app)
+        await wait_for(pilot, lambda: screen.result is not None)
+        await pilot.press("f")
+        labels = [n.data.label for n in screen.query_one("#env-tree").root.children[1]
+                  .children[0].children] if screen.query_one("#env-tree").root.children[1]\
+            .children else []
+        assert all("numpy" not in label for label in labels)  # healthy ones hidden
+        await pilot.press("slash", *"numpy")
+        assert screen.search_text == "numpy"
+        await pilot.press("escape")
+        assert screen.search_text == ""
+        first = screen.result
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.result is not first)
+
+
+async def test_fix_flow_scan_to_verify_then_undo(wheelhouse: Path) -> None:
+    env = broken("flow", wheelhouse)
+    app = make_app(env, wheelhouse)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: scan_screen(app).result is not None)
+        await pilot.press("x")
+        assert isinstance(app.screen, FixScreen)
+        fix = app.screen
+        await pilot.press("enter")  # the recommended strategy is highlighted
+        await wait_for(pilot, lambda: fix.preview is not None)
+        assert not fix.query_one("#confirm").disabled
+        await pilot.click("#confirm")
+        await wait_for(pilot, lambda: fix.phase == "verify" and "Undo" in str(
+            fix.query_one("#verify-body").render()), timeout=120)
+        body = str(fix.query_one("#verify-body").render())
+        assert "resolved" in body and "tf-keras-minor-mismatch" in body
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ScanScreen))
+    inv = scan(Target(env.python, "t"), cwd=str(env.root / "work")).inventory
+    assert inv.get("tf-keras").raw_version == "2.18.0"
+    assert not (env.site / "~f_keras").exists()
+    app = make_app(env, wheelhouse)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: scan_screen(app).result is not None)
+        await pilot.press("u")
+        undo = app.screen
+        assert isinstance(undo, UndoScreen)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not undo.query_one("#restore").disabled)
+        await pilot.click("#restore")
+        await wait_for(pilot, lambda: undo.snap is not None and undo.snap.status == "restored",
+                       timeout=120)
+    inv = scan(Target(env.python, "t"), cwd=str(env.root / "work")).inventory
+    assert inv.get("tf-keras").raw_version == "2.15.0"
+    assert (env.site / "~f_keras").exists()
+
+
+async def test_dry_run_writes_the_audit_and_changes_nothing(wheelhouse: Path) -> None:
+    env = broken("dry", wheelhouse)
+    before = tree_hash(env.root / "venv")
+    app = make_app(env, wheelhouse, dry_run=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: scan_screen(app).result is not None)
+        assert "DRY RUN" in str(app.screen.query_one("#env-header").render())
+        await pilot.press("x", "enter")
+        fix = app.screen
+        await wait_for(pilot, lambda: fix.preview is not None)
+        assert str(fix.query_one("#confirm").label) == "Write audit report"
+        await pilot.click("#confirm")
+        await wait_for(pilot, lambda: fix.phase == "verify")
+        body = str(fix.query_one("#verify-body").render())
+        assert "Nothing was changed" in body
+    assert tree_hash(env.root / "venv") == before
+    reports = list((env.root / "work").glob("kerasfix-audit-*.md"))
+    assert len(reports) == 1 and "dry-run audit" in reports[0].read_text()
+
+
+async def test_failing_step_stops_the_run(wheelhouse: Path, tmp_path: Path) -> None:
+    env = broken("fail", wheelhouse)
+    empty = tmp_path / "no-wheels"
+    empty.mkdir()
+    app = make_app(env, wheelhouse, find_links=empty)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: scan_screen(app).result is not None)
+        await pilot.press("x", "enter")
+        fix = app.screen
+        await wait_for(pilot, lambda: fix.preview is not None)
+        await pilot.click("#confirm")
+        await wait_for(pilot, lambda: fix.run_result is not None, timeout=120)
+        assert fix.run_result.status == "failed"
+        await wait_for(pilot, lambda: "stopped" in str(fix.query_one("#verify-body").render()))
+
+
+async def test_cancel_stops_after_the_current_step(wheelhouse: Path) -> None:
+    env = fixed_env("cancel")
+    pip(env, wheelhouse, "install", "tensorflow-cpu==2.18.1")
+    pip(env, wheelhouse, "install", "--no-deps", "tensorflow==2.18.1")
+    app = make_app(env, wheelhouse)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: scan_screen(app).result is not None)
+        await pilot.press("x", "enter")
+        fix = app.screen
+        await wait_for(pilot, lambda: fix.preview is not None)
+        total = len(fix.preview.plan.automatic_steps)
+        assert total >= 3
+        await pilot.click("#confirm")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: fix.run_result is not None, timeout=120)
+        assert fix.run_result.status == "cancelled"
+        assert len(fix.run_result.outcomes) < total
+
+
+async def test_help_theme_and_palette(wheelhouse: Path) -> None:
+    env = broken("help", wheelhouse)
+    app = make_app(env, wheelhouse)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: scan_screen(app).result is not None)
+        await pilot.press("question_mark")
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.press("t")
+        assert app.theme == "textual-light"
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"Fix…", "Deep check", "Undo…", "Rescan"} <= set(titles)
+        await pilot.press("q")
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+def _ready(app: KerasfixApp):  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await wait_for(pilot, lambda: scan_screen(app).result is not None)
+        await pilot.pause()
+    return run_before
+
+
+def test_snapshot_scan_screen(snap_compare, wheelhouse: Path) -> None:  # type: ignore
+    app = make_app(broken("snap-scan", wheelhouse), wheelhouse)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_ready(app))
+
+
+def test_snapshot_scan_screen_80x24(snap_compare, wheelhouse: Path) -> None:  # type: ignore
+    app = make_app(broken("snap-small", wheelhouse), wheelhouse)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_ready(app))
+
+
+def test_snapshot_strategy_choice(snap_compare, wheelhouse: Path) -> None:  # type: ignore
+    app = make_app(broken("snap-choose", wheelhouse), wheelhouse)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _ready(app)(pilot)
+        await pilot.press("x")
+        await pilot.pause()
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_snapshot_dry_run_preview(snap_compare, wheelhouse: Path) -> None:  # type: ignore
+    app = make_app(broken("snap-preview", wheelhouse), wheelhouse, dry_run=True)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _ready(app)(pilot)
+        await pilot.press("x", "enter")
+        await wait_for(pilot, lambda: getattr(app.screen, "preview", None) is not None)
+        await pilot.pause()
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
