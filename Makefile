@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run scan test test-fast test-real lint bench demo screenshots clean
+.PHONY: run test test-fast test-real lint bench demo screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,3 +37,11 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+## A sandbox environment broken the way users break theirs (real packages), app opened on it.
+demo: $(STAMP)
+	$(BIN)/python tests/demo.py
+
+## SVGs of the real app on the demo environment, for the README.
+screenshots: $(STAMP)
+	$(BIN)/python tests/screenshots.py

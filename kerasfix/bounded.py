@@ -22,13 +22,23 @@ class Completed:
     timed_out: bool
 
 
-def run_bounded(argv: Sequence[str], timeout: float, *, cwd: str | None = None,
-                env: Mapping[str, str] | None = None) -> Completed:
-    """Raises OSError when the program cannot be started at all."""
-    proc = subprocess.Popen(
+def start(argv: Sequence[str], *, cwd: str | None = None,
+          env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start the child in its own process group. Raises OSError when it cannot start."""
+    return subprocess.Popen(
         list(argv), cwd=cwd, env=None if env is None else dict(env), stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=os.name == "posix",
     )
+
+
+def run_bounded(argv: Sequence[str], timeout: float, *, cwd: str | None = None,
+                env: Mapping[str, str] | None = None) -> Completed:
+    """Raises OSError when the program cannot be started at all."""
+    return finish(start(argv, cwd=cwd, env=env), timeout)
+
+
+def finish(proc: subprocess.Popen[bytes], timeout: float) -> Completed:
+    """Wait for a started child; past the timeout its whole process group is killed."""
     try:
         out, err = proc.communicate(timeout=timeout)
         return Completed(proc.returncode, out, err, False)

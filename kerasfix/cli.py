@@ -101,20 +101,25 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from kerasfix.scan import scan
+    from kerasfix.probe import start_probe
     from kerasfix.target import select_target
 
     target = select_target(args.python)
+    probe = start_probe(target)  # runs in the target while we import the rest
+    from kerasfix.scan import scan
+
     if not args.json and sys.stderr.isatty():  # progress for people, not for logs
         err = _console(args.no_color, stderr=True)
         err.print(f"Scanning {target.describe()}" + (" with runtime check…" if args.deep else "…"),
                   style="dim")
-    result = scan(target, deep=args.deep, deep_timeout=args.timeout)
+    result = scan(target, deep=args.deep, deep_timeout=args.timeout, started_probe=probe)
     code = EXIT_FINDINGS if result.has_errors else EXIT_OK
     if args.json:
         from kerasfix.report_json import scan_document
 
-        json.dump(scan_document(result, code), sys.stdout, indent=2)
+        # indent only for people: json's C encoder is used only without it
+        json.dump(scan_document(result, code), sys.stdout,
+                  indent=2 if sys.stdout.isatty() else None)
         sys.stdout.write("\n")
     else:
         from kerasfix.render_text import render_scan

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kerasfix.bounded import Completed, run_bounded
+from kerasfix.bounded import Completed, finish, start
 from kerasfix.errors import KerasfixError, ProbeError, TargetError
 from kerasfix.target import Target
 
@@ -40,21 +42,36 @@ def default_timeout() -> float:
         return 60.0
 
 
-def run_probe(
-    target: Target,
-    timeout: float | None = None,
-    cwd: str | None = None,
-    env: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    """The probe's document. Raises TargetError for a target that is not a usable Python."""
+@dataclass
+class StartedProbe:
+    """A probe already running, so the caller can import its own modules meanwhile."""
+
+    target: Target
+    proc: subprocess.Popen[bytes] | None
+    error: OSError | None
+    timeout: float
+
+
+def start_probe(target: Target, timeout: float | None = None, cwd: str | None = None,
+                env: Mapping[str, str] | None = None) -> StartedProbe:
     timeout = default_timeout() if timeout is None else timeout
     try:
-        proc = run_bounded(probe_command(target.python), timeout, cwd=cwd or os.getcwd(),
-                           env=os.environ if env is None else env)
+        proc = start(probe_command(target.python), cwd=cwd or os.getcwd(),
+                     env=os.environ if env is None else env)
     except OSError as err:
-        raise TargetError(f"cannot run {target.python}: {err.strerror or err}") from None
+        return StartedProbe(target, None, err, timeout)
+    return StartedProbe(target, proc, None, timeout)
+
+
+def finish_probe(started: StartedProbe) -> dict[str, Any]:
+    """The probe's document. Raises TargetError for a target that is not a usable Python."""
+    target = started.target
+    if started.proc is None:
+        err = started.error
+        raise TargetError(f"cannot run {target.python}: {getattr(err, 'strerror', None) or err}")
+    proc = finish(started.proc, started.timeout)
     if proc.timed_out:
-        raise TargetError(f"{target.python} did not answer within {timeout:g} s"
+        raise TargetError(f"{target.python} did not answer within {started.timeout:g} s"
                           " (is it a Python interpreter?)")
     out = proc.stdout.decode("utf-8", "replace")
     if out.startswith(TOO_OLD):
@@ -73,6 +90,11 @@ def run_probe(
             {"kind": "stdout-noise", "path": target.python,
              "error": "startup code printed: " + head.strip()[:200]})
     return doc
+
+
+def run_probe(target: Target, timeout: float | None = None, cwd: str | None = None,
+              env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    return finish_probe(start_probe(target, timeout, cwd, env))
 
 
 def _not_python(target: Target, proc: Completed) -> KerasfixError:

@@ -32,7 +32,6 @@ import platform
 import re
 import site
 import sysconfig
-import zipfile
 
 SCHEMA = "kerasfix.probe/1"
 MARKER = "KERASFIX-PROBE-JSON"
@@ -223,7 +222,11 @@ def label_paths(facts):
 def parse_record(text):
     """RECORD paths, plus the recorded hashes of watched <pkg>/__init__.py files."""
     rows, init_hashes = [], {}
-    for row in csv.reader(io.StringIO(text)):
+    if '"' in text:
+        parsed = (row for row in csv.reader(io.StringIO(text)))
+    else:
+        parsed = (line.split(",", 2) for line in text.splitlines())
+    for row in parsed:
         if row and row[0]:
             rows.append(row[0])
             if row[0].endswith("/__init__.py") and row[0].count("/") == 1 and len(row) > 1:
@@ -264,6 +267,23 @@ def top_of(rel):
     return first
 
 
+_LISTINGS = {}
+
+
+def listing(folder):
+    """The names in a folder (None if it cannot be listed), listed once per probe."""
+    try:
+        return _LISTINGS[folder]
+    except KeyError:
+        pass
+    try:
+        names = frozenset(os.listdir(folder))
+    except OSError:
+        names = None
+    _LISTINGS[folder] = names
+    return names
+
+
 def check_files(base, rels):
     """Count RECORD entries missing on disk (caches excluded); keep a few examples.
 
@@ -277,10 +297,7 @@ def check_files(base, rels):
         by_dir.setdefault(folder, []).append(name)
     missing, examples = 0, []
     for folder, names in by_dir.items():
-        try:
-            present = set(os.listdir(os.path.join(base, folder) if folder else base))
-        except OSError:
-            present = set()
+        present = listing(os.path.join(base, folder) if folder else base) or ()
         for name in names:
             if name not in present:
                 missing += 1
@@ -352,19 +369,20 @@ def read_dist(entry_path, dirname):
             dist["errors"].append("metadata has no Name")
         if not dist["version"]:
             dist["errors"].append("metadata has no Version")
-    if not os.path.isdir(full):
+    here = listing(full) if not (is_egg and os.path.isfile(full)) else None
+    if here is None:
         return dist
-    dist["requested"] = os.path.isfile(os.path.join(full, "REQUESTED"))
+    dist["requested"] = "REQUESTED" in here
     installer = os.path.join(full, "INSTALLER")
-    if os.path.isfile(installer):
+    if "INSTALLER" in here:
         dist["installer"] = (read_text(installer, "installer") or "").strip() or None
     wheel = os.path.join(full, "WHEEL")
-    if os.path.isfile(wheel):
+    if "WHEEL" in here:
         for line in (read_text(wheel, "wheel") or "").splitlines():
             if line.startswith("Tag:"):
                 dist["wheel_tags"].append(line[4:].strip())
     durl = os.path.join(full, "direct_url.json")
-    if os.path.isfile(durl):
+    if "direct_url.json" in here:
         try:
             data = json.loads(read_text(durl, "direct_url") or "{}")
             dist["direct_url"] = {"url": data.get("url"),
@@ -384,7 +402,7 @@ def read_dist(entry_path, dirname):
     else:
         record = os.path.join(full, "RECORD")
         rels, tops, init_hashes = [], set(), {}
-        if os.path.isfile(record):
+        if "RECORD" in here:
             dist["record"] = True
             rels, init_hashes = parse_record(read_text(record, "record") or "")
         else:
@@ -433,6 +451,8 @@ def scan_dir(path, is_site):
 
 
 def scan_zip(path):
+    import zipfile
+
     out = {"dists": [], "leftovers": [], "names": [], "error": None}
     try:
         with zipfile.ZipFile(path) as zf:
@@ -554,7 +574,7 @@ def main():
     }
     out = sys.stdout
     out.write(MARKER + "\n")
-    json.dump(doc, out)
+    out.write(json.dumps(doc))
     out.write("\n")
     out.flush()
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kerasfix import __version__, knowledge
 from kerasfix.findings import Finding, Severity
 from kerasfix.inventory import Distribution, Inventory
-from kerasfix.runtime import RuntimeReport
 from kerasfix.scan import ScanResult
+
+if TYPE_CHECKING:
+    from kerasfix.runtime import RuntimeReport
 
 SCAN_SCHEMA = "kerasfix.scan/1"
 

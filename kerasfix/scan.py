@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from kerasfix import knowledge
 from kerasfix.checks import run_checks
 from kerasfix.findings import Finding, Severity, sort_findings
 from kerasfix.inventory import Inventory, build_inventory
-from kerasfix.probe import run_probe
+from kerasfix.probe import StartedProbe, finish_probe, start_probe
 from kerasfix.runtime import (
     RuntimeReport,
     compare_route,
@@ -19,6 +20,9 @@ from kerasfix.runtime import (
     runtime_findings,
 )
 from kerasfix.target import Target
+
+if TYPE_CHECKING:
+    from kerasfix.runtime import RuntimeReport
 
 
 @dataclass
@@ -29,6 +33,8 @@ class ScanResult:
     seconds: float
     runtime: RuntimeReport | None = None
     notes: list[str] = field(default_factory=list)
+    cwd: str | None = None  # where the probe ran: verification must look from the same place
+    env: Mapping[str, str] | None = field(default=None, repr=False)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)
@@ -46,11 +52,15 @@ def scan(
     deep_timeout: float = 120.0,
     cwd: str | None = None,
     env: Mapping[str, str] | None = None,
+    started_probe: StartedProbe | None = None,
 ) -> ScanResult:
+    """Scan a target; `started_probe` is a probe the caller already started (see cli)."""
     started = time.perf_counter()
-    inventory = build_inventory(run_probe(target, timeout=timeout, cwd=cwd, env=env))
+    probe = started_probe or start_probe(target, timeout=timeout, cwd=cwd, env=env)
+    inventory = build_inventory(finish_probe(probe))
     findings = run_checks(inventory)
-    result = ScanResult(target, inventory, findings, time.perf_counter() - started)
+    result = ScanResult(target, inventory, findings, time.perf_counter() - started,
+                        cwd=cwd, env=env)
     if deep:
         add_runtime_check(result, timeout=deep_timeout, cwd=cwd, env=env)
     return result
@@ -71,6 +81,7 @@ def runtime_groups(inv: Inventory) -> list[str]:
 def add_runtime_check(result: ScanResult, *, timeout: float = 120.0, cwd: str | None = None,
                       env: Mapping[str, str] | None = None) -> None:
     """Run the runtime check and fold its verdicts into the result's findings."""
+
     groups = runtime_groups(result.inventory)
     if not groups:
         result.notes.append("runtime check skipped: nothing to import")

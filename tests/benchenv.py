@@ -1,10 +1,11 @@
 """Environments for tests/bench.py, built once and cached under .cache/bench/ (git-ignored).
 
 - a real TensorFlow env: tensorflow-cpu==2.18.1 in a venv on CPython 3.11.7 (uv, pip fallback);
-- an empty venv (pip, setuptools and wheel only): the fixed cost every tool pays;
+- an empty venv (pip, setuptools, wheel and packaging, as `uv venv --seed` makes it): the fixed
+  cost every tool pays;
 - N-distribution envs: the empty venv plus N fabricated dist-info folders, each with METADATA
   (a few Requires-Dist lines between them, all satisfied), INSTALLER, WHEEL and a RECORD listing
-  ~10 files that are really written.
+  ~10 files that are really written (every eighth also ships a top-level module, like six.py).
 
 Each env is complete only when its stamp file exists and matches what this module would build;
 anything else (an interrupted build, a moved or removed base interpreter, a changed recipe) is

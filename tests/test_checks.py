@@ -95,7 +95,7 @@ def test_s6_ancient_standalone_keras(fake: FakeEnv) -> None:
 
 def test_s7_keras_minor_mismatch(fake: FakeEnv) -> None:
     fake.tensorflow("2.15.1")
-    fake.keras("2.14.0")
+    fake.keras("2.12.0")
     assert fake.codes()["keras-minor-mismatch"] == "error"
 
 
@@ -286,3 +286,29 @@ def test_user_site_copy_shadows_the_venv(fake: FakeEnv, tmp_path) -> None:
     fake.keras("3.5.0", site=Path(user_site))
     finding = next(f for f in fake.scan().findings if f.code == "user-site-package")
     assert finding.severity.value == "error" and finding.scenario == "S14"
+
+
+def test_s16_only_the_stash_is_left(fake: FakeEnv) -> None:
+    import shutil
+
+    fake.healthy("2.18.1")
+    shutil.move(str(fake.site / "tensorflow"), str(fake.site / "~ensorflow"))
+    for info in fake.site.glob("tensorflow_cpu-*.dist-info"):
+        shutil.move(str(info), str(fake.site / ("~" + info.name[1:])))
+    codes = fake.codes()
+    assert codes["half-uninstalled-package"] == "error"
+
+
+def test_adjacent_keras2_lines_are_a_warning(fake: FakeEnv) -> None:
+    fake.tensorflow("2.15.1")
+    fake.keras("2.14.0")
+    assert fake.codes()["keras-minor-mismatch"] == "warning"
+
+
+def test_protobuf_newer_than_the_cap_is_a_warning(fake: FakeEnv) -> None:
+    fake.healthy("2.18.1")
+    import shutil
+
+    shutil.rmtree(next(fake.site.glob("protobuf-*.dist-info")))
+    fake.simple("protobuf", "6.33.6")
+    assert fake.codes()["protobuf-incompatible"] == "warning"

@@ -387,10 +387,9 @@ class TestS15LocalKerasPy(Scans):
         assert found.get("runtime-tf-keras-attribute-failed") == "error"
         assert found.get("runtime-tf-keras-models-failed") == "error"
 
-    @pytest.mark.xfail(strict=True, reason="kerasfix gap: local-file-shadows-package predicts"
-                       " only import_keras, which 'works' (it imports the local file), so the"
-                       " deep check says 'not reproduced' while tf.keras fails because of it")
     def test_deep_check_confirms_with_a_plain_keras_py(self, deep_plain: ScanResult) -> None:
+        # `import keras` "works" here (it imports the local file): the confirmation must come
+        # from tf.keras, which TensorFlow routes through the shadowed name.
         assert finding(deep_plain, "local-file-shadows-package").runtime == "confirmed"
 
 

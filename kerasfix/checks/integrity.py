@@ -111,12 +111,46 @@ def leftover_folders(inv: Inventory) -> Iterator[Finding]:
                 " process, a locked file). pip warns about them on every run, and the real"
                 " package next to them may be half-replaced."
                 + (" They belong to the TensorFlow/Keras stack." if stack else "")),
-        symptom="WARNING: Ignoring invalid distribution ~ensorflow (...site-packages)",
+        symptom=f"WARNING: Ignoring invalid distribution {names[0]} ({inv.leftovers[0][0]})",
         evidence=tuple(os.path.join(folder, name) for folder, name in inv.leftovers[:10]),
         paths=tuple(os.path.join(folder, name) for folder, name in inv.leftovers),
         strategies=(S.REPAIR,),
         scenario="S16",
     )
+
+
+def _stashed_package(name: str) -> str | None:
+    """pip's stash name for a folder: leading characters replaced by '~' (~ensorflow)."""
+    rest = name.lstrip("~")
+    cut = len(name) - len(rest)
+    if not cut or rest.endswith((".dist-info", ".egg-info")):
+        return None
+    return next((p for p in knowledge.IMPORT_PACKAGES if len(p) > cut and p[cut:] == rest), None)
+
+
+@check
+def half_uninstalled_package(inv: Inventory) -> Iterator[Finding]:
+    """Only pip's stashed copy of a stack package is left: the real folder is gone."""
+    for folder, name in inv.leftovers:
+        package = _stashed_package(name)
+        if package is None or os.path.exists(os.path.join(folder, package)):
+            continue
+        yield Finding(
+            code="half-uninstalled-package",
+            severity=Severity.ERROR,
+            title=f"{package}/ exists only as pip's stash {name} in {folder}",
+            detail=(f"pip moved {package}/ aside to {name} to uninstall or upgrade it and was"
+                    " interrupted before putting anything in its place. `import"
+                    f" {package}` fails, and pip check says nothing because the dist-info went"
+                    " with it."),
+            symptom=f"ModuleNotFoundError: No module named '{package}'",
+            evidence=(f"present: {os.path.join(folder, name)}",
+                      f"missing: {os.path.join(folder, package)}"),
+            paths=(os.path.join(folder, name),),
+            strategies=(S.REPAIR, S.UPGRADE, S.FRESH_VENV),
+            scenario="S16",
+            predicts=(STEP_FOR_PACKAGE[package],) if package in STEP_FOR_PACKAGE else (),
+        )
 
 
 @check

@@ -141,8 +141,9 @@ def keras_version_fits_tensorflow(inv: Inventory) -> Iterator[Finding]:
         code, scenario = "keras2-under-tf-2.16-or-newer", "S24"
         detail = (f"TensorFlow {tf.raw_version} is built for Keras 3 but keras {keras.raw_version}"
                   " is installed (a requirements pin or a forced install). TF routes tf.keras to"
-                  " the Keras 2 package, an untested combination that pip check rejects.")
-        symptom = None
+                  " the Keras 2 package, which calls TensorFlow private APIs that are gone.")
+        symptom = ("AttributeError: module 'tensorflow._api.v2.compat.v2.__internal__' has no"
+                   " attribute 'register_load_context_function'")
     else:
         code, scenario = "keras-minor-mismatch", "S7"
         detail = (f"keras {keras.raw_version} is not the Keras line TensorFlow {tf.raw_version}"
@@ -153,9 +154,17 @@ def keras_version_fits_tensorflow(inv: Inventory) -> Iterator[Finding]:
     predicts = (Step.TF_KERAS,)
     if line and line.minor <= 12 and not old:
         predicts = (Step.IMPORT_TENSORFLOW,)  # 2.10-2.12 load keras eagerly at import
+    severity = Severity.ERROR
+    if code == "keras-minor-mismatch" and _adjacent_late_keras2(tf.version, keras.version):
+        # Verified with real installs: keras 2.14 on TF 2.15 and 2.15 on 2.14 import and train;
+        # only pip check complains. Earlier lines broke on private-API changes.
+        severity, predicts = Severity.WARNING, ()
+        detail += (" For these two adjacent late Keras 2 lines it still imports and trains"
+                   " (checked with real installs), but it is not what TensorFlow was tested with.")
+        symptom = None
     yield Finding(
         code=code,
-        severity=Severity.ERROR,
+        severity=severity,
         title=f"{keras.label} does not fit TensorFlow {tf.raw_version}",
         detail=detail,
         symptom=symptom,
@@ -187,12 +196,13 @@ def tensorflow_without_keras(inv: Inventory) -> Iterator[Finding]:
                 " installed with --no-deps or by a distro/conda package that does not pull it)."
                 " `import tensorflow` works; tf.keras and `from tensorflow.keras import ...`"
                 " fail."),
-        symptom=route.failure,
+        symptom=("ModuleNotFoundError: No module named 'tensorflow.keras' (and for tf.keras.X: "
+                 + (route.failure or "") + ")"),
         evidence=(f"{tf.label} requires {_req_text(tf, inv, 'keras')}", "no keras distribution"),
         distributions=(tf.label,),
         strategies=(S.REPAIR, S.LEGACY, S.FRESH_VENV),
         scenario="S23",
-        predicts=(Step.TF_KERAS,),
+        predicts=(Step.TF_KERAS, Step.TF_KERAS_ATTRIBUTE),
         manual=(pip_cmd(inv, "install", _keras_pin(line)),),
     )
 
@@ -275,8 +285,13 @@ def legacy_keras_variable(inv: Inventory) -> Iterator[Finding]:
             title="TF_USE_LEGACY_KERAS is on but tf-keras is not installed",
             detail=("With TF_USE_LEGACY_KERAS set, TensorFlow routes tf.keras to tf_keras and does"
                     " not fall back: code that uses tf.keras.<name> gets a warning and an"
-                    " ImportError. Code that uses `from tensorflow.keras... import` statements"
-                    " silently gets Keras 3 instead, so the same program half works. Install the"
+                    " ImportError."
+                    + (" Code that uses `from tensorflow.keras... import` statements silently"
+                       " gets Keras 3 instead, so the same program half works."
+                       if tf.version >= Version("2.16") else
+                       " `from tensorflow.keras ... import` fails too (No module named"
+                       " 'tensorflow.keras').")
+                    + " Install the"
                     " tf-keras matching TensorFlow's minor, or unset the variable (check shell"
                     " profiles, .env files and `conda env config vars list`)."),
             symptom=("Your environment has TF_USE_LEGACY_KERAS set to True, but you do not have"
@@ -287,7 +302,8 @@ def legacy_keras_variable(inv: Inventory) -> Iterator[Finding]:
             distributions=(tf.label,),
             strategies=(S.LEGACY, S.REPAIR, S.MANUAL),
             scenario="S4",
-            predicts=(Step.TF_KERAS_ATTRIBUTE,),
+            predicts=(Step.TF_KERAS_ATTRIBUTE,) if tf.version >= Version("2.16") else
+            (Step.TF_KERAS_ATTRIBUTE, Step.TF_KERAS),
             manual=(tf_keras_install(inv, tf, fix) if fix else pip_cmd(inv, "install",
                                                                           "tf-keras"),
                     "or: unset TF_USE_LEGACY_KERAS"),
@@ -391,20 +407,27 @@ def keras_backend(inv: Inventory) -> Iterator[Finding]:
         code="keras-backend-not-tensorflow",
         severity=Severity.ERROR if absent else Severity.WARNING,
         title=f"Keras 3 is configured for the {backend!r} backend ({where})",
-        detail=("`import keras` runs on this backend, not TensorFlow. tf.keras (Keras 3's TF"
-                " flavour) still uses TensorFlow, so code mixing the two behaves differently."
-                + (f" The {backend} package is not installed, so `import keras` fails."
+        detail=("Keras 3 runs on this backend, and so does tf.keras (checked with real installs:"
+                " with KERAS_BACKEND=jax a tf.keras model's weights are JAX arrays)."
+                + (f" The {backend} package is not installed, so `import keras` and tf.keras fail"
+                   f" (tf.keras.X even says 'Keras cannot be imported', which misleads)."
                    if absent else "")),
+        symptom=f"ModuleNotFoundError: No module named '{backend}'" if absent else None,
         evidence=(f"KERAS_BACKEND={env_backend!r}" if env_backend else
                   f"{where}: backend={file_backend!r}",),
         distributions=(keras.label,),
         paths=() if env_backend else (str(where),),
         strategies=(S.MANUAL,),
         scenario="S25",
-        predicts=(Step.IMPORT_KERAS,) if absent else (),
+        predicts=(Step.IMPORT_KERAS, Step.TF_KERAS) if absent else (),
         manual=("unset KERAS_BACKEND" if env_backend else
                 f'edit {where}: "backend": "tensorflow"',),
     )
+
+
+def _adjacent_late_keras2(tf: Version, keras: Version) -> bool:
+    pair = {knowledge.minor_of(tf), knowledge.minor_of(keras)}
+    return pair in ({(2, 14), (2, 15)}, {(2, 13), (2, 14)})
 
 
 def _same_minor(a: Version, b: Version) -> bool:

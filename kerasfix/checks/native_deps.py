@@ -17,7 +17,10 @@ from kerasfix.findings import Strategy as S
 from kerasfix.inventory import Inventory
 
 NUMPY_BANNER = ("A module that was compiled using NumPy 1.x cannot be run in NumPy 2.x as it may"
-                " crash ... AttributeError: _ARRAY_API not found")
+                " crash ... AttributeError: _ARRAY_API not found ... ImportError:"
+                " numpy.core.umath failed to import")
+NUMPY_UNCAPPED_SYMPTOM = ("TypeError: Unable to convert function return value to a Python type!"
+                          " The signature was () -> handle")
 
 
 @check
@@ -45,7 +48,8 @@ def numpy_fits_tensorflow(inv: Inventory) -> Iterator[Finding]:
                 if (too_new or uncapped) else
                 f"TensorFlow {tf.raw_version} declares {req}; NumPy {numpy.raw_version} is outside"
                 " that range."),
-        symptom=NUMPY_BANNER if (too_new or uncapped) else None,
+        symptom=(NUMPY_UNCAPPED_SYMPTOM if uncapped and spec_ok else
+                 NUMPY_BANNER if (too_new or uncapped) else None),
         evidence=(f"{tf.label} requires {req}" if req else f"{tf.label} declares no numpy cap",
                   f"installed: {numpy.label}"),
         distributions=(tf.label, numpy.label),
@@ -63,44 +67,44 @@ def protobuf_fits_tensorflow(inv: Inventory) -> Iterator[Finding]:
     if not (tf and tf.version and pb and pb.version):
         return
     req = requirement_on(tf, inv, "protobuf")
-    if req and not satisfied(req, pb):
-        old_tf = tf.version < Version("2.12")
+    if not req or satisfied(req, pb):
+        return  # (TF 2.20 with protobuf 7 has no cap and was checked to work)
+    too_new = any(spec.operator in ("<", "<=") and not spec.contains(pb.version, prereleases=True)
+                  for spec in req.specifier)
+    old_tf = tf.version < Version("2.12")
+    if too_new and not old_tf:
+        # Checked with real installs: TF 2.18 with protobuf 6.33 imports and trains, printing
+        # "'MessageFactory' object has no attribute 'GetPrototype'" lines.
+        severity, predicts = Severity.WARNING, ()
+        symptom = "AttributeError: 'MessageFactory' object has no attribute 'GetPrototype' (noise)"
+        detail = (f"protobuf {pb.raw_version} is newer than TensorFlow {tf.raw_version} declares"
+                  f" ({req.specifier}). It still imports, with warnings printed; pip check"
+                  " reports the conflict and the next protobuf release may break it.")
+    else:
+        severity, predicts = Severity.ERROR, (Step.IMPORT_TENSORFLOW,)
         symptom = ("TypeError: Descriptors cannot be created directly. If this call came from a"
-                   " _pb2.py file, your generated code is out of date ..."
-                   if old_tf else
+                   " _pb2.py file, your generated code is out of date ..." if old_tf else
                    "ImportError: cannot import name 'builder' from 'google.protobuf.internal'"
                    if pb.version < Version("3.20") else
-                   "ImportError / VersionError from google.protobuf at import")
-        yield Finding(
-            code="protobuf-incompatible",
-            severity=Severity.ERROR,
-            title=f"protobuf {pb.raw_version} does not work with TensorFlow {tf.raw_version}",
-            detail=(f"TensorFlow's generated *_pb2 modules need protobuf {req.specifier}; another"
-                    f" package (or a manual upgrade) installed {pb.raw_version}, so"
-                    " `import tensorflow` fails inside its protobuf modules."),
-            symptom=symptom,
-            evidence=(f"{tf.label} requires {req}", f"installed: {pb.label}"),
-            distributions=(tf.label, pb.label),
-            paths=(pb.dist_dir,),
-            strategies=(S.REPAIR, S.UPGRADE, S.FRESH_VENV),
-            scenario="S12",
-            predicts=(Step.IMPORT_TENSORFLOW,),
-            manual=(pip_cmd(inv, "install", f"protobuf{req.specifier}"),),
-        )
-    elif knowledge.minor_of(tf.version) == (2, 20) and pb.version.major >= 7:
-        yield Finding(
-            code="protobuf-two-majors-newer",
-            severity=Severity.WARNING,
-            title=f"protobuf {pb.raw_version} is two majors newer than TensorFlow 2.20's gencode",
-            detail=("TensorFlow 2.20's protos were generated with protobuf 5.28 and its metadata"
-                    " has no upper bound. protobuf 6 only warns; protobuf's cross-version policy"
-                    " lets 7.x refuse gencode two majors older (not verified with TF itself)."),
-            evidence=(f"{tf.label} requires {req}", f"installed: {pb.label}"),
-            distributions=(tf.label, pb.label),
-            strategies=(S.REPAIR, S.UPGRADE),
-            scenario="S12",
-            manual=(pip_cmd(inv, "install", "protobuf>=5.28,<7"),),
-        )
+                   "google.protobuf.runtime_version.VersionError: Detected incompatible Protobuf"
+                   " Gencode/Runtime versions")
+        detail = (f"TensorFlow's generated *_pb2 modules need protobuf {req.specifier}; another"
+                  f" package (or a manual change) installed {pb.raw_version}, so"
+                  " `import tensorflow` fails inside its protobuf modules.")
+    yield Finding(
+        code="protobuf-incompatible",
+        severity=severity,
+        title=f"protobuf {pb.raw_version} does not fit TensorFlow {tf.raw_version}",
+        detail=detail,
+        symptom=symptom,
+        evidence=(f"{tf.label} requires {req}", f"installed: {pb.label}"),
+        distributions=(tf.label, pb.label),
+        paths=(pb.dist_dir,),
+        strategies=(S.REPAIR, S.UPGRADE, S.FRESH_VENV),
+        scenario="S12",
+        predicts=predicts,
+        manual=(pip_cmd(inv, "install", f"protobuf{req.specifier}"),),
+    )
 
 
 @check

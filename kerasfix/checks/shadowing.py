@@ -62,7 +62,7 @@ def local_file_shadows_package(inv: Inventory) -> Iterator[Finding]:
             paths=(first.path,),
             strategies=(S.MANUAL,),
             scenario="S15",
-            predicts=(STEP_FOR[name],) if name in STEP_FOR else (Step.IMPORT_TENSORFLOW,),
+            predicts=_predicts(name),
             manual=(rename,),
         )
 
@@ -126,6 +126,14 @@ def shadowed_duplicate_distribution(inv: Inventory) -> Iterator[Finding]:
             strategies=(S.REPAIR, S.FRESH_VENV) if stack else (),
             scenario="S14",
         )
+
+
+def _predicts(name: str) -> tuple[Step, ...]:
+    """A shadowed keras breaks tf.keras too (TensorFlow imports it); numpy and friends break
+    `import tensorflow` itself."""
+    if name == "keras":
+        return (Step.IMPORT_KERAS, Step.TF_KERAS, Step.TF_KERAS_ATTRIBUTE)
+    return (STEP_FOR[name],) if name in STEP_FOR else (Step.IMPORT_TENSORFLOW,)
 
 
 def _same_family(a: Distribution, b: Distribution) -> bool:

@@ -283,10 +283,9 @@ class FixScreen(Screen[None]):
             for f in comparison.remaining + comparison.new:
                 body.append(f"  ✗ {f.title}\n", style="red" if f.severity.value == "error"
                             else "yellow")
-            runtime = next((f for f in after.findings if f.code.startswith("runtime")), None)
-            if runtime:
-                body.append(f"\n{runtime.title}\n",
-                            style="green" if runtime.code == "runtime-ok" else "red")
+            healthy = next((f for f in after.findings if f.code == "runtime-ok"), None)
+            if healthy:
+                body.append(f"\n{healthy.title}\n", style="green")
             for step in self.preview.plan.manual_steps:
                 body.append(f"\nYou still need to: {step.instruction or step.title}",
                             style="yellow")
