@@ -88,6 +88,7 @@ class Distribution:
     record_files: int
     missing_files: int
     missing_examples: tuple[str, ...]
+    missing_outside: int  # of which outside site-packages (console scripts in bin/)
     file_versions: dict[str, dict[str, str]]
     errors: tuple[str, ...]
     shadowed_by: str | None = None  # dist_dir of the copy that wins, when this one does not
@@ -286,6 +287,7 @@ def _distribution(raw: dict[str, Any], entry: dict[str, Any]) -> Distribution:
         record_files=raw.get("record_files", 0),
         missing_files=raw.get("missing_files", 0),
         missing_examples=tuple(raw.get("missing_examples", [])),
+        missing_outside=raw.get("missing_outside", 0),
         file_versions=raw.get("file_versions", {}),
         errors=tuple(errors),
     )

@@ -295,15 +295,17 @@ def check_files(base, rels):
             continue
         folder, _, name = rel.replace("\\", "/").rpartition("/")
         by_dir.setdefault(folder, []).append(name)
-    missing, examples = 0, []
+    missing, examples, outside = 0, [], 0
     for folder, names in by_dir.items():
         present = listing(os.path.join(base, folder) if folder else base) or ()
         for name in names:
             if name not in present:
                 missing += 1
-                if len(examples) < 5:
+                if folder.startswith(".."):
+                    outside += 1  # console scripts in bin/, shared with other wheels
+                elif len(examples) < 5:
                     examples.append(folder + "/" + name if folder else name)
-    return missing, examples
+    return missing, examples, outside
 
 
 def read_metadata(text):
@@ -411,7 +413,8 @@ def read_dist(entry_path, dirname):
     tops.update(t for t in map(top_of, firsts) if t)
     dist["tops"] = sorted(tops)
     dist["record_files"] = len(rels)
-    dist["missing_files"], dist["missing_examples"] = check_files(entry_path, rels)
+    missing = check_files(entry_path, rels)
+    dist["missing_files"], dist["missing_examples"], dist["missing_outside"] = missing
     dist["owns_init"] = sorted(
         t for t in WATCHED_TOPS
         if t + "/__init__.py" in rels or t + "\\__init__.py" in rels)

@@ -145,7 +145,18 @@ def _failure_text(outcome: ProcessOutcome, result: StepResult | None) -> str:
         return f"crashed with {outcome.signal_name}: {meaning}"
     if result and result.error:
         return result.error
-    return f"exited with code {outcome.returncode}"
+    last = _last_exception(outcome.stderr_tail)
+    return last or f"exited with code {outcome.returncode}"
+
+
+def _last_exception(stderr: str) -> str | None:
+    """The final `SomeError: message` line of a traceback printed to stderr."""
+    for line in reversed(stderr.splitlines()):
+        text = line.strip()
+        head = text.split(":", 1)[0]
+        if head.endswith(("Error", "Exception", "Exit", "Interrupt")) and " " not in head:
+            return text
+    return None
 
 
 STEP_TITLES = {
@@ -204,6 +215,9 @@ def _healthy(report: RuntimeReport) -> list[Finding]:
     fit, imported = report.step(Step.FIT), report.step(Step.IMPORT_TENSORFLOW)
     if not (fit and fit.ok and imported):
         return []
+    if any(r.ok is not True for o in report.outcomes for r in o.steps) or any(
+            o.timed_out or o.signal_name for o in report.outcomes):
+        return []  # a model trained, but something else failed: not "ok"
     kind = observed_route(report)
     return [Finding(
         code="runtime-ok",

@@ -42,9 +42,20 @@ def run_tensorflow():
     except BaseException as err:  # report anything, including SystemExit from a broken init
         emit("import_tensorflow", False, started, **failure(err))
         return
+    if getattr(tf, "__file__", None) is None:
+        # An emptied tensorflow/ folder imports as a namespace package: nothing works.
+        emit("import_tensorflow", False, started,
+             error="AttributeError: module 'tensorflow' has no attribute '__version__' (an"
+                   " empty namespace package: tensorflow/__init__.py is gone)",
+             path=list(getattr(tf, "__path__", [])))
+        return
+    try:
+        keras_repr = repr(getattr(tf, "keras", None))
+    except BaseException as err:  # a shadowing keras.py can make even repr() recurse
+        keras_repr = "unavailable: %s" % type(err).__name__
     emit("import_tensorflow", True, started, version=getattr(tf, "__version__", None),
          file=getattr(tf, "__file__", None), path=list(getattr(tf, "__path__", [])),
-         keras_repr_before=repr(getattr(tf, "keras", None)))
+         keras_repr_before=keras_repr)
     # Attribute access goes through TensorFlow's lazy loader (reads TF_USE_LEGACY_KERAS);
     # the import statement goes through tensorflow.__path__. They can disagree (legacy mode
     # without tf-keras fails the first and silently gets Keras 3 in the second).

@@ -368,6 +368,9 @@ def scenario_env(base: BaseEnv, name: str) -> RealEnv:
 
 
 def codes(result: ScanResult, *severities: str) -> dict[str, str]:
-    """{code: severity} of the findings, optionally only of the given severities."""
-    return {f.code: f.severity.value for f in result.findings
-            if not severities or f.severity.value in severities}
+    """{code: worst severity} of the findings, optionally only of the given severities."""
+    out: dict[str, str] = {}
+    for f in result.findings:  # sorted worst first
+        if not severities or f.severity.value in severities:
+            out.setdefault(f.code, f.severity.value)
+    return out

@@ -66,12 +66,20 @@ def damaged_installs(inv: Inventory) -> Iterator[Finding]:
     for dist in inv.distributions:
         if dist.missing_files == 0 or not dist.active:
             continue
-        family = dist.family
         pkg_init_gone = list(dist.init_missing)
+        scripts_only = dist.missing_files == dist.missing_outside
         stack = dist.name in knowledge.STACK
+        severity = Severity.ERROR if stack and not scripts_only else Severity.WARNING
+        evidence = [f"missing: {os.path.join(dist.location, p, '__init__.py')}"
+                    for p in pkg_init_gone]
+        evidence += [f"missing: {os.path.join(dist.location, ex)}"
+                     for ex in dist.missing_examples if not ex.endswith("/__init__.py")]
+        if dist.missing_outside:
+            evidence.append(f"{dist.missing_outside} console script(s) in bin/ missing")
+        clobbered = bool(pkg_init_gone) and dist.family == "tensorflow"
         yield Finding(
             code="damaged-install",
-            severity=Severity.ERROR if stack else Severity.WARNING,
+            severity=severity,
             title=(f"{dist.label}: {dist.missing_files} of {dist.record_files} installed files are"
                    " missing"),
             detail=("Files listed in the distribution's RECORD are gone from disk: typically a"
@@ -80,14 +88,16 @@ def damaged_installs(inv: Inventory) -> Iterator[Finding]:
                     " look at files, so it reports nothing."
                     + (f" {pkg_init_gone[0]}/__init__.py is gone: Python now imports"
                        f" {pkg_init_gone[0]} as an empty namespace package." if pkg_init_gone
+                       else "")
+                    + (" Only console scripts are missing (another wheel that shipped the same"
+                       " script was uninstalled); the package itself is intact." if scripts_only
                        else "")),
             symptom=SYMPTOM_NAMESPACE.format(pkg=pkg_init_gone[0]) if pkg_init_gone else None,
-            evidence=tuple(f"missing: {os.path.join(dist.location, ex)}"
-                           for ex in dist.missing_examples),
+            evidence=tuple(evidence),
             distributions=(dist.label,),
             paths=(dist.dist_dir,),
             strategies=(S.REPAIR, S.FRESH_VENV) if stack else (S.REPAIR,),
-            scenario="S16" if family else None,
+            scenario="S9" if clobbered else ("S16" if dist.family else None),
             predicts=tuple(STEP_FOR_PACKAGE[p] for p in pkg_init_gone if p in STEP_FOR_PACKAGE),
             manual=(pip_cmd(inv, "install", "--force-reinstall", "--no-deps",
                             f"{dist.name}=={dist.raw_version}"),),

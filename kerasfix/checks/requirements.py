@@ -29,6 +29,19 @@ def _explained(inv: Inventory, requirer: Distribution, required: str) -> bool:
     return canonicalize_name(required) in _EXPLAINED_ELSEWHERE.get(key, set())
 
 
+def _keras_missing_explained(inv: Inventory, requirer: Distribution, required: str) -> bool:
+    """TF requiring a keras that is not there: tensorflow-without-keras says it (when tf.keras
+    really fails; in legacy mode with tf-keras only pip's complaint remains)."""
+    tf = inv.tensorflow()
+    if requirer is not tf or canonicalize_name(required) not in knowledge.KERAS_VARIANTS:
+        return False
+    if tf is None or tf.version is None:
+        return False
+    route = knowledge.route_tf_keras(tf.version, None, inv.legacy_keras_env,
+                                     inv.tf_keras() is not None)
+    return route.kind == "fail"
+
+
 def _variant_for(req: Requirement, inv: Inventory) -> Distribution | None:
     """An installed distribution that provides the same import package under another name."""
     family = knowledge.family_of(req.name)
@@ -46,6 +59,8 @@ def declared_requirements(inv: Inventory) -> Iterator[Finding]:
                 continue
             found = inv.get(req.name)
             if satisfied(req, found) or (found and _explained(inv, dist, req.name)):
+                continue
+            if found is None and _keras_missing_explained(inv, dist, req.name):
                 continue
             yield from _unmet(inv, dist, req, found)
 
