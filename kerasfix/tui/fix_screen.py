@@ -64,6 +64,8 @@ class FixScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
         Binding("c", "cancel", "Cancel after step", id="cancel"),
+        Binding("pagedown,j", "scroll(1)", "Scroll", show=False, id="scroll-down"),
+        Binding("pageup,k", "scroll(-1)", "Scroll up", show=False, id="scroll-up"),
     ]
 
     def __init__(self, result: ScanResult) -> None:
@@ -306,6 +308,14 @@ class FixScreen(Screen[None]):
     @on(Button.Pressed, "#cancel-button")
     def cancel_pressed(self) -> None:
         self.action_cancel()
+
+    def action_scroll(self, direction: int) -> None:
+        """Scroll the preview or the verification without leaving the buttons."""
+        target = {"preview": "#preview-scroll", "verify": "#verify", "run": "#log"}.get(
+            self.phase)
+        if target:
+            pane = self.query_one(target)
+            pane.scroll_relative(y=direction * max(3, pane.size.height - 2), animate=False)
 
     def action_cancel(self) -> None:
         if self.phase == "run":

@@ -43,12 +43,11 @@ class EnvHeader(Static):
         pip = result.inventory.get("pip")
         writable = interp.site_writable and not interp.externally_managed
         text.append(f"{interp.executable}", style="bold")
-        text.append(f"  Python {interp.version_text} · {interp.kind} · ")
+        text.append(f"\nPython {interp.version_text} · {interp.kind} · ")
         text.append("writable" if writable else "read-only",
                     style="green" if writable else "bold red")
-        text.append(f" · pip {pip.raw_version if pip else 'none'}")
-        text.append(f"\n{interp.prefix}  ", style="dim")
-        text.append(f"(chosen by {result.target.reason})", style="dim")
+        text.append(f" · pip {pip.raw_version if pip else 'none'} · chosen by"
+                    f" {result.target.reason}", style="")
         if status:
             text.append(f"  {status}", style="bold cyan")
         self.update(text)
