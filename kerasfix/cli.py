@@ -30,20 +30,26 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _add_target_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--python", metavar="PATH",
+def _add_target_options(parser: argparse.ArgumentParser, *, sub: bool = True) -> None:
+    # On subcommands the default is SUPPRESS, so `kerasfix --python X scan` keeps X.
+    keep = {"default": argparse.SUPPRESS} if sub else {}
+    parser.add_argument("--python", metavar="PATH", **keep,
                         help="interpreter or environment folder to diagnose (default: $VIRTUAL_ENV,"
                              " then $CONDA_PREFIX, then python3 on PATH)")
-    parser.add_argument("--no-color", action="store_true", help="plain text output")
+    parser.add_argument("--no-color", action="store_true", help="plain text output", **keep)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="kerasfix", description="Diagnose and fix broken TensorFlow / Keras /"
                      " tf-keras environments.")
     parser.add_argument("--version", action="version", version=f"kerasfix {__version__}")
-    _add_target_options(parser)
+    _add_target_options(parser, sub=False)
     parser.add_argument("--dry-run", action="store_true",
                         help="app: audit mode, the fix wizard only writes a report")
+    parser.add_argument("--all", action="store_true",
+                        help="app: start with every environment on this machine")
+    parser.add_argument("--root", action="append", default=[], metavar="DIR",
+                        help="app --all: also look for venvs under DIR")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     scan = sub.add_parser("scan", help="diagnose an environment (no changes)")
     _add_target_options(scan)
@@ -52,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--json", action="store_true", help="kerasfix.scan/1 JSON on stdout")
     scan.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                       help="time limit for each runtime-check process (default 120)")
+    scan.add_argument("--all", action="store_true", default=argparse.SUPPRESS,
+                      help="every environment on this machine (conda, venvs, pyenv, kernels)")
+    scan.add_argument("--root", action="append", default=argparse.SUPPRESS, metavar="DIR",
+                      help="with --all: also look for venvs under DIR (repeatable)")
     fix = sub.add_parser("fix", help="plan, preview, confirm, run, verify")
     _add_target_options(fix)
     fix.add_argument("--strategy", choices=STRATEGIES,
@@ -69,6 +79,25 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                      help="time limit of the runtime check in verification")
     fix.add_argument("--no-verify", action="store_true", help="skip the runtime check after")
+    audit = sub.add_parser("audit", help="the dry-run plan for every environment (a report)")
+    _add_target_options(audit)
+    audit.add_argument("--all", action="store_true", required=True,
+                       help="every environment on this machine (required)")
+    audit.add_argument("--root", action="append", default=argparse.SUPPRESS, metavar="DIR",
+                       help="also look for venvs under DIR (repeatable)")
+    audit.add_argument("--report", required=True, metavar="FILE",
+                       help="where to write it: FILE.md or FILE.json")
+    audit.add_argument("--no-preview", action="store_true",
+                       help="skip pip's dry-run resolution (offline machines)")
+    audit.add_argument("--find-links", action="append", default=[], metavar="DIR")
+    audit.add_argument("--no-index", action="store_true")
+    report = sub.add_parser("report", help="combine reports")
+    report_sub = report.add_subparsers(dest="report_command", parser_class=_Parser,
+                                       required=True)
+    merge = report_sub.add_parser("merge", help="combine scan --json files from many machines")
+    merge.add_argument("files", nargs="+", metavar="FILE")
+    merge.add_argument("--json", action="store_true", help="kerasfix.envs/1 JSON on stdout")
+    merge.add_argument("--no-color", action="store_true", default=argparse.SUPPRESS)
     undo = sub.add_parser("undo", help="restore a snapshot taken before a fix")
     _add_target_options(undo)
     undo.add_argument("snapshot", nargs="?", help="snapshot id (default: the newest)")
@@ -93,14 +122,82 @@ def cmd_app(args: argparse.Namespace) -> int:
     if not (sys.stdout.isatty() and sys.stdin.isatty()):
         sys.stderr.write("kerasfix: not a terminal, showing the scan report (the app needs one)\n")
         args.deep, args.json, args.timeout = False, False, 120.0
-        return cmd_scan(args)
+        return cmd_scan_all(args) if args.all else cmd_scan(args)
     from kerasfix.tui.app import KerasfixApp
 
-    code = KerasfixApp(target, dry_run=args.dry_run).run()
+    code = KerasfixApp(target, dry_run=args.dry_run, pick_first=args.all,
+                       roots=tuple(args.root)).run()
     return code or EXIT_OK
 
 
+def _discover(args: argparse.Namespace):  # -> DiscoveryResult
+    from kerasfix.discovery import discover
+
+    found = discover(args.root)
+    for path, error in found.problems:
+        sys.stderr.write(f"kerasfix: {path}: {error}\n")
+    return found
+
+
+def cmd_scan_all(args: argparse.Namespace) -> int:
+    from kerasfix.multi import envs_document, scan_many, summary_rows
+
+    found = _discover(args)
+    scans = scan_many(found.envs)
+    doc = envs_document(scans, problems=found.problems)
+    if args.json:
+        json.dump(doc, sys.stdout, indent=2 if sys.stdout.isatty() else None)
+        sys.stdout.write("\n")
+    else:
+        from kerasfix.render_multi import render_envs
+
+        render_envs(doc, summary_rows(scans), _console(args.no_color))
+    return int(doc["exit_code"])
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kerasfix.multi import audit_document, audit_markdown, scan_many
+    from kerasfix.planner import FixOptions
+
+    found = _discover(args)
+    scans = scan_many(found.envs)
+    doc = audit_document(scans, FixOptions(tuple(args.find_links), args.no_index),
+                         with_preview=not args.no_preview, problems=found.problems)
+    out = Path(args.report)
+    try:
+        if out.suffix.lower() == ".json":
+            out.write_text(json.dumps(doc, indent=2) + "\n")
+        else:
+            out.write_text(audit_markdown(doc))
+    except OSError as err:
+        raise KerasfixError(f"cannot write {out}: {err.strerror or err}") from None
+    summary = doc.get("summary", {})
+    _console(args.no_color).print(
+        f"Audited {summary.get('environments', 0)} environments (nothing was changed):"
+        f" {summary.get('error', 0)} with errors, {summary.get('unscannable', 0)} unscannable."
+        f" Report: {out}")
+    return int(doc["exit_code"])
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from kerasfix.multi import merge_reports, merged_rows
+
+    doc = merge_reports(args.files)
+    if args.json:
+        json.dump(doc, sys.stdout, indent=2 if sys.stdout.isatty() else None)
+        sys.stdout.write("\n")
+    else:
+        from kerasfix.render_multi import render_envs
+
+        render_envs(doc, merged_rows(doc), _console(args.no_color), hosts=True)
+    return int(doc["exit_code"])
+
+
 def cmd_scan(args: argparse.Namespace) -> int:
+    if args.all:
+        return cmd_scan_all(args)
     from kerasfix.probe import start_probe
     from kerasfix.target import select_target
 
@@ -274,7 +371,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command is None:
             return cmd_app(args)
-        return {"scan": cmd_scan, "fix": cmd_fix, "undo": cmd_undo}[args.command](args)
+        commands = {"scan": cmd_scan, "fix": cmd_fix, "undo": cmd_undo, "audit": cmd_audit,
+                    "report": cmd_report}
+        return commands[args.command](args)
     except KerasfixError as err:
         sys.stderr.write(f"kerasfix: error: {err}\n")
         return err.exit_code

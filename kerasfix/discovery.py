@@ -397,10 +397,12 @@ def _unwrap_env(argv: list[str]) -> tuple[list[str], dict[str, str]]:
     assigned: dict[str, str] = {}
     rest = argv[1:]
     while rest and (rest[0].startswith("-") or "=" in rest[0]):
-        if "=" in rest[0] and not rest[0].startswith("-"):
-            var, _, value = rest[0].partition("=")
+        head, rest = rest[0], rest[1:]
+        if head in ("-u", "--unset", "-C", "--chdir") and rest:
+            rest = rest[1:]  # the option's argument
+        elif not head.startswith("-"):
+            var, _, value = head.partition("=")
             assigned[var] = value
-        rest = rest[1:]
     return rest, assigned
 
 

@@ -10,6 +10,7 @@ API
         .severity ("error" / "warning" / "info" / "ok" / "unscannable"), .exit_code (0/1/2)
     summary_rows(scans) -> list[dict]      one row per environment, for a table
     envs_document(scans, problems=(), *, full=False) -> dict          `kerasfix.envs/1`
+    env_entry(scan, *, host=None, full=False) -> dict   one environment of that document
     audit_document(scans, options=FixOptions(), *, with_preview=True, preview_timeout=300,
                    workers=None, cwd=None, problems=()) -> dict       `kerasfix.audit/1`
     audit_markdown(doc) -> str             the audit for an admin to read
@@ -44,7 +45,8 @@ Exit codes (per environment, and the document's is the worst of them):
 `kerasfix.audit/1` (nothing is executed; previews only ask pip with `install --dry-run`):
     schema, kerasfix_version, generated_at, host, user, previewed, options,
     environments: [{...the envs/1 entry minus `scan`..., access ("writable" / "read-only"),
-        status ("ok" / "plan" / "blocked" / "unscannable"), strategy, plan: {strategy, blocked,
+        status ("ok": nothing to fix / "plan" / "blocked" / "unscannable"), strategy (the
+        recommended one, planner.recommend), plan: {strategy, blocked,
         notes, steps: [{kind, title, argv, command, why, automatic, changes, files,
         size_bytes, shared_with, preview_error}], resolves, leaves} | null,
         admin: {reason, advice, plan} | null}],
@@ -368,15 +370,28 @@ def _load(path: str) -> tuple[dict[str, Any] | None, str | None]:
     return doc, None
 
 
+def _normalised(e: Mapping[str, Any], host: str) -> dict[str, Any]:
+    """An envs/1 entry from a file: severity and exit code recomputed, missing keys filled."""
+    findings = [f for f in e.get("findings") or [] if isinstance(f, dict)]
+    error = e.get("error")
+    severity = "unscannable" if error else _worst(f.get("severity", "") for f in findings)
+    base = _unscannable_entry(str(e.get("name") or "?"), str(e.get("path") or ""),
+                              str(e.get("interpreter") or ""), str(error or ""))
+    return {**base, **e, "host": e.get("host") or host, "findings": findings,
+            "error": error or None, "severity": severity, "exit_code": EXIT_CODES[severity]}
+
+
 def _entries_of(doc: Mapping[str, Any], stem: str, full: bool) -> list[dict[str, Any]]:
-    if doc["schema"] == SCAN_SCHEMA:
-        host = doc.get("host") or stem
-        return [_entry_from_scan_doc(doc, host=host, full=full)]
-    out = []
-    for e in doc.get("environments") or []:
-        if isinstance(e, dict):
-            out.append({**e, "host": e.get("host") or doc.get("host") or stem})
-    return out
+    """Raises ValueError for a document of the right schema but the wrong shape."""
+    try:
+        if doc["schema"] == SCAN_SCHEMA:
+            if not isinstance(doc.get("target"), dict):
+                raise ValueError("no target")
+            return [_entry_from_scan_doc(doc, host=doc.get("host") or stem, full=full)]
+        return [_normalised(e, doc.get("host") or stem)
+                for e in doc.get("environments") or [] if isinstance(e, dict)]
+    except (KeyError, TypeError, AttributeError, ValueError) as err:
+        raise ValueError(_one_line(f"malformed {doc['schema']} document: {err!r}")) from None
 
 
 def merge_reports(paths: Sequence[str], *, full: bool = False) -> dict[str, Any]:
@@ -391,7 +406,11 @@ def merge_reports(paths: Sequence[str], *, full: bool = False) -> dict[str, Any]
         if doc is None:
             problems.append({"path": str(path), "error": error or "?"})
             continue
-        found = _entries_of(doc, Path(path).stem, full)
+        try:
+            found = _entries_of(doc, Path(path).stem, full)
+        except ValueError as err:
+            problems.append({"path": str(path), "error": str(err)})
+            continue
         entries += found
         sources.append({"file": str(path), "schema": doc["schema"],
                         "host": doc.get("host") or Path(path).stem, "environments": len(found)})
@@ -485,10 +504,24 @@ def _audit_entry(s: EnvScan, options: planner.FixOptions, with_preview: bool,
     result = s.result
     if result is None:
         return entry
+    try:
+        return _plan_entry(entry, s, result, options, with_preview, timeout)
+    except Exception as err:  # a planner problem in one environment must not stop the audit
+        entry.update(status="blocked", exit_code=max(entry["exit_code"], 1), plan={
+            "strategy": entry["strategy"], "notes": [], "steps": [], "resolves": [],
+            "leaves": [], "blocked": _one_line(f"kerasfix could not plan it:"
+                                               f" {type(err).__name__}: {err}")})
+        return entry
+
+
+def _plan_entry(entry: dict[str, Any], s: EnvScan, result: ScanResult,
+                options: planner.FixOptions, with_preview: bool, timeout: float
+                ) -> dict[str, Any]:
     strategy = planner.recommend(result)
-    entry["admin"] = _admin(s, options) if strategy else None
     if strategy is None:
         return entry
+    entry["strategy"] = strategy.value
+    entry["admin"] = _admin(s, options)
     plan = planner.build_plan(result, strategy, options)
     preview = None
     if with_preview and not plan.blocked:
@@ -496,8 +529,7 @@ def _audit_entry(s: EnvScan, options: planner.FixOptions, with_preview: bool,
             preview = preview_plan(plan, result.inventory, env=result.env, timeout=timeout)
         except Exception as err:  # a preview problem must not lose the plan
             plan.notes.append(_one_line(f"preview failed: {type(err).__name__}: {err}"))
-    entry.update(status="blocked" if plan.blocked else "plan", strategy=strategy.value,
-                 plan=_plan_dict(plan, preview))
+    entry.update(status="blocked" if plan.blocked else "plan", plan=_plan_dict(plan, preview))
     if plan.blocked or plan.manual_steps:
         entry["exit_code"] = max(entry["exit_code"], 1)
     return entry
@@ -578,14 +610,16 @@ def _md_env(e: Mapping[str, Any]) -> list[str]:
         out += ["", "Nothing to fix."]
     admin = e.get("admin")
     if admin:
-        out += ["", "### Read-only", "", f"{admin['reason']}: {admin['advice']}."]
+        out += ["", "### Read-only", "", f"- why: {admin['reason']}",
+                f"- what to do: {admin['advice']}"]
         if admin["plan"]:
             out += ["", "In-place plan for the owner:", "", *_md_plan(admin["plan"])]
     return [*out, ""]
 
 
 def audit_markdown(doc: Mapping[str, Any]) -> str:
-    """An audit an admin can read: a table, then one section per environment."""
+    """An audit/1 document as Markdown an admin can read: who, when, a table, then one section
+    per environment (status, findings, the plan with its exact commands, read-only advice)."""
     s = doc["summary"]
     out = ["# kerasfix audit", "",
            f"By {doc['user']} on {doc['host']}, {doc['generated_at']}, kerasfix"

@@ -135,10 +135,11 @@ class FakeEnv:
         return {f.code: f.severity.value for f in self.scan(**kw).findings}
 
 
-def make_venv(root: Path, python: str = sys.executable) -> FakeEnv:
-    """A real, empty virtual environment without pip (fast); its site-packages path."""
+def make_venv(root: Path, python: str = sys.executable, *, with_pip: bool = False) -> FakeEnv:
+    """A real, empty virtual environment, by default without pip (fast)."""
     root.mkdir(parents=True, exist_ok=True)
-    subprocess.run([python, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
+    flags = [] if with_pip else ["--without-pip"]
+    subprocess.run([python, "-m", "venv", *flags, str(root / "venv")], check=True)
     py = root / "venv" / "bin" / "python"
     site = Path(subprocess.run([str(py), "-c", "import sysconfig;print(sysconfig.get_paths()"
                                 "['purelib'])"], capture_output=True, text=True,
@@ -168,3 +169,22 @@ def build_wheel(out: Path, name: str, version: str, files: Mapping[str, str],
         for rel, text in entries.items():
             zf.writestr(rel, text)
     return path
+
+
+def pip_offline(env: FakeEnv, wheels: Path, *args: str) -> None:
+    """The user's pip, offline: `pip --python <target>` (test venvs have no pip of their own)."""
+    extra = ["--no-index", "--find-links", str(wheels)] if args[0] == "install" else []
+    subprocess.run([sys.executable, "-m", "pip", "--isolated", "--python", env.python, *args,
+                    *extra], capture_output=True, text=True, check=True)
+
+
+def tree_hash(root: Path) -> str:
+    """A digest of every path and file under root: proves a dry run changed nothing."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if "__pycache__" in path.parts:
+            continue
+        digest.update(str(path.relative_to(root)).encode())
+        if path.is_file() and not path.is_symlink():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()

@@ -121,7 +121,8 @@ def test_core_imports_neither_textual_nor_rich() -> None:
             "kerasfix.checks", "kerasfix.scan", "kerasfix.runtime", "kerasfix.report_json",
             "kerasfix.findings", "kerasfix.errors", "kerasfix.planner", "kerasfix.preview",
             "kerasfix.runner", "kerasfix.snapshot", "kerasfix.verify", "kerasfix.state",
-            "kerasfix.report_fix", "kerasfix.plan"]
+            "kerasfix.report_fix", "kerasfix.plan", "kerasfix.discovery", "kerasfix.multi",
+            "kerasfix.envtree"]
     code = ("import sys\n" + "".join(f"import {m}\n" for m in core) +
             "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')]\n"
             "print(bad)")
@@ -151,3 +152,62 @@ def test_every_finding_code_is_documented_in_the_readme() -> None:
     assert len(codes) > 35
     missing = sorted(c for c in codes if f"`{c}`" not in readme and not c.startswith("runtime"))
     assert missing == []
+
+
+def _isolated(tmp_path: Path) -> dict[str, str]:
+    """No host environments: a fresh HOME, no pyenv, no conda, a minimal PATH."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("VIRTUAL_ENV", "CONDA_PREFIX", "PYENV_ROOT", "JUPYTER_DATA_DIR")}
+    env.update({"HOME": str(tmp_path / "home"), "PYENV_ROOT": str(tmp_path / "nopyenv"),
+                "PATH": "/usr/bin:/bin", "XDG_DATA_HOME": str(tmp_path / "data")})
+    (tmp_path / "home").mkdir(exist_ok=True)
+    return env
+
+
+def test_scan_all_audit_and_merge(tmp_path: Path) -> None:
+    from fakeenv import make_venv
+
+    root = tmp_path / "envs"
+    good = make_venv(root / "team" / "good")
+    good.healthy("2.18.1")
+    bad = make_venv(root / "alice" / "bad")
+    bad.tensorflow("2.14.1")
+    bad.keras("3.3.3")
+    env = _isolated(tmp_path)
+    proc = subprocess.run([*KERASFIX, "scan", "--all", "--root", str(root), "--json"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path)
+    doc = json.loads(proc.stdout)
+    assert doc["schema"] == "kerasfix.envs/1"
+    assert proc.returncode == 1 == doc["exit_code"]
+    by_path = {e["path"]: e for e in doc["environments"]}
+    assert by_path[str(bad.root / "venv")]["severity"] == "error"
+    assert by_path[str(good.root / "venv")]["severity"] in ("ok", "info")
+    assert all(e["found_by"] for e in doc["environments"])
+
+    table = subprocess.run([*KERASFIX, "scan", "--all", "--root", str(root), "--no-color"],
+                           capture_output=True, text=True, env={**env, "COLUMNS": "80"},
+                           cwd=tmp_path)
+    assert "bad" in table.stdout and "keras3-under-tf-2.14-or-older" in table.stdout
+
+    report = tmp_path / "audit.md"
+    audit = subprocess.run([*KERASFIX, "audit", "--all", "--root", str(root), "--report",
+                            str(report), "--no-preview"], capture_output=True, text=True,
+                           env=env, cwd=tmp_path)
+    assert audit.returncode == 1, audit.stdout + audit.stderr
+    text = report.read_text()
+    assert "keras~=2.14.0" in text and "sudo" not in text
+
+    files = []
+    for name, venv in (("host-a", good), ("host-b", bad)):
+        out = tmp_path / f"{name}.json"
+        out.write_text(subprocess.run([*KERASFIX, "scan", "--json", "--python", venv.python],
+                                      capture_output=True, text=True).stdout)
+        files.append(str(out))
+    garbage = tmp_path / "host-c.json"
+    garbage.write_text("not json")
+    merged = subprocess.run([*KERASFIX, "report", "merge", *files, str(garbage), "--json"],
+                            capture_output=True, text=True)
+    doc = json.loads(merged.stdout)
+    hosts = {e["host"] for e in doc["environments"]}
+    assert hosts == {"host-a", "host-b"} and doc["problems"]
+    assert merged.returncode == 2  # a file could not be read

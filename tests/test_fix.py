@@ -5,7 +5,6 @@ The venvs have no pip of their own, so every pip step also exercises `pip --pyth
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -14,7 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fakeenv import FakeEnv, make_venv
+from fakeenv import FakeEnv, make_venv, tree_hash
+from fakeenv import pip_offline as pip
 
 from kerasfix import planner
 from kerasfix import snapshot as snapshots
@@ -29,10 +29,6 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeEnv:
     return make_venv(tmp_path)
 
 
-def pip(env: FakeEnv, wheels: Path, *args: str) -> None:
-    extra = ["--no-index", "--find-links", str(wheels)] if args[0] == "install" else []
-    subprocess.run([sys.executable, "-m", "pip", "--isolated", "--python", env.python, *args,
-                    *extra], capture_output=True, text=True, check=True)
 
 
 def kerasfix(env: FakeEnv, wheels: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -43,15 +39,6 @@ def kerasfix(env: FakeEnv, wheels: Path, *args: str) -> subprocess.CompletedProc
                           cwd=env.root / "work", env={**os.environ, "COLUMNS": "120"})
 
 
-def tree_hash(root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if "__pycache__" in path.parts:
-            continue
-        digest.update(str(path.relative_to(root)).encode())
-        if path.is_file() and not path.is_symlink():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def owners_of_tensorflow(env: FakeEnv) -> list[str]:

@@ -5,15 +5,13 @@ Environments live at fixed paths so the snapshots are byte-for-byte repeatable.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from fakeenv import FakeEnv, make_venv
+from fakeenv import FakeEnv, make_venv, tree_hash
+from fakeenv import pip_offline as pip
 
 from kerasfix.scan import scan
 from kerasfix.target import Target
@@ -25,21 +23,17 @@ from kerasfix.tui.undo_screen import UndoScreen
 FIXED = Path("/tmp/kerasfix-tui-tests")
 
 
-def fixed_env(name: str) -> FakeEnv:
+def fixed_env(name: str, *, with_pip: bool = False) -> FakeEnv:
     root = FIXED / name
     shutil.rmtree(root, ignore_errors=True)
-    return make_venv(root)
+    return make_venv(root, with_pip=with_pip)
 
 
-def pip(env: FakeEnv, wheels: Path, *args: str) -> None:
-    extra = ["--no-index", "--find-links", str(wheels)] if args[0] == "install" else []
-    subprocess.run([sys.executable, "-m", "pip", "--isolated", "--python", env.python, *args,
-                    *extra], capture_output=True, text=True, check=True)
 
 
-def broken(name: str, wheels: Path) -> FakeEnv:
+def broken(name: str, wheels: Path, *, with_pip: bool = False) -> FakeEnv:
     """tensorflow-cpu 2.18.1 with tf-keras 2.15.0 (no TF pin) and a pip leftover: S5 + S16."""
-    env = fixed_env(name)
+    env = fixed_env(name, with_pip=with_pip)
     pip(env, wheels, "install", "tensorflow-cpu==2.18.1")
     pip(env, wheels, "install", "--no-deps", "tf-keras==2.15.0")
     (env.site / "~f_keras").mkdir()
@@ -85,15 +79,6 @@ def scan_screen(app: KerasfixApp) -> ScanScreen:
     return next(s for s in app.screen_stack if isinstance(s, ScanScreen))
 
 
-def tree_hash(root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if "__pycache__" in path.parts:
-            continue
-        digest.update(str(path.relative_to(root)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 @pytest.fixture(autouse=True)
@@ -272,7 +257,8 @@ def test_snapshot_strategy_choice(snap_compare, wheelhouse: Path) -> None:  # ty
 
 
 def test_snapshot_dry_run_preview(snap_compare, wheelhouse: Path) -> None:  # type: ignore
-    app = make_app(broken("snap-preview", wheelhouse), wheelhouse, dry_run=True)
+    # its own pip: the previewed argv must not name this checkout's interpreter
+    app = make_app(broken("snap-preview", wheelhouse, with_pip=True), wheelhouse, dry_run=True)
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await _ready(app)(pilot)

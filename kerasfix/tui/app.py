@@ -9,6 +9,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from kerasfix.discovery import FoundEnv
 from kerasfix.scan import ScanResult, scan
 from kerasfix.target import Target
 from kerasfix.tui.scan_screen import ScanScreen
@@ -20,6 +21,7 @@ class KerasfixApp(App[int]):
     CSS_PATH = "kerasfix.tcss"
     TITLE = "kerasfix"
     BINDINGS = [
+        Binding("e", "environments", "Environments…", id="environments"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("t", "toggle_theme", "Theme", id="theme"),
@@ -27,7 +29,8 @@ class KerasfixApp(App[int]):
 
     def __init__(self, target: Target, *, dry_run: bool = False,
                  fix_options: dict[str, Any] | None = None,
-                 scanner: Scanner | None = None, verify_deep: bool = True) -> None:
+                 scanner: Scanner | None = None, verify_deep: bool = True,
+                 pick_first: bool = False, roots: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.target = target
         self.dry_run = dry_run
@@ -35,10 +38,35 @@ class KerasfixApp(App[int]):
         self.scanner: Scanner = scanner or (lambda deep=False: scan(target, deep=deep))
         self.last_scan: ScanResult | None = None
         self.verify_deep = verify_deep  # tests on fabricated stacks skip the runtime import
+        self.pick_first = pick_first  # `kerasfix --all`: the environment picker comes first
+        self.roots = roots
 
     def on_mount(self) -> None:
         self.theme = "textual-dark"
         self.push_screen(ScanScreen())
+        if self.pick_first:
+            self.action_environments()
+
+    def action_environments(self) -> None:
+        from kerasfix.tui.env_picker import EnvPickerScreen
+
+        if any(isinstance(s, EnvPickerScreen) for s in self.screen_stack):
+            return
+        self.push_screen(EnvPickerScreen(self.roots), callback=self.open_environment)
+
+    def open_environment(self, env: FoundEnv | None) -> None:
+        """Point the app at another environment and scan it."""
+        if env is None:
+            return
+        import os
+
+        self.target = Target(env.python, "; ".join(env.found_by) or "picked")
+        environ = {**os.environ, **env.kernel_env}
+        target = self.target
+        self.scanner = lambda deep=False: scan(target, deep=deep, env=environ)
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(ScanScreen())
 
     def action_help(self) -> None:
         from kerasfix.tui.help_screen import HelpScreen
@@ -65,3 +93,5 @@ class KerasfixApp(App[int]):
                             scan_screen.action_filter)
         yield SystemCommand("Undo…", "Restore a snapshot taken before a fix",
                             scan_screen.action_undo)
+        yield SystemCommand("Environments…", "Every environment on this machine, at a glance",
+                            self.action_environments)

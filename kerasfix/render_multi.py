@@ -1,0 +1,70 @@
+"""Many environments in the terminal: the summary table (rich). Renders core dicts only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green",
+         "unscannable": "bold magenta"}
+
+
+def rows_table(rows: Sequence[Mapping[str, Any]], *, title: str, hosts: bool = False,
+               width: int = 120) -> Table:
+    """The summary; below 110 columns the worst finding moves to the details that follow."""
+    wide = width >= 110
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    if hosts:
+        table.add_column("host", no_wrap=True)
+    table.add_column("environment", overflow="fold")
+    table.add_column("python", no_wrap=True)
+    table.add_column("TF", overflow="fold")
+    table.add_column("keras", overflow="fold")
+    table.add_column("tf-keras", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    if wide:
+        table.add_column("worst finding", overflow="fold", ratio=1)
+    for row in rows:
+        severity = row.get("severity") or "?"
+        name = Text(str(row.get("name") or row.get("prefix") or "?"))
+        if row.get("access") == "read-only":
+            name.append(" (read-only)", style="dim")
+        tf = (row.get("tensorflow") or "—").replace("(tensorflow-", "(")
+        cells = [name, row.get("version") or "—", tf,
+                 row.get("keras") or "—", row.get("tf_keras") or "—",
+                 Text(severity, style=STYLE.get(severity, ""))]
+        if wide:
+            cells.append(row.get("finding") or "")
+        if hosts:
+            cells.insert(0, str(row.get("host") or "—"))
+        table.add_row(*cells)
+    return table
+
+
+def render_problems(problems: Sequence[Mapping[str, str]], console: Console) -> None:
+    for p in problems:
+        console.print(Text(f"! {p.get('path')}: {p.get('error')}", style="yellow"))
+
+
+def render_envs(doc: Mapping[str, Any], rows: Sequence[Mapping[str, Any]],
+                console: Console, *, hosts: bool = False) -> None:
+    summary = doc.get("summary", {})
+    console.print(rows_table(rows, title=f"{summary.get('environments', len(rows))}"
+                             " environments", hosts=hosts, width=console.width))
+    render_problems(doc.get("problems") or [], console)
+    for env in doc.get("environments") or []:
+        findings = [f for f in env.get("findings") or [] if f.get("severity") != "info"]
+        if not findings and not env.get("error"):
+            continue
+        console.rule(Text(f"{env.get('name')}  {env.get('path')}", style="bold"), align="left")
+        if env.get("error"):
+            console.print(Text(f"cannot scan: {env['error']}", style="magenta"))
+        for f in findings:
+            console.print(Text.assemble((f"{f['severity']:<8}", STYLE.get(f["severity"], "")),
+                                        f["title"], (f"  [{f['code']}]", "dim")))
+            for line in f.get("manual") or []:
+                console.print(Text("         do: " + line, style="green"))

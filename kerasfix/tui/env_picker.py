@@ -1,0 +1,95 @@
+"""Every environment on the machine at a glance; Enter opens the scan screen for one."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from kerasfix.discovery import FoundEnv, discover
+from kerasfix.multi import EnvScan, scan_many, summary_rows
+
+STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green",
+         "unscannable": "bold magenta"}
+
+
+class EnvPickerScreen(Screen[FoundEnv | None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="picker-back"),
+        Binding("r", "refresh", "Rescan all", id="picker-refresh"),
+    ]
+
+    def __init__(self, roots: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.roots = roots
+        self.found: list[FoundEnv] = []
+        self.scans: dict[str, EnvScan] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Environments on this machine — Enter opens one", style="bold"),
+                     id="phase-title")
+        yield Static("Looking for environments…", id="picker-status")
+        yield DataTable(id="envs", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("environment", "python", "TF", "keras", "tf-keras", "status",
+                          "worst finding", "found by")
+        table.focus()
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self.query_one(DataTable).clear()
+        self.scans.clear()
+        self.survey()
+
+    @work(thread=True, exclusive=True, group="survey")
+    def survey(self) -> None:
+        found = discover(self.roots)
+        self.app.call_from_thread(self.show_found, found.envs, len(found.problems))
+        scan_many(found.envs, progress=lambda s: self.app.call_from_thread(self.show_scan, s))
+        self.app.call_from_thread(self.done)
+
+    def show_found(self, envs: list[FoundEnv], problems: int) -> None:
+        self.found = envs
+        table = self.query_one(DataTable)
+        for env in envs:
+            table.add_row(env.name or env.prefix, "…", "", "", "", Text("scanning", style="dim"),
+                          "", "; ".join(env.found_by), key=env.prefix)
+        note = f", {problems} could not be read" if problems else ""
+        self.query_one("#picker-status", Static).update(
+            f"{len(envs)} environments found{note}; scanning…")
+
+    def show_scan(self, scan: EnvScan) -> None:
+        self.scans[scan.env.prefix] = scan
+        row = summary_rows([scan])[0]
+        table = self.query_one(DataTable)
+        severity = row.get("severity") or "?"
+        values = [row.get("version") or "—", row.get("tensorflow") or "—",
+                  row.get("keras") or "—", row.get("tf_keras") or "—",
+                  Text(severity, style=STYLE.get(severity, "")), row.get("finding") or ""]
+        columns = list(table.columns)[1:7]
+        for column, value in zip(columns, values):
+            try:
+                table.update_cell(scan.env.prefix, column, value, update_width=True)
+            except Exception:  # the row vanished (refresh pressed meanwhile)
+                return
+
+    def done(self) -> None:
+        bad = sum(1 for s in self.scans.values() if s.severity in ("error", "unscannable"))
+        self.query_one("#picker-status", Static).update(
+            f"{len(self.found)} environments, {bad} need attention. Enter opens one.")
+
+    @on(DataTable.RowSelected, "#envs")
+    def chosen(self, event: DataTable.RowSelected) -> None:
+        prefix = event.row_key.value
+        env = next((e for e in self.found if e.prefix == prefix), None)
+        if env is not None:
+            self.dismiss(env)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
