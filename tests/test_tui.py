@@ -266,3 +266,35 @@ def test_snapshot_dry_run_preview(snap_compare, wheelhouse: Path) -> None:  # ty
         await wait_for(pilot, lambda: getattr(app.screen, "preview", None) is not None)
         await pilot.pause()
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+async def test_environment_picker_opens_the_chosen_env(wheelhouse: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from kerasfix.tui.env_picker import EnvPickerScreen
+
+    root = tmp_path / "envs"
+    bad = make_venv(root / "bad")
+    bad.tensorflow("2.14.1")
+    bad.keras("3.3.3")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "nopyenv"))
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    monkeypatch.delenv("CONDA_PREFIX", raising=False)
+    env = broken("picker", wheelhouse)
+    app = make_app(env, wheelhouse)
+    app.roots = (str(root),)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: scan_screen(app).result is not None)
+        await pilot.press("e")
+        picker = app.screen
+        assert isinstance(picker, EnvPickerScreen)
+        await wait_for(pilot, lambda: str(bad.root / "venv") in picker.scans)
+        table = picker.query_one("#envs")
+        row = table.get_row_index(str(bad.root / "venv"))
+        table.move_cursor(row=row)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ScanScreen)
+                       and app.screen.result is not None
+                       and app.screen.result.target.python == bad.python)
+        codes = {f.code for f in app.screen.result.findings}
+        assert "keras3-under-tf-2.14-or-older" in codes
