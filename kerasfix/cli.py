@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from kerasfix import __version__
 from kerasfix.errors import (
     EXIT_FINDINGS,
+    EXIT_INTERNAL,
     EXIT_OK,
     EXIT_STEP_FAILED,
     EXIT_USAGE,
@@ -58,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--json", action="store_true", help="kerasfix.scan/1 JSON on stdout")
     scan.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                       help="time limit for each runtime-check process (default 120)")
+    scan.add_argument("--requirements", metavar="FILE",
+                      help="check the TF/Keras pins of a requirements file for this interpreter")
+    scan.add_argument("--code", metavar="DIR",
+                      help="also find imports in DIR's .py files and notebooks that the installed"
+                           " Keras does not have")
     scan.add_argument("--all", action="store_true", default=argparse.SUPPRESS,
                       help="every environment on this machine (conda, venvs, pyenv, kernels)")
     scan.add_argument("--root", action="append", default=argparse.SUPPRESS, metavar="DIR",
@@ -79,6 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                      help="time limit of the runtime check in verification")
     fix.add_argument("--no-verify", action="store_true", help="skip the runtime check after")
+    explain = sub.add_parser("explain", help="name the causes of an error message or traceback")
+    _add_target_options(explain)
+    explain.add_argument("text", metavar="TEXT|FILE|-",
+                         help="the message, a file holding it, or - for standard input")
+    explain.add_argument("--no-scan", action="store_true",
+                         help="only the catalogue: do not check the causes in an environment")
+    explain.add_argument("--json", action="store_true", help="JSON on stdout")
     audit = sub.add_parser("audit", help="the dry-run plan for every environment (a report)")
     _add_target_options(audit)
     audit.add_argument("--all", action="store_true", required=True,
@@ -210,6 +223,22 @@ def cmd_scan(args: argparse.Namespace) -> int:
         err.print(f"Scanning {target.describe()}" + (" with runtime check…" if args.deep else "…"),
                   style="dim")
     result = scan(target, deep=args.deep, deep_timeout=args.timeout, started_probe=probe)
+    if args.requirements:
+        from kerasfix.reqaudit import audit_requirements
+
+        # The pins are judged for this interpreter; the environment's own findings stay out.
+        result.findings = audit_requirements(args.requirements, result.inventory.interpreter)
+        result.notes.append(f"requirements file: {args.requirements}")
+    if args.code:
+        from kerasfix.codescan import code_findings, scan_code
+        from kerasfix.findings import sort_findings
+
+        keras = result.inventory.keras()
+        tf = result.inventory.tensorflow()
+        hits = scan_code(args.code, keras.version.major if keras and keras.version else None,
+                         tf_version=tf.raw_version if tf else None)
+        result.findings = sort_findings(result.findings + code_findings(hits))
+        result.notes.append(f"code scanned: {args.code} ({len(hits)} place(s) to change)")
     code = EXIT_FINDINGS if result.has_errors else EXIT_OK
     if args.json:
         from kerasfix.report_json import scan_document
@@ -221,8 +250,35 @@ def cmd_scan(args: argparse.Namespace) -> int:
     else:
         from kerasfix.render_text import render_scan
 
-        render_scan(result, _console(args.no_color))
+        render_scan(result, _console(args.no_color), show_stack=not args.requirements)
     return code
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from kerasfix.explain import diagnose, explain_text, read_source
+
+    try:
+        text = read_source(args.text)
+    except OSError as err:
+        raise KerasfixError(f"cannot read {args.text}: {err.strerror or err}") from None
+    explanation = explain_text(text)
+    diagnosis = None
+    if explanation.matched and not args.no_scan:
+        from kerasfix.scan import scan
+        from kerasfix.target import select_target
+
+        diagnosis = diagnose(explanation, scan(select_target(args.python)))
+    if args.json:
+        from kerasfix.report_explain import explain_document
+
+        json.dump(explain_document(explanation, diagnosis), sys.stdout,
+                  indent=2 if sys.stdout.isatty() else None)
+        sys.stdout.write("\n")
+    else:
+        from kerasfix.render_explain import render_explanation
+
+        render_explanation(explanation, diagnosis, _console(args.no_color))
+    return EXIT_FINDINGS if diagnosis is not None and diagnosis.cause is not None else EXIT_OK
 
 
 def _confirm(question: str, assume_yes: bool) -> bool:
@@ -372,7 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             return cmd_app(args)
         commands = {"scan": cmd_scan, "fix": cmd_fix, "undo": cmd_undo, "audit": cmd_audit,
-                    "report": cmd_report}
+                    "report": cmd_report, "explain": cmd_explain}
         return commands[args.command](args)
     except KerasfixError as err:
         sys.stderr.write(f"kerasfix: error: {err}\n")
@@ -382,3 +438,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as err:  # a kerasfix bug: one line, the traceback only on request
+        import os
+
+        if os.environ.get("KERASFIX_DEBUG"):
+            raise
+        sys.stderr.write(f"kerasfix: internal error: {type(err).__name__}: {err} (set"
+                         " KERASFIX_DEBUG=1 for the traceback, and please report it)\n")
+        return EXIT_INTERNAL

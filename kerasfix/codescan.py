@@ -343,6 +343,7 @@ def _scan_file(path: str, versions: tuple[Version, ...]) -> list[CodeHit]:
 # ---------------------------------------------------------------- notebooks
 
 _PY_CELL_MAGICS = ("time", "timeit", "capture", "prun")
+_HELP_MAGIC = re.compile(r"^(?:\?{1,2}[\w.]+|[\w.]+\?{1,2})$")  # obj? / ??obj
 
 
 def _cell_source(source: object) -> str:
@@ -361,8 +362,7 @@ def _strip_magics(source: str) -> str | None:
     out = []
     for line in lines:
         stripped = line.lstrip()
-        if stripped.startswith(("%", "!")) or (stripped.endswith("?")
-                                                and not stripped.startswith("#")):
+        if stripped.startswith(("%", "!")) or _HELP_MAGIC.match(stripped):
             out.append("")
         else:
             out.append(line)
@@ -522,20 +522,22 @@ class _Visitor(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _check_save_call(self, node: ast.Call) -> None:
-        name, receiver = _call_name(node.func, self.aliases)
-        if name is None or not self.aliases:
+        if not self.aliases:
             return  # only in files that import TensorFlow or Keras
-        target = _first_string(node, "filepath")
-        if name == "save" and receiver not in _NOT_MODELS:
-            fmt = next((k for k in node.keywords if k.arg == "save_format"), None)
-            if fmt is not None:
+        name, module, receiver = _call_target(node.func, self.aliases)
+        if name == "save" and module is None and receiver not in _NOT_MODELS:
+            if any(k.arg == "save_format" for k in node.keywords):
                 self._save_hit(node, SAVE_RULES["save-format-tf"])
-            elif target is not None and _savedmodel_path(target):
+                return
+            target = _string_arg(node, 0, "filepath")
+            if target is not None and _savedmodel_path(target, strict=False):
                 self._save_hit(node, SAVE_RULES["savedmodel-save"])
-        elif name in ("save_model", "load_model") and target is not None \
-                and _savedmodel_path(target):
-            key = "savedmodel-load" if name == "load_model" else "savedmodel-save"
-            self._save_hit(node, SAVE_RULES[key])
+        elif name in ("save_model", "load_model") and module and "keras" in module:
+            position = 1 if name == "save_model" else 0  # save_model(model, filepath)
+            target = _string_arg(node, position, "filepath")
+            if target is not None and _savedmodel_path(target, strict=True):
+                key = "savedmodel-load" if name == "load_model" else "savedmodel-save"
+                self._save_hit(node, SAVE_RULES[key])
 
     def _save_hit(self, node: ast.AST, rule: Rule) -> None:
         verdict = _judge(rule, "this call", self.versions)
@@ -544,24 +546,33 @@ class _Visitor(ast.NodeVisitor):
             self._add(node, rule, verdict[0], message, rule.instead)
 
 
+# Receivers whose .save(...) is not a Keras model's.
 _NOT_MODELS = frozenset({"np", "numpy", "torch", "joblib", "pickle", "plt", "Image", "img",
-                         "image", "fig", "figure", "df", "wb", "workbook", "pd", "jnp"})
+                         "image", "im", "fig", "figure", "df", "wb", "workbook", "pd", "jnp",
+                         "doc", "document", "prs", "tokenizer"})
 
 
-def _call_name(func: ast.AST, aliases: dict[str, str]) -> tuple[str | None, str | None]:
-    """('save', 'model') for model.save(...); ('load_model', None) for load_model(...)."""
-    if isinstance(func, ast.Attribute):
-        receiver = func.value.id if isinstance(func.value, ast.Name) else None
-        return func.attr, receiver
+def _call_target(func: ast.AST, aliases: dict[str, str]
+                 ) -> tuple[str | None, str | None, str | None]:
+    """(name, module, receiver): ('save', None, 'model') for model.save(...);
+    ('load_model', 'keras.models', None) for keras.models.load_model(...) or for a load_model
+    imported from Keras. `module` is None unless the call resolves into a TF/Keras import, so
+    tf.saved_model.save or mlflow.keras.load_model are told apart from model.save."""
     if isinstance(func, ast.Name):
-        full = aliases.get(func.id, "")
-        if func.id in ("load_model", "save_model") and (not full or "keras" in full):
-            return func.id, None
-    return None, None
+        full = aliases.get(func.id)
+        return func.id, full.rsplit(".", 1)[0] if full else None, None
+    if not isinstance(func, ast.Attribute):
+        return None, None, None
+    receiver = func.value.id if isinstance(func.value, ast.Name) else None
+    chain = _dotted(func.value)
+    module = aliases.get(chain[0]) if chain else None
+    if chain is None or module is None:
+        return func.attr, None, receiver
+    return func.attr, ".".join([module, *chain[1]]), receiver
 
 
-def _first_string(node: ast.Call, keyword: str) -> str | None:
-    arg = node.args[0] if node.args else next(
+def _string_arg(node: ast.Call, position: int, keyword: str) -> str | None:
+    arg = node.args[position] if len(node.args) > position else next(
         (k.value for k in node.keywords if k.arg == keyword), None)
     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
         return arg.value
@@ -572,10 +583,18 @@ def _first_string(node: ast.Call, keyword: str) -> str | None:
     return None
 
 
-def _savedmodel_path(path: str) -> bool:
-    """A path Keras 2 saves as a SavedModel folder: no file extension at all."""
+_KERAS_FILES = (".keras", ".h5", ".hdf5")
+
+
+def _savedmodel_path(path: str, *, strict: bool) -> bool:
+    """Whether Keras 2 treats the path as a SavedModel folder (anything but .keras/.h5).
+    `strict` is for Keras' own save_model/load_model; `x.save(...)` may be any object's, so
+    there only extension-less paths (and .tf) count."""
     base = path.rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1]
-    return path.endswith(("/", "\\")) or (bool(base) and "." not in base)
+    if path.endswith(("/", "\\")) or (base and "." not in base):
+        return True
+    suffix = "." + base.rsplit(".", 1)[-1].lower()
+    return suffix not in _KERAS_FILES if strict else suffix == ".tf"
 
 
 def _rewrite(path: str) -> str | None:

@@ -6,6 +6,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_STEP_FAILED = 3
+EXIT_INTERNAL = 4  # a kerasfix bug (one line; KERASFIX_DEBUG=1 shows the traceback)
 
 
 class KerasfixError(Exception):

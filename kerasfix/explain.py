@@ -132,7 +132,7 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           'python -c "import os, tf_keras; print(os.environ.get(\'TF_USE_LEGACY_KERAS\'))"',
           'python -m pip install "tf-keras~=2.N.0" (N = TensorFlow minor), or unset'
           " TF_USE_LEGACY_KERAS (check shell profiles, .env files, conda env config vars)",
-          ("legacy-keras-without-tf-keras",), "S4", check="tf_keras_missing"),
+          ("legacy-keras-without-tf-keras",), "S4", check="legacy"),
     Cause("transformers-sets-legacy", "transformers switched TF_USE_LEGACY_KERAS on",
           "Importing a transformers TF model sets TF_USE_LEGACY_KERAS=1 inside the process, so"
           " tf.keras then needs tf-keras even though you never set the variable.",
@@ -171,7 +171,7 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           " refuses Keras 3. PyTorch models are unaffected.", 'python -c "import tf_keras"',
           'python -m pip install "tf-keras~=2.N.0" (N = TensorFlow minor; pin it, a plain'
           " `pip install tf-keras` can replace TensorFlow)", ("transformers-needs-tf-keras",),
-          "S3", check="tf_keras_missing"),
+          "S3", check="transformers"),
     Cause("numpy2-under-old-tf", "NumPy 2 under a TensorFlow compiled against NumPy 1",
           "TensorFlow < 2.18 (and ml-dtypes of that era) are compiled against NumPy 1.x; NumPy 2"
           " changed the C ABI, so `import tensorflow` prints NumPy's banner and fails."
@@ -184,7 +184,8 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           " cannot load with the NumPy 1.x installed.",
           'python -m pip check', "align NumPy with what TensorFlow and that package accept"
           " (kerasfix fix --strategy repair)",
-          ("ml-dtypes-incompatible", "requirement-version-conflict/numpy"), "S11"),
+          ("ml-dtypes-incompatible", "requirement-version-conflict/numpy"), "S11",
+          check="numpy_one"),
     Cause("protobuf-too-new", "protobuf is newer than TensorFlow's generated code allows",
           "TensorFlow <= 2.11 was generated with protoc < 3.20; protobuf >= 4 refuses such"
           " *_pb2 modules ('Descriptors cannot be created directly'). On TF 2.12-2.19 a protobuf"
@@ -526,7 +527,8 @@ SIGNATURES: tuple[Signature, ...] = (
               ("transformers-needs-tf-keras", "legacy-keras-without-tf-keras",
                "wrong-environment")),
     Signature("pip-dependency-conflict",
-              (r"(?P<dist>[\w.-]+) [\w.+!]+ (?:requires|has requirement) (?P<req>[\w.-]+)"
+              (r"(?<![\w.-])(?P<dist>[\w.-]+) [\w.+!]+ (?:requires|has requirement)"
+               r" (?P<req>[\w.-]+)"
                r"[^\n]*?, but you have (?P<have>[\w.-]+) (?P<ver>[\w.+!]+)",),
               "pip installed versions that a package declares incompatible",
               ("pip-conflict",), priority=0),
@@ -868,13 +870,20 @@ def _user_site(ctx: _Context) -> Check | None:
     return None
 
 
-def _tf_keras_missing(ctx: _Context) -> Check | None:
+def _legacy(ctx: _Context) -> Check | None:
+    """The legacy warning itself proves the variable was set when the error happened (maybe in
+    the code, or by transformers), even if the scanned shell does not have it."""
     tf_keras = ctx.inv.tf_keras()
     if tf_keras:
         return RULED_OUT, (_at(tf_keras),)
-    tf = ctx.inv.tensorflow()
-    where = f" next to {tf.label}" if tf else ""
-    return CONFIRMED, (f"no tf-keras distribution is installed{where}",)
+    proven = any(m.signature.id == "legacy-keras-without-tf-keras"
+                 for m in ctx.explanation.matches)
+    if proven:
+        tf = ctx.inv.tensorflow()
+        where = f" next to {tf.label}" if tf else ""
+        return CONFIRMED, (f"no tf-keras distribution is installed{where}, and the message"
+                           " shows TF_USE_LEGACY_KERAS was on",)
+    return None  # the scan's legacy-keras-without-tf-keras finding decides
 
 
 def _transformers(ctx: _Context) -> Check | None:
@@ -923,31 +932,45 @@ def _tf2_installed(ctx: _Context) -> Check | None:
 def _python_support(ctx: _Context) -> Check | None:
     interp = ctx.inv.interpreter
     py = interp.short_version
-    req = ctx.explanation.group("req") or ""
-    spec_text = re.sub(r"^[A-Za-z0-9_.\-\[\]]+", "", req)
+    pyver = ctx.explanation.group("pyver")
+    if pyver:
+        return CONFIRMED, (f"pip reports Python {pyver} outside the release's Requires-Python",)
     lines = knowledge.lines_for_python(py)
     if interp.bits == 32 or not lines:
         return CONFIRMED, (f"{interp.executable} is Python {interp.version_text}"
                            f" ({interp.bits}-bit): no stable TensorFlow has wheels for it",)
-    wanted = _tf_version_in(spec_text)
-    if wanted is not None:
-        line = knowledge.tf_line(wanted)
-        if line and not line.supports_python(py):
-            return CONFIRMED, (f"TensorFlow {line.minor_text} has wheels for Python"
-                               f" {'.'.join(map(str, line.python_min))}-"
-                               f"{'.'.join(map(str, line.python_max))}; this is"
+    name, wanted = _requested(ctx.explanation.group("req") or "")
+    if name in knowledge.KERAS_VARIANTS and wanted is not None:
+        floor = knowledge.keras_python_floor(wanted)
+        if floor > py:
+            return CONFIRMED, (f"keras {wanted} needs Python >= {_dotted(floor)}; this is"
                                f" {interp.version_text}",)
-    pyver = ctx.explanation.group("pyver")
-    if pyver:
-        return CONFIRMED, (f"pip reports Python {pyver} outside the release's Requires-Python",)
-    newest = lines[-1]
-    return RULED_OUT, (f"Python {interp.version_text} has TensorFlow wheels up to"
-                       f" {newest.minor_text}",)
+        return RULED_OUT, (f"keras {wanted} installs on Python {interp.version_text}",)
+    if wanted is None:
+        return RULED_OUT, (f"Python {interp.version_text} has TensorFlow wheels up to"
+                           f" {lines[-1].minor_text}",)
+    line = knowledge.tf_line(wanted)
+    if line is None:
+        return UNKNOWN, (f"kerasfix has no wheel data for TensorFlow {wanted}",)
+    window = f"{_dotted(line.python_min)}-{_dotted(line.python_max)}"
+    if line.supports_python(py):
+        return RULED_OUT, (f"TensorFlow {line.minor_text} has wheels for Python {window},"
+                           f" including {interp.version_text}",)
+    return CONFIRMED, (f"TensorFlow {line.minor_text} has wheels for Python {window}; this is"
+                       f" {interp.version_text}",)
 
 
-def _tf_version_in(spec_text: str) -> Version | None:
-    match = re.search(r"==\s*(\d+\.\d+(?:\.\d+)?)", spec_text)
-    return knowledge.parse_version(match.group(1)) if match else None
+def _dotted(version: tuple[int, int]) -> str:
+    return ".".join(map(str, version))
+
+
+def _requested(req: str) -> tuple[str, Version | None]:
+    """('tensorflow-cpu', 2.15.1) from 'tensorflow-cpu==2.15.1' in pip's message."""
+    match = re.match(r"([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?\s*(?:===?\s*([\w.]+))?", req)
+    if not match:
+        return "", None
+    name = match.group(1).lower().replace("_", "-")
+    return name, knowledge.parse_version(match.group(2))
 
 
 def _self_evident(ctx: _Context) -> Check | None:
@@ -973,6 +996,13 @@ def _rosetta(ctx: _Context) -> Check | None:
         return RULED_OUT, (f"the interpreter is not macOS ({interp.platform})",)
     if interp.platform.endswith("arm64"):
         return RULED_OUT, ("the interpreter is arm64",)
+    return None
+
+
+def _numpy_one(ctx: _Context) -> Check | None:
+    numpy = ctx.inv.get("numpy")
+    if numpy and numpy.version and numpy.version.major >= 2:
+        return RULED_OUT, (f"{_at(numpy)}: modules built for NumPy 2 load with it",)
     return None
 
 
@@ -1035,7 +1065,7 @@ CHECKERS: dict[str, Checker] = {
     "old_keras": _old_keras,
     "shadow": _shadow,
     "user_site": _user_site,
-    "tf_keras_missing": _tf_keras_missing,
+    "legacy": _legacy,
     "transformers": _transformers,
     "keras3_active": _keras3_active,
     "keras_path": _keras_path,
@@ -1046,6 +1076,7 @@ CHECKERS: dict[str, Checker] = {
     "rosetta": _rosetta,
     "tensorflow_missing": _tensorflow_missing,
     "backend": _backend,
+    "numpy_one": _numpy_one,
     "traceback_env": _traceback_env,
     "protobuf_new": lambda ctx: _protobuf_direction(ctx, newer=True),
     "protobuf_old": lambda ctx: _protobuf_direction(ctx, newer=False),

@@ -106,9 +106,10 @@ def finding_block(f: Finding) -> Group:
     return Group(head, Padding(Group(*body), (0, 0, 1, 2)))
 
 
-def render_scan(result: ScanResult, console: Console) -> None:
+def render_scan(result: ScanResult, console: Console, *, show_stack: bool = True) -> None:
     console.print(target_panel(result))
-    console.print(stack_table(result.inventory))
+    if show_stack:
+        console.print(stack_table(result.inventory))
     console.print()
     if not result.findings:
         console.print(Text("✓ No problems found.", style="bold green"))

@@ -122,7 +122,8 @@ def test_core_imports_neither_textual_nor_rich() -> None:
             "kerasfix.findings", "kerasfix.errors", "kerasfix.planner", "kerasfix.preview",
             "kerasfix.runner", "kerasfix.snapshot", "kerasfix.verify", "kerasfix.state",
             "kerasfix.report_fix", "kerasfix.plan", "kerasfix.discovery", "kerasfix.multi",
-            "kerasfix.envtree"]
+            "kerasfix.envtree", "kerasfix.explain", "kerasfix.report_explain",
+            "kerasfix.reqaudit", "kerasfix.codescan"]
     code = ("import sys\n" + "".join(f"import {m}\n" for m in core) +
             "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')]\n"
             "print(bad)")
@@ -211,3 +212,44 @@ def test_scan_all_audit_and_merge(tmp_path: Path) -> None:
     hosts = {e["host"] for e in doc["environments"]}
     assert hosts == {"host-a", "host-b"} and doc["problems"]
     assert merged.returncode == 2  # a file could not be read
+
+
+def test_explain_names_the_cause_in_the_environment(fake: FakeEnv) -> None:
+    fake.tensorflow("2.14.1")
+    fake.keras("3.3.3")
+    message = ("Traceback (most recent call last):\n  File \"train.py\", line 2, in <module>\n"
+               "    from tensorflow.keras.models import Sequential\n"
+               "ModuleNotFoundError: No module named 'tensorflow.keras'\n")
+    proc = subprocess.run([*KERASFIX, "explain", "-", "--python", fake.python, "--json"],
+                          input=message, capture_output=True, text=True, cwd=fake.root / "work")
+    doc = json.loads(proc.stdout)
+    assert doc["schema"] == "kerasfix.explain/1" and doc["matched"]
+    assert doc["cause"] == "keras3-under-old-tf"
+    assert proc.returncode == 1
+    plain = run("explain", "some unrelated text", "--no-scan")
+    assert plain.returncode == 0 and "No known" in plain.stdout
+
+
+def test_requirements_file_is_checked_for_this_interpreter(fake: FakeEnv, tmp_path) -> None:
+    bad = tmp_path / "requirements.txt"
+    bad.write_text("tensorflow==2.18.1\ntf-keras==2.15.0\n")
+    proc = run("scan", "--python", fake.python, "--requirements", str(bad), "--json")
+    codes = {f["code"] for f in json.loads(proc.stdout)["findings"]}
+    assert proc.returncode == 1 and any(c.startswith("req-") for c in codes)
+    good = tmp_path / "good.txt"
+    good.write_text("tensorflow==2.18.1\ntf-keras~=2.18.0\n")
+    proc = run("scan", "--python", fake.python, "--requirements", str(good), "--json")
+    assert proc.returncode == 0, proc.stdout
+    missing = run("scan", "--python", fake.python, "--requirements", str(tmp_path / "nope"))
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+
+
+def test_code_scan_reports_removed_imports(fake: FakeEnv, tmp_path) -> None:
+    fake.healthy("2.18.1")
+    code = tmp_path / "project"
+    code.mkdir()
+    (code / "train.py").write_text("from keras.engine import training\nimport keras\n")
+    proc = run("scan", "--python", fake.python, "--code", str(code), "--json")
+    findings = json.loads(proc.stdout)["findings"]
+    hit = next(f for f in findings if f["code"].startswith("code-"))
+    assert "train.py:1" in " ".join(hit["evidence"])

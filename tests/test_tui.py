@@ -298,3 +298,20 @@ async def test_environment_picker_opens_the_chosen_env(wheelhouse: Path, tmp_pat
                        and app.screen.result.target.python == bad.python)
         codes = {f.code for f in app.screen.result.findings}
         assert "keras3-under-tf-2.14-or-older" in codes
+
+
+async def test_paste_box_names_the_cause(wheelhouse: Path) -> None:
+    from kerasfix.tui.explain_screen import ExplainScreen
+
+    env = broken("explain", wheelhouse)
+    app = make_app(env, wheelhouse)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: scan_screen(app).result is not None)
+        await pilot.press("p")
+        screen = app.screen
+        assert isinstance(screen, ExplainScreen)
+        screen.query_one("#paste").text = (
+            "AttributeError: module 'tensorflow._api.v2.compat.v2.__internal__' has no"
+            " attribute 'register_load_context_function'")
+        await pilot.press("ctrl+e")
+        assert "holds here" in screen.plain and "tf-keras" in screen.plain

@@ -93,5 +93,7 @@ class KerasfixApp(App[int]):
                             scan_screen.action_filter)
         yield SystemCommand("Undo…", "Restore a snapshot taken before a fix",
                             scan_screen.action_undo)
+        yield SystemCommand("Explain an error…", "Paste a message or traceback",
+                            scan_screen.action_explain)
         yield SystemCommand("Environments…", "Every environment on this machine, at a glance",
                             self.action_environments)

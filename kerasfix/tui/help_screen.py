@@ -18,6 +18,7 @@ KEYS = (
     ("/", "search distributions and findings (Esc closes)"),
     ("r", "rescan"),
     ("u", "undo: restore a snapshot taken before a fix"),
+    ("p", "paste an error or traceback: its likely causes, checked against this scan"),
     ("e", "environments: every venv, conda env, pyenv Python and Jupyter kernel here"),
     ("t", "light / dark theme"),
     ("ctrl+p", "command palette"),

@@ -24,6 +24,7 @@ class ScanScreen(Screen[None]):
         Binding("slash", "search", "Search", id="search"),
         Binding("r", "rescan", "Rescan", id="rescan"),
         Binding("u", "undo", "Undo…", id="undo"),
+        Binding("p", "explain", "Paste error", id="explain"),
         Binding("escape", "close_search", "Close search", show=False, id="close-search"),
     ]
 
@@ -139,6 +140,11 @@ class ScanScreen(Screen[None]):
         from kerasfix.tui.fix_screen import FixScreen
 
         self.app.push_screen(FixScreen(self.result), callback=lambda _: self.action_rescan())
+
+    def action_explain(self) -> None:
+        from kerasfix.tui.explain_screen import ExplainScreen
+
+        self.app.push_screen(ExplainScreen(self.result))
 
     def action_undo(self) -> None:
         if self.result is None:

@@ -1,0 +1,79 @@
+"""Paste an error message or traceback; see its likely causes, checked against this scan."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Static, TextArea
+
+from kerasfix.explain import CONFIRMED, RULED_OUT, diagnose, explain_text
+from kerasfix.scan import ScanResult
+
+MARK = {CONFIRMED: ("✓ holds here", "bold green"), RULED_OUT: ("✗ ruled out", "dim"),
+        "unknown": ("? cannot tell statically", "yellow")}
+
+
+class ExplainScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="explain-back"),
+        Binding("ctrl+e", "explain", "Explain", id="explain-run", priority=True),
+    ]
+
+    def __init__(self, result: ScanResult | None) -> None:
+        super().__init__()
+        self.result = result
+        self.plain = ""  # the last answer as text, for tests
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Paste the error or the whole traceback, then ctrl+e", style="bold"),
+                     id="phase-title")
+        yield TextArea(id="paste", soft_wrap=True)
+        with Horizontal(classes="buttons"):
+            yield Button("Explain", id="explain", variant="primary")
+            yield Button("Back", id="explain-back-button")
+        with VerticalScroll(id="explain-scroll"):
+            yield Static(id="explain-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
+
+    @on(Button.Pressed, "#explain")
+    def pressed(self) -> None:
+        self.action_explain()
+
+    @on(Button.Pressed, "#explain-back-button")
+    def back_pressed(self) -> None:
+        self.action_back()
+
+    def action_explain(self) -> None:
+        explanation = explain_text(self.query_one(TextArea).text)
+        diagnosis = diagnose(explanation, self.result) if (
+            explanation.matched and self.result is not None) else None
+        parts: list[Text] = [Text(explanation.message, style="bold")]
+        if diagnosis and diagnosis.cause:
+            parts.append(Text.assemble(("The cause here: ", "bold green"), diagnosis.cause.title))
+        verdicts = {v.cause.id: v for v in diagnosis.verdicts} if diagnosis else {}
+        order = [v.cause for v in diagnosis.verdicts] if diagnosis else list(explanation.causes)
+        for rank, cause in enumerate(order, 1):
+            verdict = verdicts.get(cause.id)
+            head = Text(f"\n{rank}. {cause.title}", style="bold")
+            if verdict:
+                label, style = MARK.get(verdict.status, (verdict.status, ""))
+                head.append(f"  {label}", style=style)
+            parts.append(head)
+            parts.append(Text(cause.why))
+            parts += [Text("• " + e, style="dim") for e in (verdict.evidence if verdict else ())]
+            parts.append(Text.assemble(("Fix: ", "bold green"), cause.fix))
+        for note in list(explanation.notes) + (list(diagnosis.notes) if diagnosis else []):
+            parts.append(Text(note, style="dim"))
+        self.plain = "\n".join(p.plain for p in parts)
+        self.query_one("#explain-body", Static).update(Group(*parts))
+
+    def action_back(self) -> None:
+        self.dismiss(None)
