@@ -150,9 +150,13 @@ def test_every_finding_code_is_documented_in_the_readme() -> None:
         codes |= set(re.findall(r'code="([a-z0-9.-]+)"', text))
         codes |= set(re.findall(r'code, scenario = "([a-z0-9.-]+)"', text))
         codes |= set(re.findall(r'"(requirement-[a-z-]+)"', text))
+        codes |= set(re.findall(r'"(req-[a-z0-9.-]+)"', text))
     assert len(codes) > 35
     missing = sorted(c for c in codes if f"`{c}`" not in readme and not c.startswith("runtime"))
     assert missing == []
+    from kerasfix.codescan import _ALL_RULES
+
+    assert [r for r in _ALL_RULES if f"`code-{r}`" not in readme] == []
 
 
 def _isolated(tmp_path: Path) -> dict[str, str]:
