@@ -230,12 +230,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
         result.findings = audit_requirements(args.requirements, result.inventory.interpreter)
         result.notes.append(f"requirements file: {args.requirements}")
     if args.code:
-        from kerasfix.codescan import code_findings, scan_code
+        from kerasfix.codescan import code_findings, keras_major_for, scan_code
         from kerasfix.findings import sort_findings
 
-        keras = result.inventory.keras()
         tf = result.inventory.tensorflow()
-        hits = scan_code(args.code, keras.version.major if keras and keras.version else None,
+        hits = scan_code(args.code, keras_major_for(result.inventory),
                          tf_version=tf.raw_version if tf else None)
         result.findings = sort_findings(result.findings + code_findings(hits))
         result.notes.append(f"code scanned: {args.code} ({len(hits)} place(s) to change)")

@@ -6,10 +6,10 @@ API (core: no textual/rich; the CLI's `kerasfix scan --code DIR` and the TUI bui
         Walks `root` (a folder or one file): every .py file and every .ipynb notebook (code cells;
         `%` / `!` magic lines are blanked, `%%bash`-style cells skipped). Skips .git, virtual
         environments (folders holding pyvenv.cfg or conda-meta), site-packages, node_modules,
-        __pycache__ and .ipynb_checkpoints. Files are parsed with `ast`; a file that does not parse
-        gives a problem hit and is then scanned for import lines with a regex. Unreadable files and
-        invalid notebook JSON give problem hits too; nothing raises except a missing `root`
-        (KerasfixError).
+        __pycache__ and .ipynb_checkpoints. Files that mention keras or tensorflow are parsed with
+        `ast` (others cannot hit and are skipped); one that does not parse gives a problem hit and
+        is then scanned for import lines as text. Unreadable files and invalid notebook JSON give
+        problem hits too; nothing raises except a missing `root` (KerasfixError).
         `keras_major` is the Keras that `tf.keras` / `import keras` give in the target: 3, 2, or
         None (unknown: report what breaks in either). `tf_version` ("2.12.1") pins the Keras 2
         minor (TF 2.N ships keras 2.N), which decides paths such as keras.engine (gone in 2.13).
@@ -30,6 +30,7 @@ instead (what to write).
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import re
@@ -68,7 +69,7 @@ class Rule:
     scenario: str = "S19"
 
     def exists_in(self, version: Version) -> bool:
-        return not self.present or version in SpecifierSet(self.present)
+        return not self.present or version in _specifier(self.present)
 
     def matches(self, path: str) -> bool:
         return any(path == p or path.startswith(p + ".") for p in self.prefixes)
@@ -78,6 +79,11 @@ class Rule:
             if path == old or path.startswith(old + "."):
                 return new + path[len(old):]
         return None
+
+
+@functools.cache
+def _specifier(text: str) -> SpecifierSet:
+    return SpecifierSet(text)
 
 
 _PUBLIC = ("public API instead: keras.layers.Layer / InputSpec, keras.Model, keras.Input,"
@@ -394,6 +400,8 @@ def _scan_units(path: str, units: list[tuple[int | None, str]],
                 versions: tuple[Version, ...]) -> list[CodeHit]:
     hits: list[CodeHit] = []
     parsed: list[tuple[int | None, str, ast.AST]] = []
+    if not any(word in source for _, source in units for word in _WATCHED_ROOTS[:2]):
+        return hits  # never mentions keras or tensorflow: nothing to find, skip parsing
     for cell, source in units:
         try:
             with warnings.catch_warnings():
@@ -421,7 +429,7 @@ _WATCHED_ROOTS = ("keras", "tensorflow", "tf_keras")
 def _aliases(tree: ast.AST) -> dict[str, str]:
     """Local name -> canonical dotted module, for names bound by TF/Keras imports."""
     found: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in _statements(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] not in _WATCHED_ROOTS:
@@ -438,6 +446,19 @@ def _aliases(tree: ast.AST) -> dict[str, str]:
                 if alias.name != "*":
                     found[alias.asname or alias.name] = f"{node.module}.{alias.name}"
     return found
+
+
+def _statements(tree: ast.AST) -> Iterator[ast.stmt]:
+    """Every statement, nested ones included (imports inside try/if/def), without walking
+    expressions: several times faster than ast.walk on big files."""
+    stack = list(getattr(tree, "body", []))
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, name, None)
+            if isinstance(children, list):
+                stack.extend(children)
 
 
 def _dotted(node: ast.AST) -> tuple[str, list[str]] | None:
@@ -611,8 +632,25 @@ def _realias(path: str, alias: str, module: str) -> str:
 
 # ---------------------------------------------------------------- regex fallback
 
-_IMPORT_RE = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\s+([\w\s,.*()]+?)\s*(?:#.*)?$"
-                        r"|import\s+([\w\s,.]+?)\s*(?:#.*)?$)")
+_FROM_RE = re.compile(r"from\s+([\w.]+)\s+import\b(.*)")
+_DOTTED_RE = re.compile(r"[A-Za-z_][\w.]*")
+
+
+def _imported_paths(line: str) -> list[str]:
+    """Dotted paths an import line names, by plain string splitting (no backtracking on
+    pathological lines)."""
+    text = line.split("#", 1)[0].strip()
+    match = _FROM_RE.match(text)
+    if match:
+        module = match.group(1)
+        if rule_for(module):
+            return [module]
+        names = match.group(2).replace("(", " ").replace(")", " ").split(",")
+        return [f"{module}.{n.split()[0]}" for n in names if n.split()]
+    if text.startswith("import") and text[6:7].isspace():
+        names = [n.split()[0] for n in text[6:].split(",") if n.split()]
+        return [n for n in names if _DOTTED_RE.fullmatch(n)]
+    return []
 
 
 def _regex_scan(path: str, cell: int | None, source: str,
@@ -620,16 +658,7 @@ def _regex_scan(path: str, cell: int | None, source: str,
     """Import lines of a file `ast` could not parse (newer syntax, a half-edited file)."""
     hits: list[CodeHit] = []
     for number, line in enumerate(source.splitlines(), 1):
-        match = _IMPORT_RE.match(line)
-        if not match:
-            continue
-        if match.group(1):
-            names = [n.strip(" ()") for n in match.group(2).split(",")]
-            paths = [match.group(1)] if rule_for(match.group(1)) else \
-                [f"{match.group(1)}.{n.split(' as ')[0].strip()}" for n in names if n]
-        else:
-            paths = [p.split(" as ")[0].strip() for p in match.group(3).split(",")]
-        for dotted in paths:
+        for dotted in _imported_paths(line):
             rule = rule_for(dotted)
             verdict = _judge(rule, dotted, versions) if rule else None
             if rule and verdict:

@@ -64,6 +64,8 @@ class Cause:
     static: bool = True  # a static scan decides it: no related finding means ruled out
     check: str | None = None  # name of an inventory checker in CHECKERS
     hints: tuple[str, ...] = ()  # regexes: text that makes this cause likelier
+    personal: bool = True  # write `confirm` for the scanned interpreter (not when the point is
+    #                        to ask whichever `python` runs the code)
 
 
 _VERSIONS = ('python -c "import tensorflow as tf, keras; print(tf.__version__, tf.__file__);'
@@ -287,7 +289,8 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           "A notebook kernel, IDE interpreter or `pip` from another Python: what you installed"
           " is not what runs.", 'python -c "import sys; print(sys.executable)"; python -m pip'
           " --version", "install with `<the python that runs the code> -m pip`, or scan that"
-          " one (kerasfix scan --python PATH)", (), None, static=False, check="traceback_env"),
+          " one (kerasfix scan --python PATH)", (), None, static=False, check="traceback_env",
+          personal=False),
     Cause("pip-conflict", "pip reports a dependency conflict in the TensorFlow stack",
           "pip installed what you asked for and only printed the conflict: the versions that"
           " TensorFlow declares are not the ones installed.", "python -m pip check",
@@ -723,6 +726,8 @@ class CauseVerdict:
     evidence: tuple[str, ...]
     findings: tuple[Finding, ...] = ()  # the scan findings that back it
     is_the_cause: bool = False
+    confirm: str = ""  # cause.confirm / cause.fix written for the scanned interpreter and
+    fix: str = ""  # TensorFlow minor ("python" -> its path, "2.N" -> "2.18")
 
 
 @dataclass(frozen=True)
@@ -757,13 +762,34 @@ def diagnose(explanation: Explanation, scan_result: ScanResult) -> Diagnosis:
     rank = {CONFIRMED: 0, UNKNOWN: 1, RULED_OUT: 2}
     verdicts.sort(key=lambda v: rank[v.status])  # stable: keeps likelihood order within
     the_cause = next((v.cause for v in verdicts if v.status == CONFIRMED), None)
-    verdicts = [CauseVerdict(v.cause, v.status, v.evidence, v.findings,
-                             v.cause is the_cause) for v in verdicts]
+    verdicts = [CauseVerdict(v.cause, v.status, v.evidence, v.findings, v.cause is the_cause,
+                             *_commands(v, ctx.inv)) for v in verdicts]
     if explanation.causes and the_cause is None:
         ctx.notes.append("No cause is confirmed by the static scan: run `kerasfix scan --deep`"
                          " (it imports TensorFlow in a subprocess), and check that the scanned"
                          " interpreter is the one that printed the error.")
     return Diagnosis(tuple(verdicts), the_cause, tuple(ctx.notes))
+
+
+def _commands(verdict: CauseVerdict, inv: Inventory) -> tuple[str, str]:
+    """(confirm, fix) for this target: a backing finding's exact manual steps win over the
+    catalogue's generic fix."""
+    cause = verdict.cause
+    confirm = _personal(cause.confirm, inv) if cause.personal else cause.confirm
+    manual = [m for f in verdict.findings for m in f.manual[:2]]
+    fix = "; ".join(dict.fromkeys(manual)) if manual else _personal(cause.fix, inv)
+    return confirm, fix
+
+
+def _personal(text: str, inv: Inventory) -> str:
+    """A catalogue command for this target: its interpreter, its TensorFlow minor."""
+    exe = inv.interpreter.executable
+    quoted = f'"{exe}"' if " " in exe else exe
+    text = re.sub(r"(?<![\w/.-])python(?= -[mcI])", lambda _: quoted, text)
+    tf = inv.tensorflow()
+    if tf and tf.version and tf.version.major == 2:
+        text = text.replace("2.N", f"2.{tf.version.minor}")
+    return text
 
 
 def _related(cause: Cause, findings: list[Finding]) -> list[Finding]:

@@ -75,8 +75,8 @@ from typing import Any
 from kerasfix import __version__, planner, state
 from kerasfix.discovery import FoundEnv
 from kerasfix.errors import KerasfixError
-from kerasfix.plan import Plan, Step
-from kerasfix.preview import PlanPreview, StepPreview, preview_plan
+from kerasfix.preview import preview_plan
+from kerasfix.report_fix import plan_dict, plan_markdown
 from kerasfix.report_json import SCAN_SCHEMA, scan_document
 from kerasfix.scan import ScanResult, scan
 from kerasfix.target import Target
@@ -423,31 +423,6 @@ def merge_reports(paths: Sequence[str], *, full: bool = False) -> dict[str, Any]
 # ---------------------------------------------------------------- audit
 
 
-def _step_dict(step: Step, preview: StepPreview | None) -> dict[str, Any]:
-    """The same keys as a step of `kerasfix.fix/1`."""
-    p = preview or StepPreview(step)
-    return {
-        "kind": step.kind.value, "title": step.title, "argv": list(step.argv),
-        "command": step.command_text(), "why": step.why, "automatic": step.automatic,
-        "changes": [{"name": c.name, "before": c.before, "after": c.after, "flag": c.flag}
-                    for c in p.changes],
-        "files": p.files, "size_bytes": p.size_bytes, "shared_with": list(p.shared_with),
-        "preview_error": p.error,
-    }
-
-
-def _plan_dict(plan: Plan, preview: PlanPreview | None) -> dict[str, Any]:
-    previews = preview.steps if preview else [None] * len(plan.steps)
-    return {
-        "strategy": str(getattr(plan.strategy, "value", plan.strategy)),
-        "blocked": plan.blocked,
-        "notes": list(plan.notes),
-        "steps": [_step_dict(s, p) for s, p in zip(plan.steps, previews)],
-        "resolves": [f.code for f in plan.resolves],
-        "leaves": [f.code for f in plan.leaves],
-    }
-
-
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "env"
 
@@ -488,7 +463,7 @@ def _admin(s: EnvScan, options: planner.FixOptions) -> dict[str, Any] | None:
     strategy = planner.recommend(owner)
     plan = planner.build_plan(owner, strategy, options) if strategy else None
     return {"reason": s.read_only_reason,
-            "plan": _plan_dict(plan, None) if plan else None,
+            "plan": plan_dict(plan, None) if plan else None,
             "advice": "kerasfix will not change it for you: use the fresh-venv plan for your"
                       " work, or ask the environment's owner (an administrator) to run the"
                       " in-place plan below as that owner"}
@@ -529,7 +504,7 @@ def _plan_entry(entry: dict[str, Any], s: EnvScan, result: ScanResult,
             preview = preview_plan(plan, result.inventory, env=result.env, timeout=timeout)
         except Exception as err:  # a preview problem must not lose the plan
             plan.notes.append(_one_line(f"preview failed: {type(err).__name__}: {err}"))
-    entry.update(status="blocked" if plan.blocked else "plan", plan=_plan_dict(plan, preview))
+    entry.update(status="blocked" if plan.blocked else "plan", plan=plan_dict(plan, preview))
     if plan.blocked or plan.manual_steps:
         entry["exit_code"] = max(entry["exit_code"], 1)
     return entry
@@ -567,20 +542,7 @@ def audit_document(scans: Sequence[EnvScan], options: planner.FixOptions | None 
 def _md_plan(plan: Mapping[str, Any]) -> list[str]:
     out = [f"Strategy: **{plan['strategy']}**" + (f" — blocked: {plan['blocked']}"
                                                   if plan["blocked"] else ""), ""]
-    if not plan["steps"]:
-        out.append("Nothing to run.")
-    for i, step in enumerate(plan["steps"], 1):
-        out.append(f"{i}. {step['title']}" + ("" if step["automatic"] else " *(manual)*"))
-        out.append(f"   ```\n   {step['command']}\n   ```")
-        if step["why"]:
-            out.append(f"   {step['why']}")
-        for c in step["changes"]:
-            flag = f" ⚠ {c['flag']}" if c["flag"] else ""
-            out.append(f"   - {c['name']}: {c['before'] or '—'} → {c['after'] or 'removed'}{flag}")
-        for shared in step["shared_with"]:
-            out.append(f"   - ⚠ {shared}")
-        if step["preview_error"]:
-            out.append(f"   - preview: {step['preview_error']}")
+    out += plan_markdown(dict(plan))
     out += [f"- {note}" for note in plan["notes"]]
     return out
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 
@@ -12,13 +12,13 @@ MARK = {CONFIRMED: ("✓ holds here", "bold green"), RULED_OUT: ("✗ ruled out"
         "unknown": ("? cannot tell statically", "yellow")}
 
 
-def render_explanation(explanation: Explanation, diagnosis: Diagnosis | None,
-                       console: Console) -> None:
-    console.print(Text(explanation.message, style="bold"))
-    for match in explanation.matches:
-        console.print(Text(f"  line {match.line}: {match.excerpt}", style="dim"))
+def explanation_parts(explanation: Explanation, diagnosis: Diagnosis | None,
+                      *, confirm: bool = True) -> list[RenderableType]:
+    """The causes, confirmed first, with evidence and fix; the CLI and the TUI share it."""
+    parts: list[RenderableType] = [Text(explanation.message, style="bold")]
+    parts += [Text(f"  line {m.line}: {m.excerpt}", style="dim") for m in explanation.matches]
     if diagnosis and diagnosis.cause:
-        console.print(Text.assemble(("\nThe cause: ", "bold green"), diagnosis.cause.title))
+        parts.append(Text.assemble(("\nThe cause: ", "bold green"), diagnosis.cause.title))
     verdicts = {v.cause.id: v for v in diagnosis.verdicts} if diagnosis else {}
     order = [v.cause for v in diagnosis.verdicts] if diagnosis else list(explanation.causes)
     for rank, cause in enumerate(order, 1):
@@ -27,13 +27,22 @@ def render_explanation(explanation: Explanation, diagnosis: Diagnosis | None,
         if verdict:
             label, style = MARK.get(verdict.status, (verdict.status, ""))
             head.append(f"  {label}", style=style)
-        console.print(head)
+        parts.append(head)
         body = [Text(cause.why)]
-        for line in verdict.evidence if verdict else ():
-            body.append(Text("• " + line, style="dim"))
-        body.append(Text.assemble(("Confirm: ", "bold"), cause.confirm))
-        body.append(Text.assemble(("Fix: ", "bold green"), cause.fix))
-        for part in body:
-            console.print(Padding(part, (0, 0, 0, 3)))
-    for note in list(explanation.notes) + (list(diagnosis.notes) if diagnosis else []):
-        console.print(Text(note, style="dim"))
+        body += [Text("• " + line, style="dim") for line in (verdict.evidence if verdict else ())]
+        if confirm:  # the verdict's version names this interpreter and TF line
+            body.append(Text.assemble(("Confirm: ", "bold"),
+                                      (verdict.confirm if verdict and verdict.confirm
+                                       else cause.confirm)))
+        body.append(Text.assemble(("Fix: ", "bold green"),
+                                  verdict.fix if verdict and verdict.fix else cause.fix))
+        parts += [Padding(part, (0, 0, 0, 3)) for part in body]
+    notes = list(explanation.notes) + (list(diagnosis.notes) if diagnosis else [])
+    parts += [Text(note, style="dim") for note in notes]
+    return parts
+
+
+def render_explanation(explanation: Explanation, diagnosis: Diagnosis | None,
+                       console: Console) -> None:
+    for part in explanation_parts(explanation, diagnosis):
+        console.print(part)

@@ -14,8 +14,10 @@ def explain_document(explanation: Explanation, diagnosis: Diagnosis | None) -> d
     for cause in explanation.causes:
         verdict = verdicts.get(cause.id)
         causes.append({
-            "id": cause.id, "title": cause.title, "why": cause.why, "confirm": cause.confirm,
-            "fix": cause.fix, "scenario": cause.scenario, "findings": list(cause.findings),
+            "id": cause.id, "title": cause.title, "why": cause.why,
+            "confirm": (verdict.confirm if verdict and verdict.confirm else cause.confirm),
+            "fix": (verdict.fix if verdict and verdict.fix else cause.fix),
+            "scenario": cause.scenario, "findings": list(cause.findings),
             "status": verdict.status if verdict else None,
             "evidence": list(verdict.evidence) if verdict else [],
             "is_the_cause": bool(verdict and verdict.is_the_cause),

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from kerasfix import __version__, state
-from kerasfix.preview import PlanPreview
+from kerasfix.plan import Plan, Step
+from kerasfix.preview import PlanPreview, StepPreview
 from kerasfix.report_json import finding_dict
 from kerasfix.runner import RunResult
 from kerasfix.scan import ScanResult
@@ -30,6 +31,53 @@ class FixReport:
     undo_command: str | None = None
 
 
+def step_dict(step: Step, preview: StepPreview | None) -> dict[str, Any]:
+    p = preview or StepPreview(step)
+    return {
+        "kind": step.kind.value, "title": step.title, "argv": list(step.argv),
+        "command": step.command_text(), "why": step.why, "automatic": step.automatic,
+        "changes": [{"name": c.name, "before": c.before, "after": c.after, "flag": c.flag}
+                    for c in p.changes],
+        "files": p.files, "size_bytes": p.size_bytes, "shared_with": list(p.shared_with),
+        "preview_error": p.error,
+    }
+
+
+def plan_dict(plan: Plan, preview: PlanPreview | None) -> dict[str, Any]:
+    """A plan with its preview, as in `kerasfix.fix/1` and `kerasfix.audit/1`."""
+    previews = preview.steps if preview else [None] * len(plan.steps)
+    return {
+        "strategy": str(getattr(plan.strategy, "value", plan.strategy)),
+        "blocked": plan.blocked,
+        "notes": list(plan.notes),
+        "steps": [step_dict(s, p) for s, p in zip(plan.steps, previews)],
+        "resolves": [f.code for f in plan.resolves],
+        "leaves": [f.code for f in plan.leaves],
+    }
+
+
+def plan_markdown(plan: dict[str, Any]) -> list[str]:
+    """The steps of a plan dict as Markdown lines, every command exactly as it runs."""
+    out: list[str] = []
+    if not plan["steps"]:
+        out.append("Nothing to run.")
+    for i, step in enumerate(plan["steps"], 1):
+        out.append(f"{i}. {step['title']}" + ("" if step["automatic"] else " *(manual)*"))
+        out.append(f"   ```\n   {step['command']}\n   ```")
+        if step["why"]:
+            out.append(f"   {step['why']}")
+        for c in step["changes"]:
+            flag = f" ⚠ {c['flag']}" if c["flag"] else ""
+            out.append(f"   - {c['name']}: {c['before'] or '—'} → {c['after'] or 'removed'}{flag}")
+        if step["files"]:
+            out.append(f"   - {step['files']} files, {step['size_bytes'] / 1e6:.1f} MB")
+        for shared in step["shared_with"]:
+            out.append(f"   - ⚠ {shared}")
+        if step["preview_error"]:
+            out.append(f"   - preview: {step['preview_error']}")
+    return out
+
+
 def fix_document(r: FixReport) -> dict[str, Any]:
     plan = r.preview.plan
     return {
@@ -42,22 +90,7 @@ def fix_document(r: FixReport) -> dict[str, Any]:
         "target": {"python": r.before.target.python, "reason": r.before.target.reason,
                    "prefix": r.before.inventory.interpreter.prefix},
         "findings_before": [finding_dict(f) for f in r.before.findings],
-        "plan": {
-            "strategy": str(getattr(plan.strategy, "value", plan.strategy)),
-            "blocked": plan.blocked,
-            "notes": plan.notes,
-            "steps": [{
-                "kind": p.step.kind.value, "title": p.step.title, "argv": list(p.step.argv),
-                "command": p.step.command_text(), "why": p.step.why,
-                "automatic": p.step.automatic,
-                "changes": [{"name": c.name, "before": c.before, "after": c.after,
-                             "flag": c.flag} for c in p.changes],
-                "files": p.files, "size_bytes": p.size_bytes, "shared_with": p.shared_with,
-                "preview_error": p.error,
-            } for p in r.preview.steps],
-            "resolves": [f.code for f in plan.resolves],
-            "leaves": [f.code for f in plan.leaves],
-        },
+        "plan": plan_dict(plan, r.preview),
         "run": None if r.run is None else {
             "status": r.run.status,
             "snapshot": r.run.snapshot.id if r.run.snapshot else None,
@@ -90,23 +123,7 @@ def fix_markdown(r: FixReport) -> str:
            "", "## Findings", ""]
     for f in doc["findings_before"]:
         out.append(f"- **{f['severity']}** `{f['code']}` — {f['title']}")
-    out += ["", "## Plan", ""]
-    if not plan["steps"]:
-        out.append("Nothing to run.")
-    for i, step in enumerate(plan["steps"], 1):
-        out.append(f"{i}. {step['title']}" + ("" if step["automatic"] else " *(manual)*"))
-        out.append(f"   ```\n   {step['command']}\n   ```")
-        if step["why"]:
-            out.append(f"   {step['why']}")
-        for c in step["changes"]:
-            flag = f" ⚠ {c['flag']}" if c["flag"] else ""
-            out.append(f"   - {c['name']}: {c['before'] or '—'} → {c['after'] or 'removed'}{flag}")
-        if step["files"]:
-            out.append(f"   - {step['files']} files, {step['size_bytes'] / 1e6:.1f} MB")
-        for shared in step["shared_with"]:
-            out.append(f"   - ⚠ {shared}")
-        if step["preview_error"]:
-            out.append(f"   - preview: {step['preview_error']}")
+    out += ["", "## Plan", "", *plan_markdown(plan)]
     if doc["run"]:
         out += ["", "## Run", "", f"status: {doc['run']['status']}, snapshot"
                 f" `{doc['run']['snapshot']}`", ""]

@@ -137,6 +137,8 @@ def read_pins(path: str, interpreter: Interpreter | None = None
               ) -> tuple[list[Pin], list[Finding]]:
     _check_readable(path)
     parsed = _parse(path, interpreter)
+    from pip_api import UnparsedRequirement  # imported by _parse already: cheap
+
     pins, problems = [], []
     lines: dict[str, list[int]] = {}
     for req in parsed.values():
@@ -144,7 +146,7 @@ def read_pins(path: str, interpreter: Interpreter | None = None
         if file not in lines:
             lines[file] = _physical_lines(file)
         physical = _physical(lines[file], req.lineno)
-        if req.__class__.__name__ == "UnparsedRequirement":
+        if isinstance(req, UnparsedRequirement):
             problems.append(_finding(
                 "req-unparsable-line", Severity.WARNING, f"{file}:{physical} is not a valid"
                 " requirement", "pip stops at this line, so `pip install -r` installs nothing.",
@@ -374,7 +376,8 @@ def _duplicated_families(pins: list[Pin]) -> Iterator[Finding]:
                  "S10"))
     for code, members, folder, scenario in families:
         found = [p for p in pins if p.name in members]
-        if len({p.name for p in found}) < 2:
+        names = {p.name for p in found}
+        if len(names) < 2 or _stub_with_payload(names):
             continue
         names = " and ".join(p.name for p in found)
         yield _finding(
@@ -385,6 +388,13 @@ def _duplicated_families(pins: list[Pin]) -> Iterator[Finding]:
             symptom=f"AttributeError: module '{folder}' has no attribute '__version__' (after"
                     " one is uninstalled)",
             manual=(f"keep only {found[0].name} (delete the other line)",))
+
+
+def _stub_with_payload(names: set[str]) -> bool:
+    """`tensorflow` plus tensorflow-intel (or -macos, -cpu-aws) is how pip installs TF on
+    Windows / macOS / aarch64: the first is a stub that requires the second (reference §3.2)."""
+    return len(names) == 2 and "tensorflow" in names and bool(
+        names & set(knowledge.STUB_PAYLOADS))
 
 
 def _tensorflow_gpu(stack: _Stack) -> Iterator[Finding]:

@@ -155,8 +155,10 @@ def test_every_finding_code_is_documented_in_the_readme() -> None:
     missing = sorted(c for c in codes if f"`{c}`" not in readme and not c.startswith("runtime"))
     assert missing == []
     from kerasfix.codescan import _ALL_RULES
+    from kerasfix.reqaudit import REQ_CODES
 
     assert [r for r in _ALL_RULES if f"`code-{r}`" not in readme] == []
+    assert [c for c in REQ_CODES if f"`{c}`" not in readme] == []
 
 
 def _isolated(tmp_path: Path) -> dict[str, str]:

@@ -285,6 +285,8 @@ def test_s2_names_keras3_under_old_tf_as_the_cause(fake: FakeEnv) -> None:
     assert top.is_the_cause and top.status == CONFIRMED
     assert [f.code for f in top.findings] == ["keras3-under-tf-2.14-or-older"]
     assert any("keras 3.3.3 is installed at " + str(fake.site) in e for e in top.evidence)
+    assert top.fix.startswith(f'{fake.python} -m pip install "keras~=2.14.0"')
+    assert top.confirm.startswith(f"{fake.python} -c ")
     others = {v.cause.id: v for v in diagnosis.verdicts[1:]}
     assert others["tensorflow-without-keras"].status == RULED_OUT
     assert others["local-file-shadows"].status == RULED_OUT

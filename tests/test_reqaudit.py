@@ -116,6 +116,18 @@ def test_examples_say_what_to_write(tmp_path: Path) -> None:
     assert "refuses" in found["req-tf-keras-mismatch"].detail
 
 
+def test_windows_stub_and_payload_are_not_two_builds(tmp_path: Path) -> None:
+    text = ('tensorflow==2.15.1\ntensorflow-intel==2.15.1; platform_system == "Windows"\n')
+    windows = interp()
+    windows = Interpreter(**{**windows.__dict__, "markers": {
+        **windows.markers, "platform_system": "Windows", "sys_platform": "win32"}})
+    assert audit(tmp_path, text, windows) == {}
+    # ...while the marker really was evaluated for Windows: a -cpu build next to it is two
+    found = audit(tmp_path, text.replace("tensorflow==", "tensorflow-cpu=="), windows)
+    assert "req-two-tensorflow-builds" in found
+    assert audit(tmp_path, text.replace("tensorflow==", "tensorflow-cpu=="), interp()) == {}
+
+
 def test_32_bit_python_has_no_tensorflow(tmp_path: Path) -> None:
     found = audit(tmp_path, "tensorflow\n", interp(bits=32))
     assert "req-no-tensorflow-wheels-for-python" in found

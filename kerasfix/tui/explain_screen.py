@@ -11,11 +11,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Static, TextArea
 
-from kerasfix.explain import CONFIRMED, RULED_OUT, diagnose, explain_text
+from kerasfix.explain import diagnose, explain_text
+from kerasfix.render_explain import explanation_parts
 from kerasfix.scan import ScanResult
-
-MARK = {CONFIRMED: ("✓ holds here", "bold green"), RULED_OUT: ("✗ ruled out", "dim"),
-        "unknown": ("? cannot tell statically", "yellow")}
 
 
 class ExplainScreen(Screen[None]):
@@ -55,24 +53,9 @@ class ExplainScreen(Screen[None]):
         explanation = explain_text(self.query_one(TextArea).text)
         diagnosis = diagnose(explanation, self.result) if (
             explanation.matched and self.result is not None) else None
-        parts: list[Text] = [Text(explanation.message, style="bold")]
-        if diagnosis and diagnosis.cause:
-            parts.append(Text.assemble(("The cause here: ", "bold green"), diagnosis.cause.title))
-        verdicts = {v.cause.id: v for v in diagnosis.verdicts} if diagnosis else {}
-        order = [v.cause for v in diagnosis.verdicts] if diagnosis else list(explanation.causes)
-        for rank, cause in enumerate(order, 1):
-            verdict = verdicts.get(cause.id)
-            head = Text(f"\n{rank}. {cause.title}", style="bold")
-            if verdict:
-                label, style = MARK.get(verdict.status, (verdict.status, ""))
-                head.append(f"  {label}", style=style)
-            parts.append(head)
-            parts.append(Text(cause.why))
-            parts += [Text("• " + e, style="dim") for e in (verdict.evidence if verdict else ())]
-            parts.append(Text.assemble(("Fix: ", "bold green"), cause.fix))
-        for note in list(explanation.notes) + (list(diagnosis.notes) if diagnosis else []):
-            parts.append(Text(note, style="dim"))
-        self.plain = "\n".join(p.plain for p in parts)
+        parts = explanation_parts(explanation, diagnosis, confirm=False)
+        self.plain = "\n".join(getattr(p, "plain", None) or getattr(p.renderable, "plain", "")
+                               for p in parts)
         self.query_one("#explain-body", Static).update(Group(*parts))
 
     def action_back(self) -> None:
