@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     undo.add_argument("--list", action="store_true", help="list snapshots of the environment")
     undo.add_argument("--yes", "-y", action="store_true", help="do not ask")
     undo.add_argument("--dry-run", action="store_true", help="preview only")
+    undo.add_argument("--find-links", action="append", default=[], metavar="DIR",
+                      help="extra wheel folder for pip (repeatable)")
+    undo.add_argument("--no-index", action="store_true", help="pip must not use an index")
     return parser
 
 
@@ -375,6 +378,13 @@ def Text_manual(step) -> str:
     return f"You still need to: {step.instruction or step.title}"
 
 
+def _index_flags(args: argparse.Namespace) -> tuple[str, ...]:
+    flags: list[str] = []
+    for link in args.find_links:
+        flags += ["--find-links", link]
+    return (*flags, "--no-index") if args.no_index else tuple(flags)
+
+
 def cmd_undo(args: argparse.Namespace) -> int:
     from kerasfix import snapshot as snapshots
     from kerasfix.planner import pip_base
@@ -400,7 +410,8 @@ def cmd_undo(args: argparse.Namespace) -> int:
         raise KerasfixError(f"no snapshots for {prefix}")
     snap = snapshots.load(prefix, args.snapshot) if args.snapshot else snaps[-1]
     plan = snapshots.plan_undo(snap, current.inventory, pip_base(current.inventory,
-                                                                 target.python))
+                                                                 target.python),
+                               index_flags=_index_flags(args))
     if not plan.steps:
         console.print(f"{prefix} already matches snapshot {snap.id}.", style="green")
         return EXIT_OK

@@ -111,7 +111,8 @@ def interrupted(prefix: str) -> Snapshot | None:
 # ---------------------------------------------------------------- undo
 
 
-def plan_undo(snap: Snapshot, inv: Inventory, pip_base: tuple[str, ...]) -> Plan:
+def plan_undo(snap: Snapshot, inv: Inventory, pip_base: tuple[str, ...],
+              index_flags: tuple[str, ...] = ()) -> Plan:
     """Steps that bring the environment back to the snapshot."""
     before = snap.versions()
     now = {d.name: d.raw_version for d in inv.active_distributions}
@@ -128,7 +129,7 @@ def plan_undo(snap: Snapshot, inv: Inventory, pip_base: tuple[str, ...]) -> Plan
         reqs = [f"{n}=={before[n]}" for n in changed]
         steps.append(Step(StepKind.PIP_INSTALL, "Reinstall the versions of the snapshot",
                           argv=(*pip_base, "install", "--disable-pip-version-check",
-                                "--no-deps", *reqs),
+                                *index_flags, "--no-deps", *reqs),
                           packages=tuple(changed),
                           why="--no-deps: the snapshot is the exact set, nothing more"))
     if snap.moved:
