@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+if TYPE_CHECKING:
+    from realenv import BaseEnv, Installer
 
 from fakeenv import TF_KERAS_REQUIRES, TF_REQUIRES, FakeEnv, build_wheel, make_venv
 
@@ -38,3 +42,30 @@ def wheelhouse(tmp_path_factory) -> Path:
         for version in versions:
             build_wheel(out, name, version, {f"{name.replace('-', '_')}/__init__.py": ""})
     return out
+
+
+# The real-package tiers share their base environments (built once per session, cached).
+@pytest.fixture(scope="session")
+def inst() -> Installer:
+    from realenv import installer, log, remove_stale_scenarios
+
+    found = installer()
+    if found is None:
+        pytest.skip("needs uv, or CPython 3.9-3.11 (set KERASFIX_REALTF_PYTHON)")
+    remove_stale_scenarios()
+    log(f"venvs by {found.name}, Python {found.python}")
+    return found
+
+
+@pytest.fixture(scope="session")
+def tf215(inst: Installer) -> BaseEnv:
+    from realenv import base_env
+
+    return base_env(inst, "2.15.1")
+
+
+@pytest.fixture(scope="session")
+def tf218(inst: Installer) -> BaseEnv:
+    from realenv import base_env
+
+    return base_env(inst, "2.18.1")

@@ -39,11 +39,8 @@ from realenv import (
     BaseEnv,
     Installer,
     RealEnv,
-    base_env,
     codes,
-    installer,
     log,
-    remove_stale_scenarios,
     run,
     scenario_env,
 )
@@ -144,26 +141,6 @@ CASES = [
 
 
 # ------------------------------------------------------------------ environments
-
-
-@pytest.fixture(scope="session")
-def inst() -> Installer:
-    found = installer()
-    if found is None:
-        pytest.skip("needs uv, or CPython 3.9-3.11 (set KERASFIX_REALTF_PYTHON)")
-    remove_stale_scenarios()
-    log(f"venvs by {found.name}, Python {found.python}")
-    return found
-
-
-@pytest.fixture(scope="session")
-def tf215(inst: Installer) -> BaseEnv:
-    return base_env(inst, "2.15.1")
-
-
-@pytest.fixture(scope="session")
-def tf218(inst: Installer) -> BaseEnv:
-    return base_env(inst, "2.18.1")
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -18,13 +18,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from realenv import (
     BaseEnv,
-    Installer,
     RealEnv,
-    base_env,
     codes,
-    installer,
     log,
-    remove_stale_scenarios,
     scenario_env,
 )
 
@@ -46,26 +42,6 @@ KERAS_PY_PLAIN = "x = 1\n"
 
 
 # ------------------------------------------------------------------ environments
-
-
-@pytest.fixture(scope="session")
-def inst() -> Installer:
-    found = installer()
-    if found is None:
-        pytest.skip("needs uv, or CPython 3.9-3.11 (set KERASFIX_REALTF_PYTHON)")
-    remove_stale_scenarios()
-    log(f"venvs by {found.name}, Python {found.python}")
-    return found
-
-
-@pytest.fixture(scope="session")
-def tf215(inst: Installer) -> BaseEnv:
-    return base_env(inst, "2.15.1")
-
-
-@pytest.fixture(scope="session")
-def tf218(inst: Installer) -> BaseEnv:
-    return base_env(inst, "2.18.1")
 
 
 @contextlib.contextmanager
