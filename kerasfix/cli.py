@@ -355,8 +355,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
         console.print(f"Undo with: {undo}", style="bold")
         report.exit_code = EXIT_STEP_FAILED
     else:
-        python = plan.steps[1].argv[0] if strategy is Strategy.FRESH_VENV else target.python
-        after, comparison = verify(python, before, deep=not args.no_verify,
+        after, comparison = verify(planner.python_after(plan), before, deep=not args.no_verify,
                                    timeout=args.timeout)
         report.after, report.comparison = after, comparison
         render_comparison(comparison, console)

@@ -234,11 +234,10 @@ def keras_versions(keras_major: int | None, tf_version: str | Version | None = N
 
 def keras_major_for(inv: Inventory) -> int | None:
     """Which Keras major tf.keras gives in a scanned environment (None: cannot tell)."""
-    tf, keras = inv.tensorflow(), inv.keras()
-    if tf is None or tf.version is None:
+    route = inv.keras_route()
+    if route is None:
+        keras = inv.keras()
         return keras.version.major if keras and keras.version else None
-    route = knowledge.route_tf_keras(tf.version, keras.version if keras else None,
-                                     inv.legacy_keras_env, inv.tf_keras() is not None)
     return {"keras3": 3, "keras2": 2, "tf_keras": 2}.get(route.kind)
 
 

@@ -191,6 +191,14 @@ class Inventory:
                 return cand
         return candidates[0] if candidates else None
 
+    def keras_route(self) -> knowledge.KerasRoute | None:
+        """What `tf.keras` resolves to for what is installed here (None: no TensorFlow)."""
+        tf, keras = self.tensorflow(), self.keras()
+        if tf is None or tf.version is None:
+            return None
+        return knowledge.route_tf_keras(tf.version, keras.version if keras else None,
+                                        self.legacy_keras_env, self.tf_keras() is not None)
+
     @property
     def legacy_keras_env(self) -> str | None:
         return self.interpreter.env.get("TF_USE_LEGACY_KERAS")

@@ -223,5 +223,15 @@ def pin_for_line(line: TFLine, distribution: str) -> str:
     return f"{distribution}=={line.newest_patch.rsplit('.', 1)[0]}.*"
 
 
+def keras_requirement_for(line: TFLine) -> str:
+    """The keras that fits a TF line: the matching Keras 2 minor (2.13 needs >=2.13.1), or
+    TensorFlow's own Keras 3 floor."""
+    if line.minor == 13:
+        return "keras>=2.13.1,<2.14"
+    if line.keras_major == 2:
+        return f"keras~=2.{line.minor}.0"
+    return f"keras{line.keras}"
+
+
 def tf_keras_requirement_for(line: TFLine) -> str | None:
     return f"tf-keras{line.tf_keras}" if line.tf_keras else None

@@ -99,11 +99,8 @@ def _problems(result: ScanResult) -> list[Finding]:
 
 def _keras_req(line: knowledge.TFLine | None, tf: Distribution, inv: Inventory) -> str:
     if line is not None:
-        if line.minor == 13:
-            return "keras>=2.13.1,<2.14"
-        if line.keras_major == 2:
-            return f"keras~=2.{line.minor}.0"
-    req = requirement_on(tf, inv, "keras")
+        return knowledge.keras_requirement_for(line)
+    req = requirement_on(tf, inv, "keras")  # a TF line the table does not know
     return f"keras{req.specifier}" if req else "keras"
 
 
@@ -444,6 +441,15 @@ def _split(plan: Plan, problems: list[Finding], fresh: bool = False) -> Plan:
         else:
             plan.leaves.append(f)
     return plan
+
+
+def python_after(plan: Plan) -> str:
+    """The interpreter the fixed environment runs: the new venv's for fresh-venv."""
+    if plan.strategy == Strategy.FRESH_VENV.value:
+        created = next((s for s in plan.steps if s.kind is StepKind.PIP_INSTALL), None)
+        if created is not None:
+            return created.argv[0]
+    return plan.target_python
 
 
 def can_change_in_place(inv: Inventory) -> str | None:

@@ -73,11 +73,8 @@ def stack_table(inv: Inventory) -> Table:
             if dist.missing_files:
                 text.append(f" ({dist.missing_files} files missing)", style="red")
             table.add_row(label, text, _where(inv, dist))
-    tf = inv.tensorflow()
-    if tf and tf.version:
-        keras = inv.keras()
-        route = knowledge.route_tf_keras(tf.version, keras.version if keras else None,
-                                         inv.legacy_keras_env, inv.tf_keras() is not None)
+    route = inv.keras_route()
+    if route is not None:
         shown = (Text(route.module or "", style="green") if route.kind != "fail"
                  else Text("fails: " + (route.failure or ""), style="red"))
         table.add_row("tf.keras", shown, "")

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from kerasfix import __version__, knowledge
+from kerasfix import __version__
 from kerasfix.findings import Finding, Severity
 from kerasfix.inventory import Distribution, Inventory
 from kerasfix.scan import ScanResult
@@ -57,11 +57,8 @@ def distribution_dict(d: Distribution) -> dict[str, Any]:
 
 def stack_dict(inv: Inventory) -> dict[str, Any]:
     tf, keras, tf_keras = inv.tensorflow(), inv.keras(), inv.tf_keras()
-    route = None
-    if tf and tf.version:
-        r = knowledge.route_tf_keras(tf.version, keras.version if keras else None,
-                                     inv.legacy_keras_env, tf_keras is not None)
-        route = {"kind": r.kind, "module": r.module, "failure": r.failure}
+    r = inv.keras_route()
+    route = {"kind": r.kind, "module": r.module, "failure": r.failure} if r else None
     pick = lambda d: {"name": d.name, "version": d.raw_version, "location": d.location} if d \
         else None  # noqa: E731
     return {

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kerasfix import knowledge
 from kerasfix.checks import run_checks
 from kerasfix.findings import Finding, Severity, sort_findings
 from kerasfix.inventory import Inventory, build_inventory
@@ -90,11 +89,7 @@ def add_runtime_check(result: ScanResult, *, timeout: float = 120.0, cwd: str | 
     report = run_runtime_check(result.target.python, groups, timeout=timeout,
                                cwd=cwd, env=env)
     result.runtime = report
-    inv = result.inventory
-    tf, keras = inv.tensorflow(), inv.keras()
-    expected = (knowledge.route_tf_keras(tf.version, keras.version if keras else None,
-                                         inv.legacy_keras_env, inv.tf_keras() is not None)
-                if tf and tf.version else None)
+    expected = result.inventory.keras_route()
     result.findings = sort_findings(judge(result.findings, report) + runtime_findings(report)
                                     + compare_route(expected, report))
     result.seconds += time.perf_counter() - started

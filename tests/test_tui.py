@@ -75,6 +75,16 @@ async def wait_for(pilot, predicate, timeout: float = 60.0) -> None:  # type: ig
         await pilot.pause(0.05)
 
 
+async def open_preview(pilot, app: KerasfixApp) -> FixScreen:  # type: ignore[no-untyped-def]
+    """Wait for the scan, open the fix wizard, take the recommended strategy, wait for pip."""
+    await wait_for(pilot, lambda: scan_screen(app).result is not None)
+    await pilot.press("x", "enter")
+    fix = app.screen
+    assert isinstance(fix, FixScreen)
+    await wait_for(pilot, lambda: fix.preview is not None)
+    return fix
+
+
 def scan_screen(app: KerasfixApp) -> ScanScreen:
     return next(s for s in app.screen_stack if isinstance(s, ScanScreen))
 
@@ -182,10 +192,7 @@ async def test_failing_step_stops_the_run(wheelhouse: Path, tmp_path: Path) -> N
     empty.mkdir()
     app = make_app(env, wheelhouse, find_links=empty)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: scan_screen(app).result is not None)
-        await pilot.press("x", "enter")
-        fix = app.screen
-        await wait_for(pilot, lambda: fix.preview is not None)
+        fix = await open_preview(pilot, app)
         await pilot.click("#confirm")
         await wait_for(pilot, lambda: fix.run_result is not None, timeout=120)
         assert fix.run_result.status == "failed"
@@ -198,10 +205,7 @@ async def test_cancel_stops_after_the_current_step(wheelhouse: Path) -> None:
     pip(env, wheelhouse, "install", "--no-deps", "tensorflow==2.18.1")
     app = make_app(env, wheelhouse)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: scan_screen(app).result is not None)
-        await pilot.press("x", "enter")
-        fix = app.screen
-        await wait_for(pilot, lambda: fix.preview is not None)
+        fix = await open_preview(pilot, app)
         total = len(fix.preview.plan.automatic_steps)
         assert total >= 3
         await pilot.click("#confirm")

@@ -31,14 +31,7 @@ def _stack(inv: Inventory) -> tuple[Distribution | None, Distribution | None, Di
 
 
 def _keras_pin(line: knowledge.TFLine | None) -> str:
-    """The keras requirement that fits a TF line (TF 2.13 needs >=2.13.1)."""
-    if line is None:
-        return "keras"
-    if line.minor == 13:
-        return "keras>=2.13.1,<2.14"
-    if line.keras_major == 2:
-        return f"keras~=2.{line.minor}.0"
-    return f"keras{line.keras}"
+    return knowledge.keras_requirement_for(line) if line else "keras"
 
 
 @check

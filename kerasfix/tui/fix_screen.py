@@ -245,11 +245,7 @@ class FixScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="verify")
     def verify_now(self) -> None:
         assert self.preview is not None
-        plan = self.preview.plan
-        python = self.result.target.python
-        if plan.strategy == Strategy.FRESH_VENV.value and len(plan.steps) > 1:
-            python = plan.steps[1].argv[0]
-        after, comparison = verify(python, self.result,
+        after, comparison = verify(planner.python_after(self.preview.plan), self.result,
                                    deep=self.app.verify_deep)  # type: ignore[attr-defined]
         self.app.call_from_thread(self.show_outcome, (after, comparison))
 
