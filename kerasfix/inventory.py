@@ -162,6 +162,13 @@ class Inventory:
         return [d for n in sorted(names) if (d := self.get(n))]
 
     @property
+    def python(self) -> str:
+        """The interpreter this scan really ran (the probe's sys.executable): a pyenv shim or
+        wrapper script resolved, a venv's bin/python kept as is. Commands use it, since a shim
+        may pick another interpreter tomorrow."""
+        return self.interpreter.executable
+
+    @property
     def active_distributions(self) -> list[Distribution]:
         return list(self._active.values())
 

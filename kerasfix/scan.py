@@ -58,7 +58,8 @@ def scan(
     probe = started_probe or start_probe(target, timeout=timeout, cwd=cwd, env=env)
     inventory = build_inventory(finish_probe(probe))
     findings = run_checks(inventory)
-    result = ScanResult(target, inventory, findings, time.perf_counter() - started,
+    result = ScanResult(target.resolved(inventory.python), inventory, findings,
+                        time.perf_counter() - started,
                         cwd=cwd, env=env)
     if deep:
         add_runtime_check(result, timeout=deep_timeout, cwd=cwd, env=env)
@@ -86,7 +87,7 @@ def add_runtime_check(result: ScanResult, *, timeout: float = 120.0, cwd: str | 
         result.notes.append("runtime check skipped: nothing to import")
         return
     started = time.perf_counter()
-    report = run_runtime_check(result.target.python, groups, timeout=timeout,
+    report = run_runtime_check(result.inventory.python, groups, timeout=timeout,
                                cwd=cwd, env=env)
     result.runtime = report
     expected = result.inventory.keras_route()

@@ -3,6 +3,11 @@
 kerasfix usually lives in its own venv (pipx, uv tool), so its own interpreter is never assumed
 to be the target. Paths are kept as given (absolute, not resolved): a venv's python is a symlink
 to the base interpreter, and resolving it would leave the venv.
+
+A launcher script is different: a pyenv shim (~/.pyenv/shims/python3) is a bash script that execs
+the interpreter .python-version or PYENV_VERSION picks, so it may run another one tomorrow. The
+interpreter a scan really ran is the probe's sys.executable (`Inventory.python`); `resolved` says
+so in the target's reason, and commands use that interpreter, never the script.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import os
 import shutil
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kerasfix.errors import TargetError
 
@@ -26,6 +31,37 @@ class Target:
 
     def describe(self) -> str:
         return f"{self.python} ({self.reason})"
+
+    def resolved(self, executable: str) -> Target:
+        """This target, its reason naming the interpreter a launcher script ran (if it did)."""
+        if not executable or _same_file(self.python, executable):
+            return self
+        kind = launcher_kind(self.python) or "launcher"
+        return replace(self, reason=f"{self.reason}; {self.python} is a {kind} that ran"
+                                    f" {executable}")
+
+
+def launcher_kind(path: str) -> str | None:
+    """What kind of script `path` is ("pyenv shim", "asdf shim", "launcher script"), or None
+    for a binary. Only the first bytes are read."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+    except OSError:
+        return None
+    if not head.startswith(b"#!"):
+        return None
+    for tool in ("pyenv", "asdf", "mise"):
+        if tool.encode() in head or f"/.{tool}/shims/" in path or f"/{tool}/shims/" in path:
+            return f"{tool} shim"
+    return "launcher script"
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
 
 
 def interpreter_in(folder: str) -> str | None:
