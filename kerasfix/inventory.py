@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,10 +93,23 @@ class Distribution:
     file_versions: dict[str, dict[str, str]]
     errors: tuple[str, ...]
     shadowed_by: str | None = None  # dist_dir of the copy that wins, when this one does not
+    dpkg_package: str | None = None  # the Debian package whose file list holds it (if asked)
+    unreadable: tuple[str, ...] = ()  # its folders the user may not read (permissions)
 
     @property
     def label(self) -> str:
         return f"{self.name} {self.raw_version or '?'}"
+
+    @property
+    def dpkg_owned(self) -> bool:
+        """Installed by dpkg (apt), not pip: its file list is dpkg's, and pip must not touch it.
+
+        Debian 12's python3-cryptography ships cryptography-38.0.4.dist-info (no INSTALLER) and
+        cryptography.egg-info side by side in /usr/lib/python3/dist-packages; other builds write
+        INSTALLER "debian" and no RECORD. Neither is an interrupted upgrade (see the probe's
+        DPKG_INFO note for what was seen)."""
+        return bool(self.dpkg_package) or (self.installer or "").strip().lower() == "debian" \
+            or bool(DPKG_SITE.match(self.location.rstrip("/")))
 
     @property
     def active(self) -> bool:
@@ -211,6 +225,10 @@ class Inventory:
         return self.interpreter.env.get("TF_USE_LEGACY_KERAS")
 
 
+# Debian's own site folders: dpkg's alone (pip, even run with sudo, installs under /usr/local).
+DPKG_SITE = re.compile(r"^/usr/lib/python3(\.\d+)?/dist-packages$")
+
+
 def _first(items: list[Distribution]) -> Distribution | None:
     return items[0] if items else None
 
@@ -305,6 +323,8 @@ def _distribution(raw: dict[str, Any], entry: dict[str, Any]) -> Distribution:
         missing_outside=raw.get("missing_outside", 0),
         file_versions=raw.get("file_versions", {}),
         errors=tuple(errors),
+        dpkg_package=raw.get("dpkg_package"),
+        unreadable=tuple(raw.get("unreadable", [])),
     )
 
 

@@ -268,6 +268,7 @@ def top_of(rel):
 
 
 _LISTINGS = {}
+_DENIED = set()  # folders listdir refused (permissions): unreadable, not missing
 
 
 def listing(folder):
@@ -278,16 +279,36 @@ def listing(folder):
         pass
     try:
         names = frozenset(os.listdir(folder))
+    except PermissionError:
+        names = None
+        _DENIED.add(folder)
     except OSError:
         names = None
     _LISTINGS[folder] = names
     return names
 
 
+def denied(path):
+    """Whether the user may not list this folder (it exists: permissions, not damage)."""
+    return listing(path) is None and path in _DENIED
+
+
+def denied_root(base, folder):
+    """The outermost folder from base down to base/folder that the user may not list."""
+    path = base
+    for part in [p for p in folder.split("/") if p]:
+        path = os.path.join(path, part)
+        if denied(path):
+            return path
+    return None
+
+
 def check_files(base, rels):
     """Count RECORD entries missing on disk (caches excluded); keep a few examples.
 
     One listdir per folder instead of one stat per file: TensorFlow's RECORD has ~20,000 rows.
+    Files in a folder the user may not read are not missing: the outermost such folder is
+    returned instead, so a chmod 000 package reads as a permission problem, not as damage.
     """
     by_dir = {}
     for rel in rels:
@@ -295,17 +316,21 @@ def check_files(base, rels):
             continue
         folder, _, name = rel.replace("\\", "/").rpartition("/")
         by_dir.setdefault(folder, []).append(name)
-    missing, examples, outside = 0, [], 0
+    missing, examples, outside, unreadable = 0, [], 0, set()
     for folder, names in by_dir.items():
-        present = listing(os.path.join(base, folder) if folder else base) or ()
+        path = os.path.join(base, folder) if folder else base
+        present = listing(path)
+        if present is None and path in _DENIED:
+            unreadable.add(denied_root(base, folder) or path)
+            continue
         for name in names:
-            if name not in present:
+            if name not in (present or ()):
                 missing += 1
                 if folder.startswith(".."):
                     outside += 1  # console scripts in bin/, shared with other wheels
                 elif len(examples) < 5:
                     examples.append(folder + "/" + name if folder else name)
-    return missing, examples, outside
+    return missing, examples, outside, sorted(unreadable)
 
 
 def read_metadata(text):
@@ -354,7 +379,10 @@ def read_dist(entry_path, dirname):
             "installer": None, "wheel_tags": [], "direct_url": None, "record": False,
             "tops": [], "record_files": 0, "missing_files": 0, "missing_examples": [],
             "owns_init": [], "init_missing": [], "init_written_by_me": {},
-            "file_versions": {}, "errors": []}
+            "file_versions": {}, "errors": [], "unreadable": []}
+    if os.path.isdir(full) and denied(full):  # chmod 000: the user may not read its metadata
+        dist["unreadable"] = [full]
+        return dist
     if is_egg and os.path.isfile(full):  # old-style single-file egg-info
         meta_path = full
     else:
@@ -414,12 +442,14 @@ def read_dist(entry_path, dirname):
     dist["tops"] = sorted(tops)
     dist["record_files"] = len(rels)
     missing = check_files(entry_path, rels)
-    dist["missing_files"], dist["missing_examples"], dist["missing_outside"] = missing
+    dist["missing_files"], dist["missing_examples"], dist["missing_outside"] = missing[:3]
+    dist["unreadable"] = missing[3]
     dist["owns_init"] = sorted(
         t for t in WATCHED_TOPS
         if t + "/__init__.py" in rels or t + "\\__init__.py" in rels)
     dist["init_missing"] = [t for t in dist["owns_init"]
-                            if not os.path.isfile(os.path.join(entry_path, t, "__init__.py"))]
+                            if not os.path.isfile(os.path.join(entry_path, t, "__init__.py"))
+                            and not denied(os.path.join(entry_path, t))]
     if not is_egg:
         dist["init_written_by_me"] = {
             t: file_hash_matches(os.path.join(entry_path, t, "__init__.py"), init_hashes.get(t))
@@ -471,6 +501,87 @@ def scan_zip(path):
         out["error"] = "%s: %s" % (type(err).__name__, err)
         problem("zip", path, err)
     return out
+
+
+# ---------------------------------------------------------------- Debian's dpkg
+
+# What python3-cryptography 38.0.4-3+deb12u1 installs on Debian 12 (dpkg -S, /var/lib/dpkg/info):
+# cryptography-38.0.4.dist-info (no INSTALLER) and cryptography.egg-info side by side in
+# /usr/lib/python3/dist-packages, both in python3-cryptography.list. python3-distro's RECORD
+# lists scripts-3.10/distro and python3-pip's ../scripts/pip: build-tree paths dpkg never
+# installed. For such a distribution dpkg's file list, not RECORD, says what must be on disk.
+DPKG_INFO = "/var/lib/dpkg/info"
+_DPKG_FILES = {}
+
+
+def dpkg_files(package):
+    """The paths in dpkg's file list of a package (None: no such list), read once."""
+    if package not in _DPKG_FILES:
+        try:
+            with open(os.path.join(DPKG_INFO, package + ".list"), "rb") as fh:
+                text = fh.read().decode("utf-8", "replace")
+            _DPKG_FILES[package] = frozenset(text.splitlines())
+        except OSError:
+            _DPKG_FILES[package] = None
+    return _DPKG_FILES[package]
+
+
+def dpkg_python_packages():
+    """The packages whose file list may hold Python distributions (python3-*, pypy3-*)."""
+    names = listing(DPKG_INFO) or ()
+    return sorted(n[:-5] for n in names
+                  if n.endswith(".list") and n.startswith(("python3-", "python-", "pypy3-")))
+
+
+def dpkg_owner(dist):
+    """The dpkg package that installed this dist-info: guessed names (python3-<name>,
+    python3-<top>) first, then every Python package's list, a few ms in all."""
+    name = re.sub(r"[-_.]+", "-", (dist["name"] or dist["dir_name"] or "").lower())
+    guesses = ["python3-" + n for n in [name, name.replace("python-", "", 1)] + dist["tops"]]
+    seen = set()
+    for package in guesses + dpkg_python_packages():
+        if package in seen:
+            continue
+        seen.add(package)
+        files = dpkg_files(package)
+        if files is not None and dist["path"] in files:
+            return package.split(":")[0]
+    return None
+
+
+def dpkg_checks(dist, location):
+    """Name the dpkg package of a questionable dist and count what its list says is missing."""
+    package = dpkg_owner(dist)
+    dist["dpkg_package"] = package
+    if package is None:
+        return
+    prefix = location.rstrip("/") + "/"
+    rels = [f[len(prefix):] for f in dpkg_files(package) or () if f.startswith(prefix)]
+    missing = check_files(location, rels)
+    dist["record_files"] = len(rels)
+    dist["missing_files"], dist["missing_examples"], dist["missing_outside"] = missing[:3]
+    dist["unreadable"] = sorted(set(dist["unreadable"]) | set(missing[3]))
+
+
+def mark_dpkg(entries):
+    """For the dists a check would question (files missing, no RECORD, a second metadata folder
+    for the name), ask dpkg whether it installed them. Only under /usr (never /usr/local, where
+    Debian's pip installs) or with INSTALLER "debian"; nothing at all without a dpkg database."""
+    if not os.path.isdir(DPKG_INFO):
+        return
+    for entry in entries:
+        location = entry["path"]
+        names = [re.sub(r"[-_.]+", "-", (d.get("name") or d.get("dir_name") or "").lower())
+                 for d in entry["dists"]]
+        for dist, name in zip(entry["dists"], names):
+            if dist.get("format") == "zip":
+                continue
+            systemwide = location.startswith("/usr/") and not location.startswith("/usr/local/")
+            if not (systemwide or (dist.get("installer") or "").lower() == "debian"):
+                continue
+            if dist["missing_files"] or dist["init_missing"] or names.count(name) > 1 \
+                    or "RECORD missing" in dist["errors"]:
+                dpkg_checks(dist, location)
 
 
 # ---------------------------------------------------------------- shadowing, conda, config
@@ -562,6 +673,7 @@ def main():
             entry.update(scan_zip(entry["path"]))
         else:
             entry.update({"dists": [], "leftovers": [], "names": [], "error": None})
+    mark_dpkg(entries)
     plugins = [os.path.join(e["path"], "tensorflow-plugins") for e in entries
                if e["origin"] in site_like and
                os.path.isdir(os.path.join(e["path"], "tensorflow-plugins"))]

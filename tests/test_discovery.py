@@ -267,21 +267,39 @@ def test_same_names_are_made_distinct(tmp_path: Path) -> None:
     assert names == ["one/tf", "two/tf"]
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
-                    reason="root reads every folder")
-def test_unreadable_folder_is_a_problem(tmp_path: Path) -> None:
-    root = tmp_path / "root"
-    locked = root / "locked"
-    real_venv(root / "ok")
-    locked.mkdir(parents=True)
-    locked.chmod(0)
-    try:
-        result = discover([str(root)], environ={"HOME": str(tmp_path), "PATH": ""},
-                          home=str(tmp_path), cwd=str(tmp_path), include_system=False)
-    finally:
-        locked.chmod(0o755)
-    assert [e.name for e in result.envs] == ["ok"]
-    assert problem_for(result, locked).startswith("cannot read")
+DISCOVER_AS = """import json, sys
+sys.path.insert(0, sys.argv[3])
+from kerasfix.discovery import discover
+tmp = sys.argv[1]
+r = discover([sys.argv[2]], environ={"HOME": tmp, "PATH": ""}, home=tmp, cwd=tmp,
+             include_system=False)
+print(json.dumps({"envs": [e.name for e in r.envs], "problems": r.problems}))
+"""
+
+
+def test_unreadable_folder_is_a_problem() -> None:
+    from asuser import nobody, shared_tmp
+
+    import kerasfix
+
+    # As root, discovery runs as nobody (discovery is stdlib-only: any Python 3.10+ will do).
+    prefix, python = nobody(sys.executable, "/usr/bin/python3", "/usr/local/bin/python3")
+    source = str(Path(kerasfix.__file__).parent.parent)
+    with shared_tmp() as tmp_path:
+        root = tmp_path / "root"
+        locked = root / "locked"
+        subprocess.run([python, "-m", "venv", "--without-pip", str(root / "ok")], check=True)
+        locked.mkdir(parents=True)
+        locked.chmod(0)
+        out = subprocess.run([*prefix, python, "-c", DISCOVER_AS, str(tmp_path), str(root),
+                              source], capture_output=True, text=True, cwd=str(tmp_path))
+        if out.returncode and "kerasfix" in out.stderr:
+            pytest.skip(f"nobody cannot import kerasfix from {source}: {out.stderr[-200:]}")
+        assert out.returncode == 0, out.stderr
+        doc = json.loads(out.stdout)
+        result = DiscoveryResult(envs=[], problems=[tuple(p) for p in doc["problems"]])
+        assert doc["envs"] == ["ok"]
+        assert problem_for(result, locked).startswith("cannot read")
 
 
 def test_fifty_environments_are_found_well_under_a_second(tmp_path: Path) -> None:

@@ -85,16 +85,18 @@ def test_symlink_loop_and_zip_entries(fake: FakeEnv, tmp_path) -> None:
     assert zipped["dists"][0]["name"] == "zipped"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every folder")
-def test_unreadable_folder_is_a_finding(fake: FakeEnv, tmp_path) -> None:
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0)
-    try:
+def test_unreadable_folder_is_a_finding() -> None:
+    from asuser import nobody_venv, shared_tmp
+
+    with shared_tmp() as root:  # the probe runs as nobody: root reads every folder
+        fake = nobody_venv(root)
+        locked = root / "locked"
+        locked.mkdir()
+        locked.chmod(0)
         fake.env["PYTHONPATH"] = str(locked)
-        assert "unreadable-path" in fake.codes()
-    finally:
-        locked.chmod(0o755)
+        finding = next(f for f in fake.scan().findings if f.code == "unreadable-path")
+        assert finding.title == (f"cannot read {locked}: permission denied — ask the owner or"
+                                 " run as them")
 
 
 def test_users_json_py_does_not_break_the_probe(fake: FakeEnv) -> None:

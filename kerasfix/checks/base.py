@@ -50,9 +50,36 @@ def package_dir(dist: Distribution, package: str) -> str:
 
 
 def pip_cmd(inv: Inventory, *args: str) -> str:
-    """A command line for the user's eyes, always through the target interpreter."""
+    """A command line for the user's eyes, through the interpreter the scan really ran (a pyenv
+    shim resolved). Every finding's pip command is made here, so an externally managed Python
+    (PEP 668) gets the fresh-venv route instead: pip must not change it."""
     quoted = [f'"{a}"' if any(c in a for c in "<>=!~* ") else a for a in args]
-    return " ".join([inv.interpreter.executable, "-m", "pip", *quoted])
+    if inv.interpreter.externally_managed:
+        return _fresh_venv_instead(inv, quoted)
+    return " ".join([inv.python, "-m", "pip", *quoted])
+
+
+def _fresh_venv_instead(inv: Inventory, args: list[str]) -> str:
+    """What to do instead of pip in an externally managed environment."""
+    interp = inv.interpreter
+    route = f"kerasfix fix --strategy fresh-venv --python {inv.python}"
+    names = " ".join(a.strip('"') for a in args[1:] if not a.startswith("-"))
+    if args and args[0] == "uninstall":
+        return (f"leave {names} to the system package manager ({inv.python} is externally"
+                f" managed: {interp.externally_managed_path}) and work in a fresh virtual"
+                f" environment: {route}")
+    return (f"put {names} in a fresh virtual environment, not in {inv.python} (externally"
+            f" managed: {interp.externally_managed_path}): {route}")
+
+
+def reinstall_cmd(inv: Inventory, dist: Distribution) -> str:
+    """Reinstalling a damaged distribution: with apt for what dpkg installed (pip would
+    put a second copy elsewhere, or refuse), with pip for the rest."""
+    if dist.dpkg_owned:
+        package = dist.dpkg_package or f'"$(dpkg -S {dist.dist_dir} | cut -d: -f1)"'
+        return f"sudo apt install --reinstall {package}"
+    return pip_cmd(inv, "install", "--force-reinstall", "--no-deps",
+                   f"{dist.name}=={dist.raw_version}")
 
 
 def tf_keras_install(inv: Inventory, tf: Distribution, tf_keras_req: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from packaging.version import Version
 
 from kerasfix import knowledge
-from kerasfix.checks.base import applies, check, pip_cmd
+from kerasfix.checks.base import applies, check, pip_cmd, reinstall_cmd
 from kerasfix.findings import Finding, Severity, Step
 from kerasfix.findings import Strategy as S
 from kerasfix.inventory import Distribution, Inventory
@@ -66,6 +66,8 @@ def damaged_installs(inv: Inventory) -> Iterator[Finding]:
     for dist in inv.distributions:
         if dist.missing_files == 0 or not dist.active:
             continue
+        if dist.dpkg_owned and not dist.dpkg_package and not dist.init_missing:
+            continue  # a Debian RECORD lists build-tree paths; without dpkg's list, no verdict
         pkg_init_gone = list(dist.init_missing)
         scripts_only = dist.missing_files == dist.missing_outside
         stack = dist.name in knowledge.STACK
@@ -91,16 +93,18 @@ def damaged_installs(inv: Inventory) -> Iterator[Finding]:
                        else "")
                     + (" Only console scripts are missing (another wheel that shipped the same"
                        " script was uninstalled); the package itself is intact." if scripts_only
-                       else "")),
+                       else "")
+                    + (" dpkg installed it (apt): reinstall it with apt, not pip." if
+                       dist.dpkg_owned else "")),
             symptom=SYMPTOM_NAMESPACE.format(pkg=pkg_init_gone[0]) if pkg_init_gone else None,
             evidence=tuple(evidence),
             distributions=(dist.label,),
             paths=(dist.dist_dir,),
-            strategies=(S.REPAIR, S.FRESH_VENV) if stack else (S.REPAIR,),
+            strategies=((S.MANUAL,) if dist.dpkg_owned else
+                        (S.REPAIR, S.FRESH_VENV) if stack else (S.REPAIR,)),
             scenario="S9" if clobbered else ("S16" if dist.family else None),
             predicts=tuple(STEP_FOR_PACKAGE[p] for p in pkg_init_gone if p in STEP_FOR_PACKAGE),
-            manual=(pip_cmd(inv, "install", "--force-reinstall", "--no-deps",
-                            f"{dist.name}=={dist.raw_version}"),),
+            manual=(reinstall_cmd(inv, dist),),
         )
 
 
@@ -166,9 +170,10 @@ def half_uninstalled_package(inv: Inventory) -> Iterator[Finding]:
 @check
 def orphan_import_folders(inv: Inventory) -> Iterator[Finding]:
     """A stack import folder in site-packages that no RECORD (and no conda record) owns."""
+    blind = {d.location for d in inv.distributions if d.dist_dir in d.unreadable}
     for folder, name in inv.unowned:
-        if name not in knowledge.IMPORT_PACKAGES:
-            continue
+        if name not in knowledge.IMPORT_PACKAGES or folder in blind:
+            continue  # blind: a metadata folder we may not read could be the owner
         path = os.path.join(folder, name)
         yield Finding(
             code="orphan-import-folder",
@@ -297,7 +302,7 @@ def same_name_twice_in_one_folder(inv: Inventory) -> Iterator[Finding]:
     for dist in inv.distributions:
         seen[(dist.location, dist.name)].append(dist)
     for (folder, _name), dists in sorted(seen.items()):
-        if len(dists) < 2:
+        if len(dists) < 2 or _one_dpkg_package(dists):
             continue
         yield Finding(
             code="duplicate-dist-info",
@@ -315,11 +320,22 @@ def same_name_twice_in_one_folder(inv: Inventory) -> Iterator[Finding]:
         )
 
 
+def _one_dpkg_package(dists: list[Distribution]) -> bool:
+    """Debian ships some packages with an .egg-info beside the .dist-info (python3-cryptography
+    on Debian 12): all of them dpkg's, or dpkg's dist-info and an egg-info of the same version
+    that no installer claims."""
+    owned = [d for d in dists if d.dpkg_owned]
+    return bool(owned) and all(
+        d.dpkg_owned or (d.format == "egg-info" and not d.installer
+                         and d.raw_version == owned[0].raw_version) for d in dists)
+
+
 @check
 def unreadable_metadata(inv: Inventory) -> Iterator[Finding]:
     for dist in inv.distributions:
-        errors = [e for e in dist.errors if e != "RECORD missing" or dist.name in knowledge.STACK]
-        if not errors:
+        errors = [e for e in dist.errors if e != "RECORD missing" or
+                  (dist.name in knowledge.STACK and not dist.dpkg_owned)]
+        if not errors or dist.unreadable:
             continue
         yield Finding(
             code="corrupt-metadata",
@@ -337,9 +353,46 @@ def unreadable_metadata(inv: Inventory) -> Iterator[Finding]:
             yield Finding(
                 code="unreadable-path",
                 severity=Severity.WARNING,
-                title=f"Could not read {problem.path}",
+                title=(permission_denied(problem.path) if "PermissionError" in problem.error
+                       else f"Could not read {problem.path}"),
                 detail=("kerasfix could not look inside this folder or file, so anything installed"
                         " there is not part of this report."),
                 evidence=(problem.error,),
                 paths=(problem.path,),
+            )
+
+
+def permission_denied(path: str) -> str:
+    return f"cannot read {path}: permission denied — ask the owner or run as them"
+
+
+@check
+def unreadable_package_folders(inv: Inventory) -> Iterator[Finding]:
+    """A package or metadata folder the user may not read: permissions, not damage (its files
+    are there; the probe could not list them)."""
+    seen: set[str] = set()
+    for dist in inv.distributions:
+        for path in dist.unreadable:
+            if path in seen:
+                continue
+            seen.add(path)
+            metadata = path == dist.dist_dir
+            package = os.path.relpath(path, dist.location).split(os.sep)[0]
+            yield Finding(
+                code="unreadable-path",
+                severity=Severity.ERROR if dist.name in knowledge.STACK else Severity.WARNING,
+                title=permission_denied(path),
+                detail=(f"The folder belongs to {dist.label}, but you may not read it, so"
+                        + (" its metadata (what is installed, which version) is unknown here."
+                           if metadata else
+                           f" Python cannot load what is in it: `import {package}` may find"
+                           " an empty namespace package or fail.")
+                        + " Nothing is missing or damaged that kerasfix can see; reinstalling"
+                          " would not help. Ask the folder's owner to fix its permissions"
+                          " (chmod -R a+rX), or run as the owner."),
+                evidence=(f"{path}: permission denied",),
+                distributions=(dist.label,),
+                paths=(path,),
+                strategies=(S.MANUAL,),
+                manual=(f"ask the owner of {path} to run: chmod -R a+rX {path}",),
             )
