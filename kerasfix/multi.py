@@ -80,6 +80,7 @@ from kerasfix.report_fix import plan_dict, plan_markdown
 from kerasfix.report_json import SCAN_SCHEMA, scan_document
 from kerasfix.scan import ScanResult, scan
 from kerasfix.target import Target
+from kerasfix.textsafe import visible_data
 
 ENVS_SCHEMA = "kerasfix.envs/1"
 AUDIT_SCHEMA = "kerasfix.audit/1"
@@ -582,6 +583,7 @@ def _md_env(e: Mapping[str, Any]) -> list[str]:
 def audit_markdown(doc: Mapping[str, Any]) -> str:
     """An audit/1 document as Markdown an admin can read: who, when, a table, then one section
     per environment (status, findings, the plan with its exact commands, read-only advice)."""
+    doc = visible_data(doc, keep="\t")  # the one choke point, as in report_fix.fix_markdown
     s = doc["summary"]
     out = ["# kerasfix audit", "",
            f"By {doc['user']} on {doc['host']}, {doc['generated_at']}, kerasfix"

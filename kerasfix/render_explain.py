@@ -1,4 +1,7 @@
-"""An explanation in the terminal (rich). Renders core objects only."""
+"""An explanation in the terminal (rich). Renders core objects only.
+
+The pasted text is anyone's: it is shown through `visible_data` and only as Text.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from rich.padding import Padding
 from rich.text import Text
 
 from kerasfix.explain import CONFIRMED, RULED_OUT, Diagnosis, Explanation
+from kerasfix.textsafe import visible_data
 
 MARK = {CONFIRMED: ("✓ holds here", "bold green"), RULED_OUT: ("✗ ruled out", "dim"),
         "unknown": ("? cannot tell statically", "yellow")}
@@ -15,6 +19,7 @@ MARK = {CONFIRMED: ("✓ holds here", "bold green"), RULED_OUT: ("✗ ruled out"
 def explanation_parts(explanation: Explanation, diagnosis: Diagnosis | None,
                       *, confirm: bool = True) -> list[RenderableType]:
     """The causes, confirmed first, with evidence and fix; the CLI and the TUI share it."""
+    explanation, diagnosis = visible_data((explanation, diagnosis))  # the one choke point
     parts: list[RenderableType] = [Text(explanation.message, style="bold")]
     parts += [Text(f"  line {m.line}: {m.excerpt}", style="dim") for m in explanation.matches]
     if diagnosis and diagnosis.cause:

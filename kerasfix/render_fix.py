@@ -1,4 +1,8 @@
-"""Plans, previews, runs and verifications for the terminal (rich). Renders core objects only."""
+"""Plans, previews, runs and verifications for the terminal (rich). Renders core objects only.
+
+Commands, package names and pip's output are shown through `visible` (no raw control
+characters) and as Text (never as markup).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from rich.text import Text
 from kerasfix.plan import Step
 from kerasfix.preview import PlanPreview
 from kerasfix.runner import Events, StepOutcome
+from kerasfix.textsafe import visible, visible_data
 from kerasfix.verify import Comparison
 
 
@@ -19,6 +24,7 @@ def _size(n: int) -> str:
 
 def preview_renderable(preview: PlanPreview, *, dry_run: bool) -> Group:
     """The plan with pip's resolution, as one rich renderable (CLI and TUI share it)."""
+    preview = visible_data(preview)  # the one choke point: everything below is safe to show
     plan = preview.plan
     parts: list[RenderableType] = []
     if dry_run:
@@ -44,7 +50,7 @@ def preview_renderable(preview: PlanPreview, *, dry_run: bool) -> Group:
             table.add_column("after")
             table.add_column("")
             for c in step_preview.changes:
-                table.add_row(c.name, c.before or "—", c.after or "removed",
+                table.add_row(Text(c.name), Text(c.before or "—"), Text(c.after or "removed"),
                               Text(f"⚠ {c.flag}", style="bold red") if c.flag else "")
             parts.append(Padding(table, (0, 0, 0, 3)))
         if step_preview.files:
@@ -65,8 +71,8 @@ def preview_renderable(preview: PlanPreview, *, dry_run: bool) -> Group:
 
 def render_preview(preview: PlanPreview, console: Console, *, dry_run: bool) -> None:
     plan = preview.plan
-    console.rule(Text(f"Plan: {getattr(plan.strategy, 'value', plan.strategy)}", style="bold"),
-                 align="left")
+    strategy = visible(str(getattr(plan.strategy, "value", plan.strategy)))
+    console.rule(Text(f"Plan: {strategy}", style="bold"), align="left")
     console.print(preview_renderable(preview, dry_run=dry_run))
 
 
@@ -77,11 +83,14 @@ class ConsoleEvents(Events):
         self.console, self.total = console, total
 
     def step_started(self, index: int, step: Step) -> None:
-        self.console.print(Text(f"[{index + 1}/{self.total}] {step.title}", style="bold"))
-        self.console.print(Text("  $ " + step.command_text(), style="cyan"), soft_wrap=True)
+        self.console.print(Text(f"[{index + 1}/{self.total}] {visible(step.title)}",
+                                style="bold"))
+        self.console.print(Text("  $ " + visible(step.command_text()), style="cyan"),
+                           soft_wrap=True)
 
-    def output(self, index: int, line: str) -> None:
-        self.console.print(Text("  " + line, style="dim"), soft_wrap=True, highlight=False)
+    def output(self, index: int, line: str) -> None:  # pip's output: anything at all
+        self.console.print(Text("  " + visible(line), style="dim"), soft_wrap=True,
+                           highlight=False)
 
     def step_finished(self, outcome: StepOutcome) -> None:
         style = "green" if outcome.ok else "bold red"
@@ -94,5 +103,5 @@ def render_comparison(cmp: Comparison, console: Console) -> None:
     for label, items, style in (("resolved", cmp.resolved, "green"),
                                 ("remaining", cmp.remaining, "yellow"),
                                 ("new", cmp.new, "red")):
-        codes = ", ".join(sorted({f.code for f in items})) or "—"
+        codes = visible(", ".join(sorted({f.code for f in items}))) or "—"
         console.print(Text.assemble((f"{label}: ", f"bold {style}"), codes))

@@ -1,4 +1,8 @@
-"""Many environments in the terminal: the summary table (rich). Renders core dicts only."""
+"""Many environments in the terminal: the summary table (rich). Renders core dicts only.
+
+Names, paths and versions come from other machines' reports too: they reach rich through
+`visible_data` and only as Text (never as markup).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from kerasfix.textsafe import visible_data
+
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green",
          "unscannable": "bold magenta"}
 
@@ -17,6 +23,7 @@ def rows_table(rows: Sequence[Mapping[str, Any]], *, title: str, hosts: bool = F
                width: int = 120) -> Table:
     """The summary; below 110 columns the worst finding moves to the details that follow."""
     wide = width >= 110
+    rows = visible_data(rows)
     table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     if hosts:
         table.add_column("host", no_wrap=True)
@@ -34,24 +41,25 @@ def rows_table(rows: Sequence[Mapping[str, Any]], *, title: str, hosts: bool = F
         if row.get("access") == "read-only":
             name.append(" (read-only)", style="dim")
         tf = (row.get("tensorflow") or "—").replace("(tensorflow-", "(")
-        cells = [name, row.get("version") or "—", tf,
-                 row.get("keras") or "—", row.get("tf_keras") or "—",
+        cells = [name, Text(str(row.get("version") or "—")), Text(tf),
+                 Text(str(row.get("keras") or "—")), Text(str(row.get("tf_keras") or "—")),
                  Text(severity, style=STYLE.get(severity, ""))]
         if wide:
-            cells.append(row.get("finding") or "")
+            cells.append(Text(str(row.get("finding") or "")))
         if hosts:
-            cells.insert(0, str(row.get("host") or "—"))
+            cells.insert(0, Text(str(row.get("host") or "—")))
         table.add_row(*cells)
     return table
 
 
 def render_problems(problems: Sequence[Mapping[str, str]], console: Console) -> None:
-    for p in problems:
+    for p in visible_data(problems):
         console.print(Text(f"! {p.get('path')}: {p.get('error')}", style="yellow"))
 
 
 def render_envs(doc: Mapping[str, Any], rows: Sequence[Mapping[str, Any]],
                 console: Console, *, hosts: bool = False) -> None:
+    doc = visible_data(doc)  # the one choke point (rows_table has its own)
     summary = doc.get("summary", {})
     console.print(rows_table(rows, title=f"{summary.get('environments', len(rows))}"
                              " environments", hosts=hosts, width=console.width))

@@ -1,4 +1,8 @@
-"""The scan as a rich terminal report (the CLI's text output). Renders core objects only."""
+"""The scan as a rich terminal report (the CLI's text output). Renders core objects only.
+
+Data reaches rich only as Text (never as markup) and only after `visible_data` (no raw control
+characters): names, versions and paths are written by others.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from kerasfix import knowledge
 from kerasfix.findings import Finding, Severity
 from kerasfix.inventory import Distribution, Inventory
 from kerasfix.scan import ScanResult
+from kerasfix.textsafe import visible_data
 
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 SEVERITY_MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}
@@ -31,16 +36,17 @@ def target_panel(result: ScanResult) -> Panel:
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
-    grid.add_row("Python", f"{interp.executable} ({interp.version_text}, {interp.implementation})")
-    grid.add_row("Chosen by", result.target.reason)
-    grid.add_row("Environment", f"{interp.kind} at {interp.prefix}")
+    grid.add_row("Python", Text(f"{interp.executable} ({interp.version_text},"
+                                f" {interp.implementation})"))
+    grid.add_row("Chosen by", Text(result.target.reason))
+    grid.add_row("Environment", Text(f"{interp.kind} at {interp.prefix}"))
     writable = "yes" if interp.site_writable and not interp.externally_managed else "no"
     if interp.externally_managed:
         writable += " (externally managed)"
     grid.add_row("Writable", writable)
-    grid.add_row("pip", pip.raw_version if pip else "not installed")
+    grid.add_row("pip", Text(pip.raw_version or "?") if pip else "not installed")
     if interp.env.get("TF_USE_LEGACY_KERAS") is not None:
-        grid.add_row("TF_USE_LEGACY_KERAS", repr(interp.env["TF_USE_LEGACY_KERAS"]))
+        grid.add_row("TF_USE_LEGACY_KERAS", Text(repr(interp.env["TF_USE_LEGACY_KERAS"])))
     return Panel(grid, title="kerasfix scan", title_align="left", border_style="blue")
 
 
@@ -72,7 +78,7 @@ def stack_table(inv: Inventory) -> Table:
                 text.append(" (shadowed)", style="yellow")
             if dist.missing_files:
                 text.append(f" ({dist.missing_files} files missing)", style="red")
-            table.add_row(label, text, _where(inv, dist))
+            table.add_row(label, text, Text(_where(inv, dist)))
     route = inv.keras_route()
     if route is not None:
         shown = (Text(route.module or "", style="green") if route.kind != "fail"
@@ -104,6 +110,7 @@ def finding_block(f: Finding) -> Group:
 
 
 def render_scan(result: ScanResult, console: Console, *, show_stack: bool = True) -> None:
+    result = visible_data(result)  # the one choke point: everything below is safe to show
     console.print(target_panel(result))
     if show_stack:
         console.print(stack_table(result.inventory))

@@ -14,6 +14,7 @@ from kerasfix.preview import PlanPreview, StepPreview
 from kerasfix.report_json import finding_dict
 from kerasfix.runner import RunResult
 from kerasfix.scan import ScanResult
+from kerasfix.textsafe import visible_data
 from kerasfix.verify import Comparison
 
 FIX_SCHEMA = "kerasfix.fix/1"
@@ -58,6 +59,7 @@ def plan_dict(plan: Plan, preview: PlanPreview | None) -> dict[str, Any]:
 
 def plan_markdown(plan: dict[str, Any]) -> list[str]:
     """The steps of a plan dict as Markdown lines, every command exactly as it runs."""
+    plan = visible_data(plan, keep="\t")  # control characters visible, newlines too
     out: list[str] = []
     if not plan["steps"]:
         out.append("Nothing to run.")
@@ -111,7 +113,9 @@ def fix_document(r: FixReport) -> dict[str, Any]:
 
 
 def fix_markdown(r: FixReport) -> str:
-    doc = fix_document(r)
+    # The one choke point: names, paths and versions are written by others; a control
+    # character or a newline in them must neither reach a terminal nor break the Markdown.
+    doc = visible_data(fix_document(r), keep="\t")
     plan = doc["plan"]
     out = [f"# kerasfix {'dry-run audit' if r.dry_run else 'fix report'}", "",
            f"- target: `{doc['target']['python']}` ({doc['target']['reason']})",

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from kerasfix.discovery import FoundEnv, discover
 from kerasfix.multi import EnvScan, scan_many, summary_rows
+from kerasfix.textsafe import visible_data
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green",
          "unscannable": "bold magenta"}
@@ -57,21 +58,24 @@ class EnvPickerScreen(Screen[FoundEnv | None]):
     def show_found(self, envs: list[FoundEnv], problems: int) -> None:
         self.found = envs
         table = self.query_one(DataTable)
-        for env in envs:
-            table.add_row(env.name or env.prefix, "…", "", "", "", Text("scanning", style="dim"),
-                          "", "; ".join(env.found_by), key=env.prefix)
+        for env in envs:  # cells as Text: a str cell would be read as markup
+            shown = visible_data(env)
+            table.add_row(Text(shown.name or shown.prefix), "…", "", "", "",
+                          Text("scanning", style="dim"), "", Text("; ".join(shown.found_by)),
+                          key=env.prefix)
         note = f", {problems} could not be read" if problems else ""
         self.query_one("#picker-status", Static).update(
             f"{len(envs)} environments found{note}; scanning…")
 
     def show_scan(self, scan: EnvScan) -> None:
         self.scans[scan.env.prefix] = scan
-        row = summary_rows([scan])[0]
+        row = visible_data(summary_rows([scan])[0])
         table = self.query_one(DataTable)
         severity = row.get("severity") or "?"
-        values = [row.get("version") or "—", row.get("tensorflow") or "—",
-                  row.get("keras") or "—", row.get("tf_keras") or "—",
-                  Text(severity, style=STYLE.get(severity, "")), row.get("finding") or ""]
+        values = [Text(str(row.get(key) or "—")) for key in ("version", "tensorflow", "keras",
+                                                             "tf_keras")]
+        values += [Text(severity, style=STYLE.get(severity, "")),
+                   Text(str(row.get("finding") or ""))]
         columns = list(table.columns)[1:7]
         for column, value in zip(columns, values):
             try:

@@ -28,9 +28,11 @@ from kerasfix.findings import Strategy
 from kerasfix.plan import Plan, Step
 from kerasfix.preview import PlanPreview, preview_plan
 from kerasfix.render_fix import preview_renderable
+from kerasfix.render_safe import visible_text
 from kerasfix.report_fix import FixReport, write_report
 from kerasfix.runner import Events, RunResult, StepOutcome, run_plan
 from kerasfix.scan import ScanResult
+from kerasfix.textsafe import visible
 from kerasfix.tui.widgets import EnvHeader
 from kerasfix.verify import verify
 
@@ -124,7 +126,8 @@ class FixScreen(Screen[None]):
                 label.append(f"  — not possible: {plan.blocked}", style="red")
             else:
                 label.append(f"  [{len(plan.steps)} steps]", style="dim")
-            strategies.add_option(Option(label, id=strategy.value, disabled=bool(plan.blocked)))
+            strategies.add_option(Option(visible_text(label), id=strategy.value,
+                                         disabled=bool(plan.blocked)))
         if recommended is None:
             self.query_one("#strategy-help", Static).update(
                 Text("No errors or warnings: nothing needs fixing.", style="green"))
@@ -203,7 +206,7 @@ class FixScreen(Screen[None]):
         body = Text("Nothing was changed.\n\n", style="bold green")
         body.append("Audit report written to ")
         body.append(str(path), style="bold")
-        self.query_one("#verify-body", Static).update(body)
+        self.query_one("#verify-body", Static).update(visible_text(body))
         self.set_phase("verify")
         self.notify(f"Audit report: {path}")
 
@@ -219,12 +222,13 @@ class FixScreen(Screen[None]):
         self.app.call_from_thread(self.run_finished, result)
 
     def step_started(self, index: int, step: Step) -> None:
+        command = visible(step.command_text())
         self.query_one("#run-step", Static).update(
-            Text(f"Step {index + 1}: {step.title}\n$ {step.command_text()}", style="bold"))
-        self.query_one("#log", RichLog).write(Text(f"$ {step.command_text()}", style="cyan"))
+            Text(f"Step {index + 1}: {visible(step.title)}\n$ {command}", style="bold"))
+        self.query_one("#log", RichLog).write(Text(f"$ {command}", style="cyan"))
 
-    def log_line(self, line: str) -> None:
-        self.query_one("#log", RichLog).write(Text(line))
+    def log_line(self, line: str) -> None:  # pip's output: anything at all
+        self.query_one("#log", RichLog).write(Text(visible(line)))
 
     def step_finished(self, outcome: StepOutcome) -> None:
         self.query_one("#progress", ProgressBar).advance(1)
@@ -293,7 +297,7 @@ class FixScreen(Screen[None]):
         write_report(report, str(path))
         body.append(f"\n\nUndo: {undo}\n", style="bold")
         body.append(f"Report: {path}\n")
-        self.query_one("#verify-body", Static).update(body)
+        self.query_one("#verify-body", Static).update(visible_text(body))
         self.set_phase("verify")
 
     # ------------------------------------------------------------ navigation

@@ -13,6 +13,7 @@ from textual.worker import get_current_worker
 from kerasfix.envtree import TreeItem, build_tree
 from kerasfix.errors import KerasfixError
 from kerasfix.scan import ScanResult
+from kerasfix.textsafe import one_line
 from kerasfix.tui.widgets import DetailPane, EnvHeader, EnvTree
 
 
@@ -59,7 +60,8 @@ class ScanScreen(Screen[None]):
         try:
             result = self.app.scanner(deep=deep)  # type: ignore[attr-defined]
         except KerasfixError as err:
-            self.app.call_from_thread(self.app.notify, str(err), severity="error", timeout=30)
+            self.app.call_from_thread(self.app.notify, one_line(str(err)), severity="error",
+                                      timeout=30, markup=False)
             self.app.call_from_thread(self.header.show, None, dry_run=self.app.dry_run,
                                       status=f"Cannot scan: {err}")
             return

@@ -18,8 +18,10 @@ from kerasfix.plan import Plan, Step
 from kerasfix.planner import pip_base
 from kerasfix.preview import preview_plan
 from kerasfix.render_fix import preview_renderable
+from kerasfix.render_safe import visible_text
 from kerasfix.runner import Events, RunResult, StepOutcome, run_plan
 from kerasfix.scan import ScanResult
+from kerasfix.textsafe import visible
 from kerasfix.tui.widgets import EnvHeader
 
 
@@ -32,7 +34,7 @@ class _Events(Events):
                                                                style="cyan"))
 
     def output(self, index: int, line: str) -> None:
-        self.screen.app.call_from_thread(self.screen.write_log, Text(line))
+        self.screen.app.call_from_thread(self.screen.write_log, Text(visible(line)))
 
     def step_finished(self, outcome: StepOutcome) -> None:
         mark = "✓" if outcome.ok else f"✗ exit code {outcome.returncode}"
@@ -70,9 +72,10 @@ class UndoScreen(Screen[None]):
             self.query_one("#undo-body", Static).update("No snapshots: kerasfix has not changed"
                                                         " this environment.")
         for snap in self.snaps:
-            options.add_option(Option(
+            options.add_option(Option(visible_text(
                 Text(f"{snap.id}  {snap.strategy:<10} {snap.status:<12}"
-                     f" {snap.steps_done}/{snap.steps_total} steps  by {snap.user}"), id=snap.id))
+                     f" {snap.steps_done}/{snap.steps_total} steps  by {snap.user}")), id=snap.id,
+                disabled=snap.status == "unreadable"))
         if self.snaps:
             options.highlighted = len(self.snaps) - 1
         options.focus()
@@ -121,8 +124,8 @@ class UndoScreen(Screen[None]):
         self.write_log(Text(f"Restored snapshot {snap.id}.", style="bold green"))
         self.notify(f"Restored snapshot {snap.id}")
 
-    def write_log(self, text: Text) -> None:
-        self.query_one("#undo-log", RichLog).write(text)
+    def write_log(self, text: Text) -> None:  # the one way into the log: pip's output too
+        self.query_one("#undo-log", RichLog).write(visible_text(text))
 
     @on(Button.Pressed, "#undo-back")
     def back_pressed(self) -> None:

@@ -1,4 +1,8 @@
-"""Small widgets shared by the screens: the environment header, the tree, the detail pane."""
+"""Small widgets shared by the screens: the environment header, the tree, the detail pane.
+
+Names, versions and paths are shown as Text through `visible` (never markup, never a raw
+control character): `item_label`, `EnvHeader.show` and `DetailPane.show` are the choke points.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from kerasfix.envtree import (
 )
 from kerasfix.inventory import Inventory
 from kerasfix.scan import ScanResult
+from kerasfix.textsafe import visible
 
 MARK = {"error": ("✗ ", "bold red"), "warning": ("! ", "bold yellow"), "info": ("i ", "cyan"),
         "ok": ("✓ ", "green"), "": ("", "")}
@@ -23,7 +28,7 @@ MARK = {"error": ("✗ ", "bold red"), "warning": ("! ", "bold yellow"), "info":
 def item_label(item: TreeItem) -> Text:
     mark, style = MARK.get(item.status, ("", ""))
     text = Text(mark, style=style)
-    text.append(item.label, style="bold" if item.kind in ("findings", "entries") else "")
+    text.append(visible(item.label), style="bold" if item.kind in ("findings", "entries") else "")
     return text
 
 
@@ -36,20 +41,20 @@ class EnvHeader(Static):
             text.append(" DRY RUN ", style="bold black on yellow")
             text.append(" ")
         if result is None:
-            text.append(status or "Scanning…")
+            text.append(visible(status) or "Scanning…")
             self.update(text)
             return
         interp = result.inventory.interpreter
         pip = result.inventory.get("pip")
         writable = interp.site_writable and not interp.externally_managed
-        text.append(f"{interp.executable}", style="bold")
-        text.append(f"\nPython {interp.version_text} · {interp.kind} · ")
+        text.append(visible(interp.executable), style="bold")
+        text.append(f"\nPython {interp.version_text} · {visible(interp.kind)} · ")
         text.append("writable" if writable else "read-only",
                     style="green" if writable else "bold red")
-        text.append(f" · pip {pip.raw_version if pip else 'none'} · chosen by"
-                    f" {result.target.reason}", style="")
+        text.append(visible(f" · pip {(pip.raw_version or '?') if pip else 'none'} · chosen by"
+                            f" {result.target.reason}"), style="")
         if status:
-            text.append(f"  {status}", style="bold cyan")
+            text.append(f"  {visible(status)}", style="bold cyan")
         self.update(text)
 
 
@@ -96,6 +101,7 @@ class DetailPane(Static):
             title, facts = item.entry.path, entry_facts(inv, item.entry)
         else:
             title, facts = item.label, [("items", str(len(item.children)))]
+        title, facts = visible(title), [(visible(k), visible(v)) for k, v in facts]
         table = Table.grid(padding=(0, 1), expand=True)
         table.add_column(style="bold", no_wrap=True, ratio=None)
         table.add_column(ratio=1, overflow="fold")

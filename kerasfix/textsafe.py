@@ -1,0 +1,98 @@
+"""Text from the outside world made safe to show: control characters become visible escapes.
+
+Package metadata, folder names, pasted tracebacks and pip's output are written by others. An
+ESC or a C1 control in them would be obeyed by the terminal (colours, cursor moves, a new
+window title, hidden text), so every renderer passes them through `visible` first. JSON needs
+nothing: json.dumps escapes every control character itself (with ensure_ascii, also C1).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# C0 controls, DEL, C1 controls, and the bidirectional overrides that reorder what is shown.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def visible(text: str, keep: str = "\n\t") -> str:
+    """`text` with every control character except those in `keep` written as `\\x1b` etc."""
+    if not _UNSAFE.search(text):
+        return text
+    return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _escape(m), text)
+
+
+def one_line(text: str) -> str:
+    """`visible` for a line that must stay one line (error messages, Markdown cells)."""
+    return visible(text, keep="\t")
+
+
+def visible_data(obj: T, keep: str = "\n\t") -> T:
+    """A copy of strings, lists, tuples, dicts and dataclasses with every string `visible`.
+
+    Renderers call it once on what they are given (their one choke point). Objects that need
+    no change are returned as they are, so the common case copies nothing; a shared object is
+    copied once (identity is kept). Other types (enums, versions, requirements) pass through.
+    """
+    return _Walk(keep).walk(obj)
+
+
+class _Walk:
+    def __init__(self, keep: str) -> None:
+        self.keep = keep
+        self.memo: dict[int, Any] = {}
+
+    def walk(self, obj: Any) -> Any:
+        if type(obj) is str:  # not str subclasses: enums keep their identity
+            return visible(obj, self.keep)
+        if not isinstance(obj, (list, tuple, dict)) and not _is_dataclass(obj):
+            return obj
+        key = id(obj)
+        if key in self.memo:
+            return self.memo[key]
+        self.memo[key] = obj  # a cycle sees the original instead of recursing forever
+        self.memo[key] = out = self._copy(obj)
+        return out
+
+    def _copy(self, obj: Any) -> Any:
+        if isinstance(obj, dict):
+            items = [(self.walk(k), self.walk(v)) for k, v in obj.items()]
+            if all(k is k0 and v is v0 for (k, v), (k0, v0) in zip(items, obj.items())):
+                return obj
+            return type(obj)(items) if type(obj) is dict else dict(items)
+        if isinstance(obj, (list, tuple)):
+            values = [self.walk(v) for v in obj]
+            if all(v is v0 for v, v0 in zip(values, obj)):
+                return obj
+            if type(obj) in (list, tuple):
+                return type(obj)(values)
+            return type(obj)(*values) if hasattr(obj, "_fields") else type(obj)(values)
+        changed = {}
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            new = self.walk(value)
+            if new is not value:
+                changed[f.name] = (f, new)
+        if not changed:
+            return obj
+        copy = dataclasses.replace(obj, **{n: v for n, (f, v) in changed.items() if f.init})
+        for name, (f, new) in changed.items():
+            if not f.init:
+                object.__setattr__(copy, name, new)
+        return copy
+
+
+def _is_dataclass(obj: Any) -> bool:
+    return dataclasses.is_dataclass(obj) and not isinstance(obj, type)
