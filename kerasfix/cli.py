@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 
@@ -20,6 +21,8 @@ from kerasfix.errors import (
     EXIT_USAGE,
     KerasfixError,
 )
+from kerasfix.files import validate_report_path
+from kerasfix.textsafe import one_line
 
 STRATEGIES = ("repair", "upgrade", "legacy", "fresh-venv")
 
@@ -28,13 +31,32 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors in one line with exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line(message)} (see {self.prog}"
+                  " --help)\n")
+
+
+def _seconds(value: str) -> float:
+    """A time limit: a positive, finite number of seconds (nan would never time out)."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {value!r}")
+    return seconds
+
+
+def _python_path(value: str) -> str:
+    """--python names something: an empty value must not fall back to python3 on PATH."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("empty; name an interpreter or an environment folder")
+    return value
 
 
 def _add_target_options(parser: argparse.ArgumentParser, *, sub: bool = True) -> None:
     # On subcommands the default is SUPPRESS, so `kerasfix --python X scan` keeps X.
     keep = {"default": argparse.SUPPRESS} if sub else {}
-    parser.add_argument("--python", metavar="PATH", **keep,
+    parser.add_argument("--python", metavar="PATH", type=_python_path, **keep,
                         help="interpreter or environment folder to diagnose (default: $VIRTUAL_ENV,"
                              " then $CONDA_PREFIX, then python3 on PATH)")
     parser.add_argument("--no-color", action="store_true", help="plain text output", **keep)
@@ -57,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--deep", action="store_true",
                       help="also import TensorFlow/Keras and train a tiny model, in subprocesses")
     scan.add_argument("--json", action="store_true", help="kerasfix.scan/1 JSON on stdout")
-    scan.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+    scan.add_argument("--timeout", type=_seconds, default=120.0, metavar="SECONDS",
                       help="time limit for each runtime-check process (default 120)")
     scan.add_argument("--requirements", metavar="FILE",
                       help="check the TF/Keras pins of a requirements file for this interpreter")
@@ -82,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--venv", metavar="PATH", help="fresh-venv: where to create it")
     fix.add_argument("--carry-over", action="store_true",
                      help="fresh-venv: also install your other packages at their versions")
-    fix.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+    fix.add_argument("--timeout", type=_seconds, default=120.0, metavar="SECONDS",
                      help="time limit of the runtime check in verification")
     fix.add_argument("--no-verify", action="store_true", help="skip the runtime check after")
     explain = sub.add_parser("explain", help="name the causes of an error message or traceback")
@@ -124,10 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _console(no_color: bool, stderr: bool = False):  # -> rich Console, imported lazily
-    from rich.console import Console
+    from kerasfix.render_safe import safe_console
 
-    return Console(no_color=no_color or None, stderr=stderr, highlight=False,
-                   soft_wrap=False)
+    # No markup, no emoji codes, no raw control characters: what is printed is often a path
+    # or a name someone else chose.
+    return safe_console(no_color=no_color or None, stderr=stderr, highlight=False,
+                        soft_wrap=False)
 
 
 def cmd_app(args: argparse.Namespace) -> int:
@@ -151,7 +175,7 @@ def _discover(args: argparse.Namespace):  # -> DiscoveryResult
 
     found = discover(args.root)
     for path, error in found.problems:
-        sys.stderr.write(f"kerasfix: {path}: {error}\n")
+        sys.stderr.write(f"kerasfix: {one_line(path)}: {one_line(error)}\n")
     return found
 
 
@@ -172,23 +196,17 @@ def cmd_scan_all(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
+    from kerasfix.files import write_atomic
     from kerasfix.multi import audit_document, audit_markdown, scan_many
     from kerasfix.planner import FixOptions
 
+    out = validate_report_path(args.report)  # before the survey: a bad path wastes no time
     found = _discover(args)
     scans = scan_many(found.envs)
     doc = audit_document(scans, FixOptions(tuple(args.find_links), args.no_index),
                          with_preview=not args.no_preview, problems=found.problems)
-    out = Path(args.report)
-    try:
-        if out.suffix.lower() == ".json":
-            out.write_text(json.dumps(doc, indent=2) + "\n")
-        else:
-            out.write_text(audit_markdown(doc))
-    except OSError as err:
-        raise KerasfixError(f"cannot write {out}: {err.strerror or err}") from None
+    write_atomic(out, json.dumps(doc, indent=2) + "\n" if out.suffix.lower() == ".json"
+                 else audit_markdown(doc))
     summary = doc.get("summary", {})
     _console(args.no_color).print(
         f"Audited {summary.get('environments', 0)} environments (nothing was changed):"
@@ -290,7 +308,7 @@ def _confirm(question: str, assume_yes: bool) -> bool:
         raise KerasfixError("refusing to change the environment without confirmation: run in a"
                             " terminal, or pass --yes")
     try:
-        answer = input(f"{question} [y/N] ")
+        answer = input(f"{one_line(question)} [y/N] ")
     except EOFError:
         return False
     return answer.strip().lower() in ("y", "yes")
@@ -309,6 +327,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     from kerasfix.target import select_target
     from kerasfix.verify import verify
 
+    report_path = validate_report_path(args.report) if args.report else None  # noqa: F841
     console = _console(args.no_color)
     target = select_target(args.python)
     before = scan(target)
@@ -439,8 +458,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         commands = {"scan": cmd_scan, "fix": cmd_fix, "undo": cmd_undo, "audit": cmd_audit,
                     "report": cmd_report, "explain": cmd_explain}
         return commands[args.command](args)
-    except KerasfixError as err:
-        sys.stderr.write(f"kerasfix: error: {err}\n")
+    except KerasfixError as err:  # one line, and no control character reaches the terminal
+        sys.stderr.write(f"kerasfix: error: {one_line(str(err))}\n")
         return err.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("kerasfix: interrupted\n")
@@ -452,6 +471,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if os.environ.get("KERASFIX_DEBUG"):
             raise
-        sys.stderr.write(f"kerasfix: internal error: {type(err).__name__}: {err} (set"
-                         " KERASFIX_DEBUG=1 for the traceback, and please report it)\n")
+        sys.stderr.write(f"kerasfix: internal error: {type(err).__name__}: {one_line(str(err))}"
+                         " (set KERASFIX_DEBUG=1 for the traceback, and please report it)\n")
         return EXIT_INTERNAL

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,8 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from kerasfix import knowledge
+from kerasfix.errors import ProbeError
+from kerasfix.textsafe import one_line
 
 
 @dataclass(frozen=True)
@@ -350,6 +353,21 @@ def _owned_tops(dists: list[Distribution]) -> dict[str, set[str]]:
 IGNORED_UNOWNED = {"__pycache__", "README.txt", "_distutils_hack", "distutils-precedence"}
 
 
+def _malformed_is_probe_error(build: Callable[[dict[str, Any]], Inventory]
+                              ) -> Callable[[dict[str, Any]], Inventory]:
+    """What probe_shape does not check and build still trips on is the target's answer being
+    wrong (exit 2, one line), not a kerasfix crash."""
+    @functools.wraps(build)
+    def checked(doc: dict[str, Any]) -> Inventory:
+        try:
+            return build(doc)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
+            raise ProbeError(f"the probe's answer is malformed: {type(err).__name__}:"
+                             f" {one_line(str(err))[:200]}") from None
+    return checked
+
+
+@_malformed_is_probe_error
 def build_inventory(doc: dict[str, Any]) -> Inventory:
     interpreter = _interpreter(doc["interpreter"])
     entries, dists, leftovers = [], [], []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 from collections.abc import Mapping
@@ -12,7 +13,9 @@ from typing import Any
 
 from kerasfix.bounded import Completed, finish, start
 from kerasfix.errors import KerasfixError, ProbeError, TargetError
+from kerasfix.probe_shape import shape_problem
 from kerasfix.target import Target
+from kerasfix.textsafe import one_line
 
 PROBE_FILE = Path(__file__).with_name("probe_script.py")
 MARKER = "KERASFIX-PROBE-JSON"
@@ -35,11 +38,19 @@ def probe_command(python: str) -> list[str]:
 
 
 def default_timeout() -> float:
-    """KERASFIX_PROBE_TIMEOUT (seconds) or 60: a slow network home folder can be slow."""
-    try:
-        return float(os.environ.get("KERASFIX_PROBE_TIMEOUT", "60"))
-    except ValueError:
+    """KERASFIX_PROBE_TIMEOUT (seconds) or 60: a slow network home folder can be slow. A value
+    that is no positive number is an error, not silently 60 (nor nan: a probe never timed)."""
+    value = os.environ.get("KERASFIX_PROBE_TIMEOUT", "").strip()
+    if not value:
         return 60.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise KerasfixError(f"KERASFIX_PROBE_TIMEOUT={one_line(value)}: not a positive number"
+                            " of seconds")
+    return seconds
 
 
 @dataclass
@@ -74,8 +85,8 @@ def finish_probe(started: StartedProbe) -> dict[str, Any]:
         raise TargetError(f"{target.python} did not answer within {started.timeout:g} s"
                           " (is it a Python interpreter?)")
     out = proc.stdout.decode("utf-8", "replace")
-    if out.startswith(TOO_OLD):
-        found = out.split()[1]
+    if out.startswith(TOO_OLD) and len(out.split()) > 1:
+        found = one_line(out.split()[1][:20])
         raise TargetError(f"{target.python} is Python {found}; kerasfix needs Python"
                           f" {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer in the target")
     head, sep, body = out.partition(MARKER + "\n")
@@ -85,6 +96,10 @@ def finish_probe(started: StartedProbe) -> dict[str, Any]:
         doc = json.loads(body)
     except ValueError as err:
         raise ProbeError(f"the probe's answer from {target.python} is not JSON: {err}") from None
+    problem = shape_problem(doc)
+    if problem:  # a fake or broken interpreter: named here, not a TypeError in a check
+        raise ProbeError(f"the probe's answer from {target.python} is malformed:"
+                         f" {one_line(problem)[:200]}")
     if head.strip():
         doc.setdefault("problems", []).append(
             {"kind": "stdout-noise", "path": target.python,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kerasfix import __version__, state
+from kerasfix.files import validate_report_path, write_atomic
 from kerasfix.plan import Plan, Step
 from kerasfix.preview import PlanPreview, StepPreview
 from kerasfix.report_json import finding_dict
@@ -145,9 +146,10 @@ def fix_markdown(r: FixReport) -> str:
     return "\n".join(out)
 
 
-def write_report(r: FixReport, path: str) -> None:
-    target = Path(path)
+def write_report(r: FixReport, path: str | Path) -> None:
+    """Markdown, or JSON for a .json name; never through a symlink, never half written."""
+    target = validate_report_path(path)
     if target.suffix.lower() == ".json":
-        target.write_text(json.dumps(fix_document(r), indent=2) + "\n")
+        write_atomic(target, json.dumps(fix_document(r), indent=2) + "\n")
     else:
-        target.write_text(fix_markdown(r))
+        write_atomic(target, fix_markdown(r))
