@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -227,6 +227,42 @@ class Inventory:
     def legacy_keras_env(self) -> str | None:
         return self.interpreter.env.get("TF_USE_LEGACY_KERAS")
 
+    def is_environment_location(self, folder: str) -> bool:
+        """A site-packages folder of the environment itself: the only place a fix changes."""
+        entry = next((e for e in self.path_entries if e.path == folder), None)
+        return entry is not None and entry.origin == "site-packages" and inside(
+            folder, self.interpreter.prefix)
+
+    def environment_view(self) -> Inventory:
+        """The environment as its own installer sees it (see isolation): without PYTHONPATH,
+        the user site, the current folder and folders that .pth files add from elsewhere."""
+        keep = [e for e in self.path_entries if e.origin not in OUTSIDE_ORIGINS]
+        kept = {e.path for e in keep}
+        dists = _mark_shadowed([replace(d, shadowed_by=None) for d in self.distributions
+                                if d.location in kept])
+        return Inventory(
+            interpreter=self.interpreter, path_entries=keep, distributions=dists,
+            leftovers=[x for x in self.leftovers if x[0] in kept],
+            unowned=[x for x in self.unowned if x[0] in kept],
+            import_candidates={name: [c for c in cands if c.origin not in OUTSIDE_ORIGINS]
+                               for name, cands in self.import_candidates.items()},
+            conda=self.conda, keras_config=self.keras_config,
+            tensorflow_plugins=self.tensorflow_plugins, problems=self.problems)
+
+
+# Where a package can come from that is not the environment's own (see environment_view).
+OUTSIDE_ORIGINS = frozenset({"pythonpath", "user-site", "cwd", "pth", "other"})
+
+
+def inside(path: str, prefix: str) -> bool:
+    import os
+
+    try:
+        return os.path.commonpath([os.path.abspath(path), os.path.abspath(prefix)]) == \
+            os.path.abspath(prefix)
+    except ValueError:  # different drives (Windows)
+        return False
+
 
 # Debian's own site folders: dpkg's alone (pip, even run with sudo, installs under /usr/local).
 DPKG_SITE = re.compile(r"^/usr/lib/python3(\.\d+)?/dist-packages$")
@@ -333,8 +369,6 @@ def _distribution(raw: dict[str, Any], entry: dict[str, Any]) -> Distribution:
 
 def _mark_shadowed(dists: list[Distribution]) -> list[Distribution]:
     """Later copies of a name lose to the first one on sys.path (importlib.metadata order)."""
-    from dataclasses import replace
-
     winner: dict[str, Distribution] = {}
     out = []
     for dist in dists:

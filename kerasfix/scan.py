@@ -42,6 +42,18 @@ class ScanResult:
     def has_errors(self) -> bool:
         return self.count(Severity.ERROR) > 0
 
+    @property
+    def environment(self) -> Inventory:
+        """What a fix plans from and may change: the environment as its own installer sees it,
+        without PYTHONPATH, the user site or the current folder (see isolation)."""
+        return self.inventory.environment_view()
+
+    @property
+    def python(self) -> str:
+        """The interpreter the scan really ran (a pyenv shim resolved): every command a plan or
+        an undo hint shows uses it, since a shim may point elsewhere tomorrow."""
+        return self.inventory.interpreter.executable or self.target.python
+
 
 def scan(
     target: Target,

@@ -11,15 +11,21 @@ from kerasfix.checks import (  # noqa: F401  (imported to register their checks)
     shadowing,
 )
 from kerasfix.checks.base import CHECKS
+from kerasfix.checks.outside import attribute_outside
 from kerasfix.findings import Finding, sort_findings
 from kerasfix.inventory import Inventory
 
 
-def run_checks(inv: Inventory) -> list[Finding]:
+def _run_all(inv: Inventory) -> list[Finding]:
     findings: list[Finding] = []
     for check in CHECKS:
         findings.extend(check(inv))
     return sort_findings(findings)
+
+
+def run_checks(inv: Inventory) -> list[Finding]:
+    """Every check; what a copy from outside the environment causes is charged to that copy."""
+    return attribute_outside(inv, _run_all)
 
 
 __all__ = ["CHECKS", "run_checks"]

@@ -75,7 +75,12 @@ def user_site_shadows_environment(inv: Inventory) -> Iterator[Finding]:
             continue
         others = [d for d in inv.distributions
                   if d is not dist and d.origin == "site-packages" and _same_family(d, dist)]
-        if others:
+        if others and not dist.active:  # a venv's own site-packages comes first (PEP 405)
+            severity, what = Severity.WARNING, (
+                f"{others[0].label} in {others[0].location} comes first and is the one"
+                " imported here, but every Python of this version that enables the user site"
+                " sees this copy.")
+        elif others:
             severity, what = Severity.ERROR, (
                 f"It shadows {', '.join(o.label for o in others)} in {others[0].location}:"
                 " Python imports the user-site copy and pip may upgrade one while you run"
