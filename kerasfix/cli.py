@@ -107,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--timeout", type=_seconds, default=120.0, metavar="SECONDS",
                      help="time limit of the runtime check in verification")
     fix.add_argument("--no-verify", action="store_true", help="skip the runtime check after")
+    fix.add_argument("--force", action="store_true",
+                     help="start even when pip cannot resolve a step (asks once more)")
     explain = sub.add_parser("explain", help="name the causes of an error message or traceback")
     _add_target_options(explain)
     explain.add_argument("text", metavar="TEXT|FILE|-",
@@ -142,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     undo.add_argument("--find-links", action="append", default=[], metavar="DIR",
                       help="extra wheel folder for pip (repeatable)")
     undo.add_argument("--no-index", action="store_true", help="pip must not use an index")
+    undo.add_argument("--all-since", action="store_true",
+                      help="also take back what changed after the fix (default: only the fix)")
+    undo.add_argument("--force", action="store_true",
+                      help="start even when pip cannot resolve a step (asks once more)")
     return parser
 
 
@@ -161,8 +167,10 @@ def cmd_app(args: argparse.Namespace) -> int:
     target = select_target(args.python)
     if not (sys.stdout.isatty() and sys.stdin.isatty()):
         sys.stderr.write("kerasfix: not a terminal, showing the scan report (the app needs one)\n")
-        args.deep, args.json, args.timeout = False, False, 120.0
-        return cmd_scan_all(args) if args.all else cmd_scan(args)
+        scan_args = build_parser().parse_args(["scan"])
+        scan_args.python, scan_args.no_color, scan_args.all = args.python, args.no_color, args.all
+        scan_args.root = args.root
+        return cmd_scan_all(scan_args) if args.all else cmd_scan(scan_args)
     from kerasfix.tui.app import KerasfixApp
 
     code = KerasfixApp(target, dry_run=args.dry_run, pick_first=args.all,
@@ -314,9 +322,44 @@ def _confirm(question: str, assume_yes: bool) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+def _interrupted(prefix: str, python: str, args: argparse.Namespace, console) -> bool:
+    """Tell of a fix that was killed half-way; False when the user would rather undo it.
+    Looked at under the environment's lock, so a fix running right now is never mistaken for
+    an interrupted one, and its snapshot never rewritten."""
+    from kerasfix import snapshot as snapshots
+    from kerasfix import state
+
+    if args.dry_run:  # an audit changes nothing, kerasfix's own state included
+        if state.lock_held(prefix):
+            console.print(f"Another kerasfix is changing {prefix} right now.", style="yellow")
+        elif stuck := snapshots.interrupted(prefix):
+            console.print(f"A fix started {stuck.created} was interrupted after"
+                          f" {stuck.steps_done} of {stuck.steps_total} steps. Restore it with:"
+                          f" {stuck.undo_command()}", style="bold yellow")
+        return True
+    with state.env_lock(prefix):
+        stuck = snapshots.interrupted(prefix)
+        if stuck is None:
+            return True
+        console.print(f"A fix started {stuck.created} was interrupted after {stuck.steps_done}"
+                      f" of {stuck.steps_total} steps. Restore it with: {stuck.undo_command()}",
+                      style="bold yellow")
+        if not _confirm("Continue with a new fix anyway?", args.yes):
+            return False
+        stuck.status = "abandoned"
+        stuck.save()
+    return True
+
+
+def _print_manual(plan, console) -> None:  # type: ignore[no-untyped-def]
+    from kerasfix.workflow import manual_lines
+
+    for line in manual_lines(plan):
+        console.print(line, style="bold yellow")
+
+
 def cmd_fix(args: argparse.Namespace) -> int:
     from kerasfix import planner
-    from kerasfix import snapshot as snapshots
     from kerasfix.findings import Strategy
     from kerasfix.preview import preview_plan
     from kerasfix.render_fix import ConsoleEvents, render_comparison, render_preview
@@ -326,6 +369,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     from kerasfix.scan import scan
     from kerasfix.target import select_target
     from kerasfix.verify import verify
+    from kerasfix.workflow import exit_code, start_blocker
 
     report_path = validate_report_path(args.report) if args.report else None  # noqa: F841
     console = _console(args.no_color)
@@ -333,16 +377,8 @@ def cmd_fix(args: argparse.Namespace) -> int:
     before = scan(target)
     render_scan(before, console)
     prefix = before.inventory.interpreter.prefix
-    stuck = snapshots.interrupted(prefix)
-    if stuck:
-        console.print(f"A fix started {stuck.created} was interrupted after {stuck.steps_done} of"
-                      f" {stuck.steps_total} steps. Restore it with: kerasfix undo {stuck.id}"
-                      f" --python {target.python}", style="bold yellow")
-        if not args.dry_run:
-            if not _confirm("Continue with a new fix anyway?", args.yes):
-                return EXIT_FINDINGS
-            stuck.status = "abandoned"
-            stuck.save()
+    if not _interrupted(prefix, before.python, args, console):
+        return EXIT_FINDINGS
     strategy = Strategy(args.strategy) if args.strategy else planner.recommend(before)
     if strategy is None:
         console.print("Nothing to fix.", style="bold green")
@@ -350,57 +386,72 @@ def cmd_fix(args: argparse.Namespace) -> int:
     options = planner.FixOptions(tuple(args.find_links), args.no_index, args.venv,
                                  args.carry_over)
     plan = planner.build_plan(before, strategy, options)
-    preview = preview_plan(plan, before.inventory)
+    preview = preview_plan(plan, before.environment)
     render_preview(preview, console, dry_run=args.dry_run)
     report = FixReport(before, preview, args.dry_run)
-    if plan.blocked or args.dry_run or not plan.automatic_steps:
-        report.exit_code = EXIT_FINDINGS if (before.has_errors or plan.blocked or
-                                             plan.manual_steps) else EXIT_OK
+
+    def finish(code: int) -> int:
+        report.exit_code = code
         if args.report:
             write_report(report, args.report)
             console.print(f"Report written to {args.report}")
-        return report.exit_code
+        return code
+
+    blocker = start_blocker(preview)
+    if args.dry_run or plan.blocked or not plan.automatic_steps:
+        _print_manual(plan, console)
+        return finish(exit_code(before, preview, dry_run=args.dry_run))
+    if blocker is not None:
+        console.print(f"Not started: {blocker}", style="bold red")
+        if not args.force:
+            console.print("Nothing was changed. Fix the cause (an index or --find-links DIR"
+                          " --no-index), or pass --force to run it anyway.")
+            return finish(EXIT_STEP_FAILED)
+        if not _confirm("pip says this plan cannot work. Run it anyway?", args.yes):
+            console.print("Nothing was changed.")
+            return finish(EXIT_STEP_FAILED)
     if not _confirm(f"Apply {len(plan.automatic_steps)} step(s) to {prefix}?", args.yes):
         console.print("Nothing was changed.")
         return EXIT_FINDINGS
-    run = run_plan(plan, before.inventory,
+    run = run_plan(plan, before.environment,
                    events=ConsoleEvents(console, len(plan.automatic_steps)))
     report.run = run
-    undo = f"kerasfix undo {run.snapshot.id} --python {target.python}" if run.snapshot else None
-    report.undo_command = undo
-    if run.failed:
-        console.print(f"Step {run.failed.index + 1} failed; nothing further was run.",
-                      style="bold red")
-        console.print(f"Undo with: {undo}", style="bold")
-        report.exit_code = EXIT_STEP_FAILED
-    else:
-        after, comparison = verify(planner.python_after(plan), before, deep=not args.no_verify,
-                                   timeout=args.timeout)
-        report.after, report.comparison = after, comparison
-        render_comparison(comparison, console)
-        for step in plan.manual_steps:
-            console.print(f"You still need to: {step.instruction or step.title}",
-                          style="yellow")
-        for note in plan.notes:
-            console.print(note, style="bold")
-        console.print(f"Undo with: {undo}")
-        report.exit_code = EXIT_OK if comparison.clean and not plan.manual_steps \
-            else EXIT_FINDINGS
-    if args.report:
-        write_report(report, args.report)
-        console.print(f"Report written to {args.report}")
-    return report.exit_code
+    report.undo_command = run.snapshot.undo_command() if run.snapshot else None
+    if run.failed or run.status != "complete":
+        where = f"Step {run.failed.index + 1} failed" if run.failed else "The run stopped"
+        console.print(f"{where}; nothing further was run.", style="bold red")
+        console.print(f"Undo with: {report.undo_command}", style="bold")
+        return finish(exit_code(before, preview, run=run))
+    after, comparison = verify(planner.python_after(plan), before, deep=not args.no_verify,
+                               timeout=args.timeout)
+    report.after, report.comparison = after, comparison
+    render_comparison(comparison, console)
+    _print_manual(plan, console)
+    for note in plan.notes:
+        console.print(note, style="bold")
+    console.print(f"Undo with: {report.undo_command}")
+    return finish(exit_code(before, preview, run=run, comparison=comparison))
 
 
-def Text_manual(step) -> str:
-    return f"You still need to: {step.instruction or step.title}"
+def _index_flags(args: argparse.Namespace) -> tuple[str, ...] | None:
+    """The undo's own --find-links / --no-index; None: use the fix's, kept in its snapshot."""
+    if not args.find_links and not args.no_index:
+        return None
+    from kerasfix.planner import FixOptions
+
+    return FixOptions(tuple(args.find_links), args.no_index).index_flags
 
 
-def _index_flags(args: argparse.Namespace) -> tuple[str, ...]:
-    flags: list[str] = []
-    for link in args.find_links:
-        flags += ["--find-links", link]
-    return (*flags, "--no-index") if args.no_index else tuple(flags)
+def _list_snapshots(prefix: str, console) -> int:  # type: ignore[no-untyped-def]
+    from kerasfix import snapshot as snapshots
+
+    snaps = snapshots.list_snapshots(prefix)
+    if not snaps:
+        console.print(f"No snapshots for {prefix}.")
+    for snap in snaps:
+        console.print(f"{snap.id}  {snap.created}  {snap.strategy:<10} {snap.status:<12}"
+                      f" {snap.steps_done}/{snap.steps_total} steps  by {snap.user}")
+    return EXIT_OK
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
@@ -411,34 +462,40 @@ def cmd_undo(args: argparse.Namespace) -> int:
     from kerasfix.runner import run_plan
     from kerasfix.scan import scan
     from kerasfix.target import select_target
+    from kerasfix.workflow import start_blocker
 
     console = _console(args.no_color)
     target = select_target(args.python)
     current = scan(target)
     prefix = current.inventory.interpreter.prefix
-    snaps = snapshots.list_snapshots(prefix)
     if args.list:
-        if not snaps:
-            console.print(f"No snapshots for {prefix}.")
-        for snap in snaps:
-            console.print(f"{snap.id}  {snap.created}  {snap.strategy:<10} {snap.status:<12}"
-                          f" {snap.steps_done}/{snap.steps_total} steps  by {snap.user}")
-        return EXIT_OK
-    if not snaps:
+        return _list_snapshots(prefix, console)
+    snaps = snapshots.list_snapshots(prefix)
+    if not snaps and not args.snapshot:
         raise KerasfixError(f"no snapshots for {prefix}")
     snap = snapshots.load(prefix, args.snapshot) if args.snapshot else snaps[-1]
-    plan = snapshots.plan_undo(snap, current.inventory, pip_base(current.inventory,
-                                                                 target.python),
-                               index_flags=_index_flags(args))
+    inv = current.environment
+    plan = snapshots.plan_undo(snap, inv, pip_base(inv, current.python),
+                               index_flags=_index_flags(args), all_since=args.all_since)
     if not plan.steps:
         console.print(f"{prefix} already matches snapshot {snap.id}.", style="green")
+        for note in plan.notes[1:]:
+            console.print(note, style="dim")
+        if not args.dry_run:
+            snapshots.close(snap)  # later runs stop warning about it
         return EXIT_OK
-    render_preview(preview_plan(plan, current.inventory), console, dry_run=args.dry_run)
+    preview = preview_plan(plan, inv)
+    render_preview(preview, console, dry_run=args.dry_run)
     if args.dry_run:
-        return EXIT_FINDINGS
+        return EXIT_STEP_FAILED if preview.unresolved else EXIT_FINDINGS
+    blocker = start_blocker(preview)
+    if blocker is not None and not (args.force and _confirm("pip says this cannot work. Run"
+                                                            " it anyway?", args.yes)):
+        console.print(f"Not started: {blocker}. Nothing was changed.", style="bold red")
+        return EXIT_STEP_FAILED
     if not _confirm(f"Restore snapshot {snap.id}?", args.yes):
         return EXIT_FINDINGS
-    run = run_plan(plan, current.inventory, snapshot=snap,
+    run = run_plan(plan, inv, snapshot=snap,
                    events=ConsoleEvents(console, len(plan.automatic_steps)))
     if run.failed:
         console.print("Undo step failed; nothing further was run.", style="bold red")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -11,6 +13,7 @@ from kerasfix.findings import Finding
 class StepKind(str, Enum):
     PIP_INSTALL = "pip-install"
     PIP_UNINSTALL = "pip-uninstall"
+    PIP_DOWNLOAD = "pip-download"  # wheels fetched before anything is uninstalled
     MOVE_ASIDE = "move-aside"  # kerasfix renames a folder into its state folder (never deletes)
     CREATE_VENV = "create-venv"
     SET_ENV_VAR = "set-env-var"  # write activation scripts of the environment
@@ -30,6 +33,9 @@ class Step:
     env_var: tuple[str, str] | None = None  # (name, value) for SET_ENV_VAR
     packages: tuple[str, ...] = ()  # distributions this step installs or removes
     instruction: str = ""  # manual steps: what to do, paths included
+    # pip-download: the install commands whose wheels it fetches, as the user's index would
+    # resolve them; the preview dry-runs these, since the installs themselves run offline.
+    resolves: tuple[tuple[str, ...], ...] = ()
 
     @property
     def automatic(self) -> bool:
@@ -54,6 +60,12 @@ def _quote(arg: str) -> str:
     return f'"{arg}"' if any(c in arg for c in " <>=!~*;|&$'\"") else arg
 
 
+def new_run_id() -> str:
+    """A sortable, unique id: the snapshot of the run (and its download folder) is named so."""
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{secrets.token_hex(2)}"
+
+
 @dataclass
 class Plan:
     strategy: str  # a Strategy value, or "undo"
@@ -63,6 +75,8 @@ class Plan:
     leaves: list[Finding]  # findings it cannot clear (manual, or outside the strategy)
     notes: list[str] = field(default_factory=list)
     blocked: str | None = None  # why this strategy cannot run here at all
+    id: str = field(default_factory=new_run_id)  # the snapshot id of the run, known up front
+    index_flags: tuple[str, ...] = ()  # --find-links / --no-index: undo needs them too
 
     @property
     def automatic_steps(self) -> list[Step]:

@@ -14,15 +14,18 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from kerasfix import knowledge
+from kerasfix import snapshot as snapshots
 from kerasfix.checks.base import requirement_on, satisfied
+from kerasfix.checks.outside import CODE as CODE_OUTSIDE
 from kerasfix.findings import Finding, Severity, Strategy
-from kerasfix.inventory import Distribution, Inventory
+from kerasfix.inventory import Distribution, Inventory, inside
 from kerasfix.plan import Plan, Step, StepKind
 from kerasfix.scan import ScanResult
 
@@ -37,6 +40,20 @@ class FixOptions:
     venv_path: str | None = None  # fresh-venv destination
     carry_over: bool = False  # fresh-venv: reinstall the user's other requested packages
 
+    def __post_init__(self) -> None:
+        # Installer steps run from a neutral folder (isolation), and undo runs later from
+        # anywhere: a relative wheel folder must mean the folder the user meant now.
+        links = tuple(link if "://" in link else os.path.abspath(link)
+                      for link in self.find_links)
+        object.__setattr__(self, "find_links", links)
+
+    @property
+    def index_flags(self) -> tuple[str, ...]:
+        flags: list[str] = []
+        for link in self.find_links:
+            flags += ["--find-links", link]
+        return (*flags, "--no-index") if self.no_index else tuple(flags)
+
 
 # ---------------------------------------------------------------- pip command lines
 
@@ -48,18 +65,9 @@ def pip_base(inv: Inventory, python: str) -> tuple[str, ...]:
     return (sys.executable, "-m", "pip", "--python", python)
 
 
-def _index_flags(options: FixOptions) -> tuple[str, ...]:
-    flags: list[str] = []
-    for link in options.find_links:
-        flags += ["--find-links", link]
-    if options.no_index:
-        flags.append("--no-index")
-    return tuple(flags)
-
-
 def pip_install(inv: Inventory, python: str, reqs: Iterable[str], options: FixOptions,
                 *extra: str) -> tuple[str, ...]:
-    return (*pip_base(inv, python), "install", *PIP_FLAGS, *_index_flags(options), *extra,
+    return (*pip_base(inv, python), "install", *PIP_FLAGS, *options.index_flags, *extra,
             *reqs)
 
 
@@ -156,7 +164,7 @@ def _reset_family(inv: Inventory, python: str, family: frozenset[str], package: 
 
 
 def plan_repair(result: ScanResult, options: FixOptions) -> Plan:
-    inv, python = result.inventory, result.target.python
+    inv, python = result.environment, result.python
     problems = _problems(result)
     codes = _codes(problems)
     tf = chosen_tensorflow(inv)
@@ -272,7 +280,7 @@ def _upgrade_name(tf: Distribution | None) -> str:
 
 def plan_upgrade(result: ScanResult, options: FixOptions, *,
                  strategy: Strategy = Strategy.UPGRADE) -> Plan:
-    inv, python = result.inventory, result.target.python
+    inv, python = result.environment, result.python
     problems = _problems(result)
     plan = Plan(strategy, python, [], [], [])
     line = _target_line(inv)
@@ -318,7 +326,7 @@ def plan_upgrade(result: ScanResult, options: FixOptions, *,
 
 def plan_legacy(result: ScanResult, options: FixOptions) -> Plan:
     """Keras 2 semantics on TF >= 2.16: tf-keras~=2.N.0 plus TF_USE_LEGACY_KERAS=1."""
-    inv, python = result.inventory, result.target.python
+    inv, python = result.environment, result.python
     tf = chosen_tensorflow(inv)
     if tf is None or tf.version is None or tf.version < Version("2.16") or \
             _codes(result.findings) & {"import-package-owned-twice", "damaged-install"}:
@@ -380,9 +388,9 @@ def default_venv_path(inv: Inventory) -> str:
 
 
 def plan_fresh_venv(result: ScanResult, options: FixOptions) -> Plan:
-    inv = result.inventory
+    inv = result.environment
     problems = _problems(result)
-    plan = Plan(Strategy.FRESH_VENV, result.target.python, [], [], [])
+    plan = Plan(Strategy.FRESH_VENV, result.python, [], [], [])
     line = _target_line(inv)
     base = inv.interpreter.base_executable
     if line is None:
@@ -408,7 +416,7 @@ def plan_fresh_venv(result: ScanResult, options: FixOptions) -> Plan:
         Step(StepKind.CREATE_VENV, f"Create a virtual environment at {dest}",
              argv=(base, "-m", "venv", dest), why="the old environment is left untouched"),
         Step(StepKind.PIP_INSTALL, f"Install TensorFlow {line.minor_text} with its Keras into it",
-             argv=(new_python, "-m", "pip", "install", *PIP_FLAGS, *_index_flags(options),
+             argv=(new_python, "-m", "pip", "install", *PIP_FLAGS, *options.index_flags,
                    *[_valid(r) for r in reqs]),
              packages=tuple(Requirement(r).name for r in reqs)),
     ]
@@ -464,10 +472,76 @@ def can_change_in_place(inv: Inventory) -> str | None:
 
 def build_plan(result: ScanResult, strategy: Strategy, options: FixOptions) -> Plan:
     plan = BUILDERS[strategy](result, options)
+    plan.index_flags = options.index_flags
     reason = can_change_in_place(result.inventory)
     if reason and strategy is not Strategy.FRESH_VENV and not plan.blocked:
         plan.blocked = f"kerasfix will not modify this environment: {reason}. Use fresh-venv."
+    if not plan.blocked:
+        plan.blocked = _touches_outside(plan, result.inventory)
+    if not plan.blocked:
+        _download_first(plan, result.environment)
     return plan
+
+
+def _touches_outside(plan: Plan, inv: Inventory) -> str | None:
+    """pip uninstalls whatever copy it finds inside the prefix, also one in a folder a .pth
+    file adds: such a copy is the user's, so a plan that would replace it does not start."""
+    prefix = inv.interpreter.prefix
+    at_risk = {d.name: d for d in inv.distributions if d.origin in ("pth", "other")
+               and inside(d.location, prefix)}
+    for step in plan.automatic_steps:
+        hit = next((at_risk[n] for n in map(canonicalize_name, step.packages) if n in at_risk),
+                   None)
+        if hit is not None and step.kind in (StepKind.PIP_INSTALL, StepKind.PIP_UNINSTALL):
+            return (f"{hit.label} in {hit.location} is not the environment's own copy and pip"
+                    f" would replace it; take that folder off sys.path first (see"
+                    f" {CODE_OUTSIDE}), then run the fix again")
+    return None
+
+
+def _download_first(plan: Plan, inv: Inventory) -> None:
+    """Installs that follow an uninstall or a move get their wheels downloaded before the first
+    change, then install from that folder: an index that fails mid-run (offline, a timeout)
+    stops the plan at the download, while the environment is still whole."""
+    first_change = next((i for i, s in enumerate(plan.steps)
+                         if s.kind in (StepKind.PIP_UNINSTALL, StepKind.MOVE_ASIDE)), None)
+    if first_change is None:
+        return
+    wheels = str(snapshots.folder_for(inv.interpreter.prefix, plan.id) / "wheels")
+    downloads, rewritten = [], []
+    for step in plan.steps:
+        index = plan.steps.index(step)
+        if step.kind is StepKind.PIP_INSTALL and index > first_change and "install" in step.argv:
+            downloads.append(_download_step(step, wheels))
+            at = step.argv.index("install") + 1
+            step = replace(step, argv=(*step.argv[:at], "--no-index", "--find-links", wheels,
+                                       *step.argv[at:]),
+                           why=(step.why + "; " if step.why else "") +
+                           "from the wheels downloaded before the first change")
+        rewritten.append(step)
+    plan.steps = rewritten[:first_change] + downloads + rewritten[first_change:]
+
+
+def _download_step(install: Step, wheels: str) -> Step:
+    at = install.argv.index("install")
+    base, args = install.argv[:at], install.argv[at + 1:]
+    flags, reqs, skip = [], [], False
+    for arg in args:
+        if skip:
+            flags.append(arg)
+            skip = False
+        elif arg in ("--find-links", "-f", "--index-url", "-i", "--extra-index-url"):
+            flags.append(arg)
+            skip = True
+        elif arg.startswith("-"):
+            if arg in ("--no-index", "--no-deps", "--disable-pip-version-check"):
+                flags.append(arg)
+        else:
+            reqs.append(arg)
+    return Step(StepKind.PIP_DOWNLOAD, f"Download the wheels for: {install.title}",
+                argv=(*base, "download", *flags, "--dest", wheels, *reqs),
+                packages=install.packages, resolves=(install.argv,),
+                why="nothing is uninstalled until every wheel is here")
 
 
 def recommend(result: ScanResult) -> Strategy | None:

@@ -13,13 +13,14 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from packaging.utils import canonicalize_name
 
 from kerasfix import knowledge
 from kerasfix.bounded import run_bounded
 from kerasfix.inventory import Distribution, Inventory
+from kerasfix.isolation import installer_cwd, installer_env
 from kerasfix.plan import Plan, Step, StepKind
 
 
@@ -40,6 +41,7 @@ class StepPreview:
     shared_with: list[str] = field(default_factory=list)
     error: str | None = None  # the preview could not be computed (offline, old pip…)
     seconds: float = 0.0
+    unresolved: bool = False  # pip could not resolve what this step installs: it cannot work
 
 
 @dataclass
@@ -55,6 +57,15 @@ class PlanPreview:
     def errors(self) -> list[str]:
         return [f"{s.step.title}: {s.error}" for s in self.steps if s.error]
 
+    @property
+    def unresolved(self) -> str | None:
+        """Why the plan must not start: pip's own answer for the first step it cannot
+        resolve. A plan that would uninstall and then fail to install stops here instead."""
+        for number, s in enumerate(self.steps, 1):
+            if s.unresolved:
+                return f"step {number} ({s.step.title}) cannot be resolved: {s.error}"
+        return None
+
 
 def dry_run_argv(argv: tuple[str, ...], report: str) -> list[str]:
     """The install argv with pip's dry-run flags added right after `install`."""
@@ -63,12 +74,15 @@ def dry_run_argv(argv: tuple[str, ...], report: str) -> list[str]:
 
 
 def preview_install(step: Step, inv: Inventory, env: Mapping[str, str] | None,
-                    timeout: float) -> StepPreview:
-    out = StepPreview(step)
+                    timeout: float, argv: tuple[str, ...] | None = None) -> StepPreview:
+    """Ask pip to resolve `argv` (default: the step's own) without installing anything."""
+    out = StepPreview(step, unresolved=True)
     with tempfile.TemporaryDirectory(prefix="kerasfix-") as tmp:
         report = os.path.join(tmp, "report.json")
         try:
-            proc = run_bounded(dry_run_argv(step.argv, report), timeout, env=env)
+            # The same isolation as the run: what pip resolves here is what it will do then.
+            proc = run_bounded(dry_run_argv(argv or step.argv, report), timeout,
+                               env=installer_env(env), cwd=installer_cwd())
         except OSError as err:
             out.error = f"cannot run pip: {err}"
             return out
@@ -78,9 +92,28 @@ def preview_install(step: Step, inv: Inventory, env: Mapping[str, str] | None,
         if proc.returncode != 0 or not os.path.exists(report):
             out.error = _pip_error(proc.stderr.decode("utf-8", "replace"))
             return out
-        with open(report, encoding="utf-8") as fh:
-            data = json.load(fh)
-    out.changes = changes_from_report(data, inv, step)
+        try:
+            with open(report, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except (OSError, ValueError) as err:
+            out.error = f"pip's report is unreadable: {err}"
+            return out
+    out.unresolved = False
+    out.changes = changes_from_report(data, inv, replace(step, argv=argv or step.argv))
+    return out
+
+
+def preview_download(step: Step, inv: Inventory, env: Mapping[str, str] | None,
+                     timeout: float) -> StepPreview:
+    """A download step is checked by resolving the installs it fetches for, with the user's
+    index; what those installs change is shown here, before anything is uninstalled."""
+    out = StepPreview(step)
+    for argv in step.resolves:
+        one = preview_install(step, inv, env, timeout, argv)
+        out.changes += one.changes
+        if one.unresolved:
+            out.error, out.unresolved = one.error, True
+            break
     return out
 
 
@@ -203,9 +236,16 @@ def preview_plan(plan: Plan, inv: Inventory, *, env: Mapping[str, str] | None = 
                  timeout: float = 300.0) -> PlanPreview:
     previews = []
     removed: set[str] = set()  # files earlier uninstall steps will take away
+    downloads: list[str] = []  # folders earlier download steps fill
     for step in plan.steps:
         in_target = step.argv[:1] == (plan.target_python,) or "--python" in step.argv
-        if step.kind is StepKind.PIP_INSTALL and in_target:
+        if step.kind is StepKind.PIP_DOWNLOAD:
+            downloads.append(step.argv[step.argv.index("--dest") + 1])
+            previews.append(preview_download(step, inv, env, timeout))
+        elif step.kind is StepKind.PIP_INSTALL and set(downloads) & set(step.argv):
+            previews.append(StepPreview(step, error="resolved above: it installs the wheels"
+                                                    " the download step fetches"))
+        elif step.kind is StepKind.PIP_INSTALL and in_target:
             previews.append(preview_install(step, inv, env, timeout))
         elif step.kind is StepKind.PIP_INSTALL:
             previews.append(StepPreview(step, error="resolved when the new environment exists"))

@@ -58,11 +58,17 @@ def preview_renderable(preview: PlanPreview, *, dry_run: bool) -> Group:
                               style="dim"))
         for shared in step_preview.shared_with:
             parts.append(Text(f"   ⚠ {shared}", style="yellow"))
-        if step_preview.error:
-            parts.append(Padding(Text(f"preview unavailable: {step_preview.error}",
-                                      style="yellow"), (0, 0, 0, 3)))
+        if step_preview.unresolved:
+            parts.append(Padding(Text(f"✗ pip cannot resolve this: {step_preview.error}",
+                                      style="bold red"), (0, 0, 0, 3)))
+        elif step_preview.error:
+            parts.append(Padding(Text(f"preview: {step_preview.error}", style="yellow"),
+                                 (0, 0, 0, 3)))
     for note in plan.notes:
         parts.append(Text(note, style="dim"))
+    if preview.unresolved and not plan.blocked:
+        parts.append(Text(f"Will not start: {preview.unresolved}. Nothing was changed.",
+                          style="bold red"))
     if plan.leaves:
         parts.append(Text("Not resolved by this strategy: " + ", ".join(
             sorted({f.code for f in plan.leaves})), style="yellow"))

@@ -42,6 +42,7 @@ def step_dict(step: Step, preview: StepPreview | None) -> dict[str, Any]:
                     for c in p.changes],
         "files": p.files, "size_bytes": p.size_bytes, "shared_with": list(p.shared_with),
         "preview_error": p.error,
+        "unresolved": p.unresolved,
     }
 
 
@@ -51,6 +52,7 @@ def plan_dict(plan: Plan, preview: PlanPreview | None) -> dict[str, Any]:
     return {
         "strategy": str(getattr(plan.strategy, "value", plan.strategy)),
         "blocked": plan.blocked,
+        "unresolved": preview.unresolved if preview else None,
         "notes": list(plan.notes),
         "steps": [step_dict(s, p) for s, p in zip(plan.steps, previews)],
         "resolves": [f.code for f in plan.resolves],
@@ -77,7 +79,8 @@ def plan_markdown(plan: dict[str, Any]) -> list[str]:
         for shared in step["shared_with"]:
             out.append(f"   - ⚠ {shared}")
         if step["preview_error"]:
-            out.append(f"   - preview: {step['preview_error']}")
+            cannot = "pip cannot resolve this" if step.get("unresolved") else "preview"
+            out.append(f"   - {cannot}: {step['preview_error']}")
     return out
 
 
@@ -124,7 +127,8 @@ def fix_markdown(r: FixReport) -> str:
            f"- by {doc['user']} on {doc['host']}, {doc['generated_at']}, kerasfix"
            f" {doc['kerasfix_version']}",
            f"- strategy: **{plan['strategy']}**" + (f" — blocked: {plan['blocked']}"
-                                                    if plan["blocked"] else ""),
+                                                    if plan["blocked"] else "")
+           + (f" — will not start: {plan['unresolved']}" if plan.get("unresolved") else ""),
            "", "## Findings", ""]
     for f in doc["findings_before"]:
         out.append(f"- **{f['severity']}** `{f['code']}` — {f['title']}")

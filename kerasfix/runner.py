@@ -15,6 +15,7 @@ from pathlib import Path
 from kerasfix import snapshot as snapshots
 from kerasfix import state
 from kerasfix.inventory import Inventory
+from kerasfix.isolation import installer_cwd, installer_env
 from kerasfix.plan import Plan, Step, StepKind
 
 Output = Callable[[int, str], None]  # (step index, one line of output)
@@ -63,7 +64,7 @@ def run_plan(plan: Plan, inv: Inventory, *, events: Events | None = None,
     events = events or Events()
     prefix = inv.interpreter.prefix
     with state.env_lock(prefix):
-        snap = snapshot or snapshots.take(inv, plan.target_python, plan)
+        snap = snapshot or snapshots.take(inv, plan.target_python, plan, plan.index_flags)
         result = RunResult(plan, snap)
         state.audit(prefix, {"event": "start",
                              "strategy": str(getattr(plan.strategy, "value", plan.strategy)),
@@ -91,8 +92,32 @@ def run_plan(plan: Plan, inv: Inventory, *, events: Events | None = None,
         if snapshot is None:
             snap.status = result.status
             snap.save()
+            if result.status == "complete":
+                _finish_fix(snap, plan, env)
         state.audit(prefix, {"event": "end", "snapshot": snap.id, "status": result.status})
     return result
+
+
+def _finish_fix(snap: snapshots.Snapshot, plan: Plan, env: Mapping[str, str] | None) -> None:
+    """Record what the fix left (undo reverts that delta only) and drop its own downloads."""
+    after = _environment_now(plan.target_python, env) if plan.strategy != "undo" else None
+    if after is not None:
+        snap.record_after(after)
+    shutil.rmtree(snap.folder / "wheels", ignore_errors=True)  # kerasfix's copies, not the user's
+
+
+def _environment_now(python: str, env: Mapping[str, str] | None) -> Inventory | None:
+    from kerasfix.errors import KerasfixError
+    from kerasfix.inventory import build_inventory
+    from kerasfix.probe import run_probe
+    from kerasfix.target import Target
+
+    try:
+        doc = run_probe(Target(python, "after the fix"), env=installer_env(env),
+                        cwd=installer_cwd())
+        return build_inventory(doc).environment_view()
+    except (KerasfixError, KeyError, TypeError, ValueError):
+        return None  # undo then treats the fix as unfinished: everything since is its delta
 
 
 def _run_step(step: Step, index: int, snap: snapshots.Snapshot, events: Events,
@@ -116,11 +141,12 @@ def _run_step(step: Step, index: int, snap: snapshots.Snapshot, events: Events,
 
 def _run_argv(argv: tuple[str, ...], index: int, events: Events,
               env: Mapping[str, str] | None) -> int:
-    """Run one command (an argv list, never a shell) and stream its merged output."""
+    """Run one command (an argv list, never a shell) and stream its merged output. It sees
+    only the target environment (see isolation), whatever `env` the caller passes."""
     try:
         proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, text=True, errors="replace",
-                                env=None if env is None else dict(env), bufsize=1)
+                                env=installer_env(env), cwd=installer_cwd(), bufsize=1)
     except OSError as err:
         events.output(index, f"cannot run {argv[0]}: {err}")
         return 127
@@ -139,12 +165,44 @@ def _move_aside(step: Step, snap: snapshots.Snapshot, index: int, events: Events
             events.output(index, f"{source}: already gone")
             continue
         dest = store / f"{len(snap.moved):03d}-{os.path.basename(source)}"
-        shutil.move(source, dest)  # a rename on one filesystem; copy-then-remove across them
+        _move_whole(source, str(dest))
         snap.moved.append({"source": source, "stored": str(dest)})
         snap.save()
         events.output(index, f"moved {source} -> {dest}")
         moved += 1
     return f"{moved} moved"
+
+
+def _move_whole(source: str, dest: str) -> None:
+    """Move a folder or file, or leave it where it was. Within one filesystem it is a rename;
+    across filesystems shutil copies then deletes, and a copy that fails (disk full) or a
+    delete that stops half-way is undone here, so a folder is never left in two halves."""
+    try:
+        shutil.move(source, dest)
+    except OSError:
+        if os.path.lexists(source) and os.path.lexists(dest):
+            _merge_back(dest, source)  # put back what the delete had already taken
+        if os.path.isdir(dest) and not os.path.islink(dest):
+            shutil.rmtree(dest, ignore_errors=True)  # kerasfix's partial copy
+        elif os.path.lexists(dest):
+            os.remove(dest)
+        raise
+
+
+def _merge_back(stored: str, original: str) -> int:
+    """Move every file of `stored` that is missing at `original` back there."""
+    if not os.path.isdir(stored) or os.path.islink(stored):
+        return 0
+    restored = 0
+    for root, _dirs, names in os.walk(stored):
+        rel = os.path.relpath(root, stored)
+        for name in names:
+            target = os.path.normpath(os.path.join(original, rel, name))
+            if not os.path.lexists(target):
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                shutil.move(os.path.join(root, name), target)
+                restored += 1
+    return restored
 
 
 def _move_back(step: Step, index: int, events: Events) -> str:
@@ -159,14 +217,7 @@ def _move_back(step: Step, index: int, events: Events) -> str:
             events.output(index, f"restored {original}")
             continue
         # The place exists again (a reinstall): bring back only files that are not there.
-        for root, _dirs, names in os.walk(stored):
-            rel = os.path.relpath(root, stored)
-            for name in names:
-                target = os.path.normpath(os.path.join(original, rel, name))
-                if not os.path.lexists(target):
-                    os.makedirs(os.path.dirname(target), exist_ok=True)
-                    shutil.move(os.path.join(root, name), target)
-                    restored += 1
+        restored += _merge_back(stored, original)
         events.output(index, f"merged {stored} back into {original} (existing files kept)")
     return f"{restored} restored"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 from contextlib import suppress
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
@@ -56,6 +55,11 @@ class Snapshot:
     steps_done: int = 0
     status: str = "in-progress"  # in-progress, complete, failed, cancelled, restored
     plan: list[str] = field(default_factory=list)  # the command text of every step
+    # The fix's --find-links / --no-index: an offline fix is undone offline, with them.
+    index_flags: list[str] = field(default_factory=list)
+    # What the environment held when the fix ended; undo reverts this delta, not what came
+    # later (None: the fix never ended, so everything since is all there is to go by).
+    after: list[dict[str, Any]] | None = None
 
     @property
     def folder(self) -> Path:
@@ -76,23 +80,60 @@ class Snapshot:
                 raise
 
     def versions(self) -> dict[str, str]:
-        return {d["name"]: d["version"] for d in self.distributions if d.get("active")}
+        return _versions(self.distributions)
+
+    def versions_after(self) -> dict[str, str] | None:
+        return None if self.after is None else _versions(self.after)
+
+    def record_after(self, inv: Inventory) -> None:
+        self.after = _dist_rows(inv)
+        self.save()
+
+    def undo_command(self) -> str:
+        """The command that restores it, with the fix's own index flags (argv quoting)."""
+        from kerasfix.plan import _quote
+
+        words = ["kerasfix", "undo", self.id, "--python", self.python, *self.index_flags]
+        return " ".join(_quote(w) for w in words)
 
 
-def take(inv: Inventory, python: str, plan: Plan) -> Snapshot:
-    stamp = state.now().replace(":", "").replace("-", "").replace("+0000", "Z")
+def _versions(rows: list[dict[str, Any]]) -> dict[str, str]:
+    return {d["name"]: d["version"] for d in rows if d.get("active")}
+
+
+def _dist_rows(inv: Inventory) -> list[dict[str, Any]]:
+    return [{"name": d.name, "version": d.raw_version, "location": d.location,
+             "active": d.active, "installer": d.installer} for d in inv.distributions]
+
+
+def close(snap: Snapshot) -> None:
+    """Mark a snapshot whose environment already matches it as restored (under the lock, so
+    a fix running now keeps its own snapshot as it is)."""
+    if snap.status == "restored":
+        return
+    with state.env_lock(snap.prefix):
+        snap.status = "restored"
+        snap.save()
+
+
+def folder_for(prefix: str, snapshot_id: str) -> Path:
+    """Where a run's snapshot lives, known before it exists (and created by none of this)."""
+    return state.state_root() / "envs" / state.env_key(prefix) / "snapshots" / snapshot_id
+
+
+def take(inv: Inventory, python: str, plan: Plan,
+         index_flags: tuple[str, ...] = ()) -> Snapshot:
     snap = Snapshot(
-        id=f"{stamp}-{secrets.token_hex(2)}",
+        id=plan.id,
         prefix=inv.interpreter.prefix,
         python=python,
         strategy=str(plan.strategy.value if hasattr(plan.strategy, "value") else plan.strategy),
         created=state.now(),
         user=state.who(),
-        distributions=[{"name": d.name, "version": d.raw_version, "location": d.location,
-                        "active": d.active, "installer": d.installer}
-                       for d in inv.distributions],
+        distributions=_dist_rows(inv),
         steps_total=len(plan.automatic_steps),
         plan=[s.command_text() for s in plan.automatic_steps],
+        index_flags=list(index_flags),
     )
     snap.save()
     return snap
@@ -195,26 +236,83 @@ def interrupted(prefix: str) -> Snapshot | None:
 # ---------------------------------------------------------------- undo
 
 
-def plan_undo(snap: Snapshot, inv: Inventory, pip_base: tuple[str, ...],
-              index_flags: tuple[str, ...] = ()) -> Plan:
-    """Steps that bring the environment back to the snapshot."""
-    before = snap.versions()
+_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+!_-]*")
+
+
+def _checked(snap: Snapshot, versions: dict[str, str]) -> dict[str, str]:
+    """Names and versions read back from a file reach argv only as valid requirements."""
+    for name, version in versions.items():
+        if not isinstance(name, str) or not _NAME.fullmatch(name) or (
+                version is not None and not (isinstance(version, str) and
+                                             _VERSION.fullmatch(version))):
+            raise SnapshotError(f"snapshot {snap.id} is corrupt: {name!r} {version!r} is not a"
+                                " valid distribution name and version")
+    return versions
+
+
+@dataclass
+class UndoDelta:
+    """What undo changes back (the fix's own delta) and what it leaves (later changes)."""
+
+    uninstall: list[str]
+    reinstall: dict[str, str]  # name -> version of the snapshot
+    later: list[str]  # "six 1.16.0 added since the fix", left alone unless --all-since
+
+
+def undo_delta(snap: Snapshot, inv: Inventory, *, all_since: bool = False) -> UndoDelta:
+    before = _checked(snap, snap.versions())
+    after = snap.versions_after()
     now = {d.name: d.raw_version for d in inv.active_distributions}
-    added = sorted(n for n in now if n not in before)
-    changed = sorted(n for n, v in before.items() if now.get(n) != v)
+    if after is None:  # an interrupted fix: nothing tells its changes from later ones
+        touched = set(before) | set(now)
+        later_names: set[str] = set()
+    else:
+        after = _checked(snap, after)
+        fixed = {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
+        later_names = {n for n in set(after) | set(now) if after.get(n) != now.get(n)}
+        touched = fixed | later_names if all_since else fixed - later_names
+    touched = {n for n in touched if before.get(n) != now.get(n)}
+    later = [] if all_since else sorted(
+        f"{n} {_change(after.get(n) if after else None, now.get(n))} since the fix"
+        for n in later_names)
+    return UndoDelta(
+        uninstall=sorted(n for n in touched if n not in before and n in now),
+        reinstall={n: before[n] for n in sorted(touched) if before.get(n)},
+        later=later)
+
+
+def _change(then: str | None, now: str | None) -> str:
+    if then is None:
+        return f"{now} added"
+    if now is None:
+        return f"{then} removed"
+    return f"{then} -> {now}"
+
+
+def plan_undo(snap: Snapshot, inv: Inventory, pip_base: tuple[str, ...],
+              index_flags: tuple[str, ...] | None = None, *, all_since: bool = False) -> Plan:
+    """Steps that take back what the fix changed. Later changes are listed, not touched,
+    unless `all_since`. Index flags default to the fix's own; the fix's downloaded wheels are
+    offered too when they are still there."""
+    delta = undo_delta(snap, inv, all_since=all_since)
+    flags = tuple(snap.index_flags) if index_flags is None else index_flags
+    wheels = snap.folder / "wheels"
+    if wheels.is_dir():
+        flags = ("--find-links", str(wheels), *flags)
     steps: list[Step] = []
-    if added:
+    if delta.uninstall:
         steps.append(Step(StepKind.PIP_UNINSTALL, f"Uninstall what the fix added: "
-                          f"{', '.join(added)}", argv=(*pip_base, "uninstall",
-                                                       "--disable-pip-version-check", "-y",
-                                                       *added),
-                          packages=tuple(added)))
-    if changed:
-        reqs = [f"{n}=={before[n]}" for n in changed]
+                          f"{', '.join(delta.uninstall)}",
+                          argv=(*pip_base, "uninstall", "--disable-pip-version-check", "-y",
+                                *delta.uninstall),
+                          packages=tuple(delta.uninstall)))
+    if delta.reinstall:
+        reqs = [f"{n}=={v}" for n, v in delta.reinstall.items()]
         steps.append(Step(StepKind.PIP_INSTALL, "Reinstall the versions of the snapshot",
                           argv=(*pip_base, "install", "--disable-pip-version-check",
-                                *index_flags, "--no-deps", *reqs),
-                          packages=tuple(changed),
+                                *flags, "--no-deps", *reqs),
+                          packages=tuple(delta.reinstall),
                           why="--no-deps: the snapshot is the exact set, nothing more"))
     if snap.moved:
         steps.append(Step(StepKind.MOVE_BACK, "Put moved-aside folders back",
@@ -224,5 +322,10 @@ def plan_undo(snap: Snapshot, inv: Inventory, pip_base: tuple[str, ...],
         steps.append(Step(StepKind.UNSET_ENV_VAR, "Remove the activation settings",
                           paths=tuple(sorted({e["file"] for e in snap.env_edits})),
                           env_var=(snap.env_edits[0]["var"], "")))
-    return Plan("undo", snap.python, steps, [], [],
-                notes=[f"snapshot {snap.id} taken {snap.created} by {snap.user}"])
+    notes = [f"snapshot {snap.id} taken {snap.created} by {snap.user}"]
+    if snap.after is None:
+        notes.append("the fix did not finish: every change since the snapshot is taken back")
+    if delta.later:
+        notes.append("changed since the fix, left as they are (--all-since takes them back"
+                     " too): " + ", ".join(delta.later))
+    return Plan("undo", snap.python, steps, [], [], notes=notes)

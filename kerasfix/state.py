@@ -153,3 +153,20 @@ def read_audit(prefix: str) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def lock_held(prefix: str) -> bool:
+    """Whether another kerasfix is changing this environment now (creates nothing)."""
+    path = state_root() / "envs" / env_key(prefix) / "lock"
+    try:
+        import fcntl
+
+        with open(path) as fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    except (OSError, ImportError):
+        return False
+    return False

@@ -59,8 +59,12 @@ def test_dry_run_changes_nothing_and_exits_1(env: FakeEnv, wheelhouse: Path) -> 
     doc = json.loads(report.read_text())
     assert doc["schema"] == "kerasfix.fix/1" and doc["dry_run"] is True
     kinds = [s["kind"] for s in doc["plan"]["steps"]]
-    assert kinds[:3] == ["move-aside", "pip-uninstall", "move-aside"]
-    uninstall = doc["plan"]["steps"][1]
+    # wheels first: nothing is uninstalled before the reinstall is known to be possible
+    first_change = kinds.index("move-aside")
+    assert set(kinds[:first_change]) == {"pip-download"}
+    assert kinds[first_change:first_change + 3] == ["move-aside", "pip-uninstall", "move-aside"]
+    assert not doc["plan"]["unresolved"]
+    uninstall = doc["plan"]["steps"][first_change + 1]
     assert {c["name"] for c in uninstall["changes"]} == {"tensorflow", "tensorflow-cpu"}
     assert not (Path(os.environ["KERASFIX_STATE_DIR"]) / "envs").exists() or not list(
         (Path(os.environ["KERASFIX_STATE_DIR"]) / "envs").rglob("snapshot.json"))
@@ -138,21 +142,43 @@ def test_fresh_venv_leaves_the_old_one_untouched(env: FakeEnv, wheelhouse: Path,
     assert not result.has_errors
 
 
-def test_failing_step_stops_and_undo_restores(env: FakeEnv, wheelhouse: Path,
-                                              tmp_path: Path) -> None:
-    pip(env, wheelhouse, "install", "tensorflow-cpu==2.18.1")
-    pip(env, wheelhouse, "install", "--no-deps", "tf-keras==2.15.0")
+def test_unresolvable_plan_does_not_start(env: FakeEnv, tmp_path: Path) -> None:
+    """Offline with no wheels: pip's dry-run says no, so nothing is touched (exit 3)."""
+    env.tensorflow("2.18.1")
+    env.tf_keras("2.15.0")
     (env.site / "~eras").mkdir()
+    before = tree_hash(env.root / "venv")
     empty = tmp_path / "empty-wheels"
     empty.mkdir()
     proc = subprocess.run([sys.executable, "-m", "kerasfix", "fix", "--python", env.python,
                            "--yes", "--no-index", "--find-links", str(empty), "--no-verify"],
                           capture_output=True, text=True, cwd=env.root / "work")
     assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "Not started" in proc.stdout and "Could not find a version" in proc.stdout
+    assert "Nothing was changed" in proc.stdout
+    assert tree_hash(env.root / "venv") == before
+    assert snapshots.list_snapshots(str(env.root / "venv")) == []
+
+
+def test_failing_step_stops_and_undo_restores(env: FakeEnv, wheelhouse: Path) -> None:
+    """A step that fails after an earlier one changed something: the run stops there, and
+    undo puts back what the earlier step moved. The failure is real: pip cannot remove a file
+    the filesystem refuses to delete (chattr +i, which binds root too)."""
+    pip(env, wheelhouse, "install", "tensorflow-cpu==2.18.1")
+    pip(env, wheelhouse, "install", "--no-deps", "tf-keras==2.15.0")
+    (env.site / "~eras").mkdir()
+    locked = env.site / "tf_keras"  # immutable: pip can neither rename nor empty it
+    if subprocess.run(["chattr", "+i", str(locked)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    try:
+        proc = kerasfix(env, wheelhouse, "fix", "--yes")
+    finally:
+        subprocess.run(["chattr", "-i", str(locked)], capture_output=True)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "nothing further was run" in proc.stdout
-    assert not (env.site / "~eras").exists()  # step 1 ran
+    assert not (env.site / "~eras").exists()  # the move ran before the failing install
     snap = snapshots.list_snapshots(str(env.root / "venv"))[-1]
-    assert snap.status == "failed" and snap.steps_done == 2
+    assert snap.status == "failed" and snap.steps_done == 3  # download, move, install
     undo = kerasfix(env, wheelhouse, "undo", "--yes")
     assert undo.returncode == 0, undo.stdout + undo.stderr
     assert (env.site / "~eras").exists()
@@ -191,8 +217,8 @@ def test_offline_preview_says_why(env: FakeEnv, wheelhouse: Path, tmp_path: Path
                            "--dry-run", "--no-index", "--find-links", str(empty)],
                           capture_output=True, text=True, cwd=env.root / "work",
                           env={**os.environ, "COLUMNS": "200"})
-    assert proc.returncode == 1
-    assert "preview unavailable" in proc.stdout and "Could not find a version" in proc.stdout
+    assert proc.returncode == 3  # the audit says the plan could not run as it stands
+    assert "pip cannot resolve this" in proc.stdout and "Could not find a version" in proc.stdout
 
 
 def test_non_interactive_without_yes_refuses(env: FakeEnv, wheelhouse: Path) -> None:

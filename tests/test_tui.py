@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from fakeenv import FakeEnv, make_venv, tree_hash
 from fakeenv import pip_offline as pip
+from textual.widgets import Button
 
 from kerasfix.scan import scan
 from kerasfix.target import Target
@@ -186,17 +188,37 @@ async def test_dry_run_writes_the_audit_and_changes_nothing(wheelhouse: Path) ->
     assert len(reports) == 1 and "dry-run audit" in reports[0].read_text()
 
 
-async def test_failing_step_stops_the_run(wheelhouse: Path, tmp_path: Path) -> None:
-    env = broken("fail", wheelhouse)
+async def test_unresolvable_plan_cannot_start(wheelhouse: Path, tmp_path: Path) -> None:
+    """Offline without wheels: pip's dry-run fails, so Run stays disabled and says why."""
+    env = broken("unresolvable", wheelhouse)
     empty = tmp_path / "no-wheels"
     empty.mkdir()
     app = make_app(env, wheelhouse, find_links=empty)
     async with app.run_test(size=(120, 40)) as pilot:
         fix = await open_preview(pilot, app)
+        assert fix.query_one("#confirm", Button).disabled
+        assert "Could not find a version" in (fix.preview.unresolved or "")
         await pilot.click("#confirm")
-        await wait_for(pilot, lambda: fix.run_result is not None, timeout=120)
-        assert fix.run_result.status == "failed"
-        await wait_for(pilot, lambda: "stopped" in str(fix.query_one("#verify-body").render()))
+        assert fix.phase == "preview" and fix.run_result is None
+
+
+async def test_failing_step_stops_the_run(wheelhouse: Path) -> None:
+    """A step that really fails (pip cannot remove an immutable folder) stops the run."""
+    env = broken("fail", wheelhouse)
+    locked = env.site / "tf_keras"
+    if subprocess.run(["chattr", "+i", str(locked)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    try:
+        app = make_app(env, wheelhouse)
+        async with app.run_test(size=(120, 40)) as pilot:
+            fix = await open_preview(pilot, app)
+            await pilot.click("#confirm")
+            await wait_for(pilot, lambda: fix.run_result is not None, timeout=120)
+            assert fix.run_result.status == "failed"
+            await wait_for(pilot,
+                           lambda: "stopped" in str(fix.query_one("#verify-body").render()))
+    finally:
+        subprocess.run(["chattr", "-i", str(locked)], capture_output=True)
 
 
 async def test_cancel_stops_after_the_current_step(wheelhouse: Path) -> None:

@@ -35,6 +35,7 @@ from kerasfix.scan import ScanResult
 from kerasfix.textsafe import visible
 from kerasfix.tui.widgets import EnvHeader
 from kerasfix.verify import verify
+from kerasfix.workflow import exit_code, manual_lines, start_blocker
 
 STRATEGY_TEXT = {
     Strategy.REPAIR: ("keep this TensorFlow, align Keras/NumPy/protobuf, drop duplicates",
@@ -170,7 +171,7 @@ class FixScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="preview")
     def compute_preview(self, plan: Plan) -> None:
-        preview = preview_plan(plan, self.result.inventory)
+        preview = preview_plan(plan, self.result.environment)
         self.app.call_from_thread(self.show_preview, preview)
 
     def show_preview(self, preview: PlanPreview) -> None:
@@ -178,9 +179,14 @@ class FixScreen(Screen[None]):
         self.query_one("#preview-body", Static).update(
             preview_renderable(preview, dry_run=self.dry_run))
         confirm = self.query_one("#confirm", Button)
-        confirm.disabled = bool(preview.plan.blocked) or (
-            not preview.plan.automatic_steps and not self.dry_run)
-        confirm.focus()
+        blocker = start_blocker(preview)
+        confirm.disabled = bool(preview.plan.blocked) or (blocker is not None and
+                                                          not self.dry_run)
+        if blocker is not None and not self.dry_run and preview.plan.automatic_steps:
+            self.notify(f"Not started: {blocker}", severity="error", timeout=15)
+            self.query_one("#back-button", Button).focus()
+        else:
+            confirm.focus()
 
     # ------------------------------------------------------------ confirm → run
     @on(Button.Pressed, "#confirm")
@@ -200,7 +206,7 @@ class FixScreen(Screen[None]):
     def write_audit(self) -> None:
         assert self.preview is not None
         report = FixReport(self.result, self.preview, dry_run=True,
-                           exit_code=1 if self.result.has_errors else 0)
+                           exit_code=exit_code(self.result, self.preview, dry_run=True))
         path = _report_path(self.result, "audit")
         write_report(report, str(path))
         body = Text("Nothing was changed.\n\n", style="bold green")
@@ -213,7 +219,7 @@ class FixScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="run")
     def execute(self, plan: Plan) -> None:
         try:
-            result = run_plan(plan, self.result.inventory, events=TuiEvents(self),
+            result = run_plan(plan, self.result.environment, events=TuiEvents(self),
                               cancel=self.cancel_event)
         except Exception as err:  # a lock held by another fixer, a vanished folder…
             self.app.call_from_thread(self.log_line, f"error: {err}")
@@ -256,8 +262,7 @@ class FixScreen(Screen[None]):
     def show_outcome(self, verified) -> None:  # type: ignore[no-untyped-def]
         assert self.preview is not None and self.run_result is not None
         run = self.run_result
-        undo = (f"kerasfix undo {run.snapshot.id} --python {self.result.target.python}"
-                if run.snapshot else "")
+        undo = run.snapshot.undo_command() if run.snapshot else ""
         report = FixReport(self.result, self.preview, dry_run=False, run=run,
                            undo_command=undo)
         body = Text()
@@ -267,12 +272,12 @@ class FixScreen(Screen[None]):
             if failed:
                 body.append(f" at step {failed.index + 1}: {failed.step.title}", style="bold red")
             body.append(". Nothing further was run.\n\n")
-            report.exit_code = 3
+            report.exit_code = exit_code(self.result, self.preview, run=run)
         else:
             after, comparison = verified
             report.after, report.comparison = after, comparison
-            report.exit_code = 0 if comparison.clean and not self.preview.plan.manual_steps \
-                else 1
+            report.exit_code = exit_code(self.result, self.preview, run=run,
+                                         comparison=comparison)
             body.append("Verification\n", style="bold underline")
             for label, items, style in (("resolved", comparison.resolved, "green"),
                                         ("remaining", comparison.remaining, "yellow"),
@@ -288,9 +293,8 @@ class FixScreen(Screen[None]):
             healthy = next((f for f in after.findings if f.code == "runtime-ok"), None)
             if healthy:
                 body.append(f"\n{healthy.title}\n", style="green")
-            for step in self.preview.plan.manual_steps:
-                body.append(f"\nYou still need to: {step.instruction or step.title}",
-                            style="yellow")
+            for line in manual_lines(self.preview.plan):
+                body.append(f"\n{line}", style="yellow")
             for note in self.preview.plan.notes:
                 body.append(f"\n{note}")
         path = _report_path(self.result, "fix", run.snapshot.folder if run.snapshot else None)

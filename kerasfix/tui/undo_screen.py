@@ -23,6 +23,7 @@ from kerasfix.runner import Events, RunResult, StepOutcome, run_plan
 from kerasfix.scan import ScanResult
 from kerasfix.textsafe import visible
 from kerasfix.tui.widgets import EnvHeader
+from kerasfix.workflow import start_blocker
 
 
 class _Events(Events):
@@ -84,21 +85,25 @@ class UndoScreen(Screen[None]):
     def chosen(self, event: OptionList.OptionSelected) -> None:
         snap = next(s for s in self.snaps if s.id == event.option.id)
         self.snap = snap
-        inv = self.result.inventory
-        self.plan = snapshots.plan_undo(snap, inv, pip_base(inv, self.result.target.python))
+        inv = self.result.environment
+        self.plan = snapshots.plan_undo(snap, inv, pip_base(inv, self.result.python))
         self.query_one("#undo-body", Static).update("Asking pip what the restore would change…")
         self.compute_preview(self.plan)
 
     @work(thread=True, exclusive=True)
     def compute_preview(self, plan: Plan) -> None:
-        preview = preview_plan(plan, self.result.inventory)
+        preview = preview_plan(plan, self.result.environment)
         self.app.call_from_thread(self.show_preview, preview)
 
     def show_preview(self, preview) -> None:  # type: ignore[no-untyped-def]
         self.query_one("#undo-body", Static).update(
             preview_renderable(preview, dry_run=self.app.dry_run))  # type: ignore
         restore = self.query_one("#restore", Button)
-        restore.disabled = self.app.dry_run or not preview.plan.steps  # type: ignore
+        restore.disabled = (self.app.dry_run  # type: ignore[attr-defined]
+                            or start_blocker(preview) is not None)
+        if not preview.plan.steps and self.snap is not None and \
+                not self.app.dry_run:  # type: ignore[attr-defined]
+            snapshots.close(self.snap)  # nothing to restore: later runs stop warning
         restore.focus()
 
     @on(Button.Pressed, "#restore")
@@ -110,7 +115,7 @@ class UndoScreen(Screen[None]):
 
     @work(thread=True, exclusive=True)
     def run_restore(self, plan: Plan, snap: snapshots.Snapshot) -> None:
-        result = run_plan(plan, self.result.inventory, events=_Events(self), snapshot=snap,
+        result = run_plan(plan, self.result.environment, events=_Events(self), snapshot=snap,
                           cancel=threading.Event())
         self.app.call_from_thread(self.finished, result, snap)
 

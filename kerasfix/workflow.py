@@ -1,0 +1,43 @@
+"""The decisions a fix and an undo make, in one place for the CLI and the app: whether a plan
+may start, and which exit code its outcome is."""
+
+from __future__ import annotations
+
+from kerasfix.errors import EXIT_FINDINGS, EXIT_OK, EXIT_STEP_FAILED
+from kerasfix.plan import Plan
+from kerasfix.preview import PlanPreview
+from kerasfix.runner import RunResult
+from kerasfix.scan import ScanResult
+from kerasfix.verify import Comparison
+
+
+def start_blocker(preview: PlanPreview) -> str | None:
+    """Why this plan must not start (None: it may, once confirmed)."""
+    plan = preview.plan
+    if plan.blocked:
+        return plan.blocked
+    if not plan.automatic_steps:
+        return "nothing kerasfix can run"
+    return preview.unresolved
+
+
+def exit_code(before: ScanResult, preview: PlanPreview, *, dry_run: bool = False,
+              run: RunResult | None = None, comparison: Comparison | None = None) -> int:
+    """0: nothing remains; 1: findings or manual steps remain (or nothing was run);
+    3: the plan cannot be resolved, or a step failed or was cancelled."""
+    plan = preview.plan
+    if run is not None:
+        if run.status != "complete":
+            return EXIT_STEP_FAILED
+        clean = comparison is not None and comparison.clean
+        return EXIT_OK if clean and not plan.manual_steps else EXIT_FINDINGS
+    if preview.unresolved and not plan.blocked:
+        return EXIT_STEP_FAILED
+    if before.has_errors or plan.blocked or plan.manual_steps:
+        return EXIT_FINDINGS
+    return EXIT_FINDINGS if plan.automatic_steps and not dry_run else EXIT_OK
+
+
+def manual_lines(plan: Plan) -> list[str]:
+    """What the user still has to do, each with its exact instruction."""
+    return [f"You still need to: {s.instruction or s.title}" for s in plan.manual_steps]
