@@ -500,11 +500,12 @@ def _touches_outside(plan: Plan, inv: Inventory) -> str | None:
 
 
 def _download_first(plan: Plan, inv: Inventory) -> None:
-    """Installs that follow an uninstall or a move get their wheels downloaded before the first
-    change, then install from that folder: an index that fails mid-run (offline, a timeout)
-    stops the plan at the download, while the environment is still whole."""
+    """Installs that follow an uninstall get their wheels downloaded before anything else runs,
+    then install from that folder: an index that fails mid-run (offline, a timeout) stops the
+    plan at the download, while the environment is still whole."""
+    # Moving a pip stash (~ensorflow) aside takes nothing a later step needs; an uninstall does.
     first_change = next((i for i, s in enumerate(plan.steps)
-                         if s.kind in (StepKind.PIP_UNINSTALL, StepKind.MOVE_ASIDE)), None)
+                         if s.kind is StepKind.PIP_UNINSTALL), None)
     if first_change is None:
         return
     wheels = str(snapshots.folder_for(inv.interpreter.prefix, plan.id) / "wheels")
@@ -519,7 +520,7 @@ def _download_first(plan: Plan, inv: Inventory) -> None:
                            why=(step.why + "; " if step.why else "") +
                            "from the wheels downloaded before the first change")
         rewritten.append(step)
-    plan.steps = rewritten[:first_change] + downloads + rewritten[first_change:]
+    plan.steps = downloads + rewritten
 
 
 def _download_step(install: Step, wheels: str) -> Step:
