@@ -46,6 +46,13 @@ def _seconds(value: str) -> float:
     return seconds
 
 
+def _nonempty(value: str) -> str:
+    """A name that must name something (an empty one would quietly mean "none")."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("empty")
+    return value
+
+
 def _python_path(value: str) -> str:
     """--python names something: an empty value must not fall back to python3 on PATH."""
     if not value.strip():
@@ -97,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--dry-run", action="store_true",
                      help="plan and preview only; change nothing (an audit)")
     fix.add_argument("--yes", "-y", action="store_true", help="do not ask before changing")
-    fix.add_argument("--report", metavar="FILE", help="write a report (.md or .json)")
+    fix.add_argument("--report", metavar="FILE", type=_nonempty,
+                     help="write a report (.md or .json)")
     fix.add_argument("--find-links", action="append", default=[], metavar="DIR",
                      help="extra wheel folder for pip (repeatable)")
     fix.add_argument("--no-index", action="store_true", help="pip must not use an index")
@@ -122,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="every environment on this machine (required)")
     audit.add_argument("--root", action="append", default=argparse.SUPPRESS, metavar="DIR",
                        help="also look for venvs under DIR (repeatable)")
-    audit.add_argument("--report", required=True, metavar="FILE",
+    audit.add_argument("--report", required=True, metavar="FILE", type=_nonempty,
                        help="where to write it: FILE.md or FILE.json")
     audit.add_argument("--no-preview", action="store_true",
                        help="skip pip's dry-run resolution (offline machines)")
@@ -137,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("--no-color", action="store_true", default=argparse.SUPPRESS)
     undo = sub.add_parser("undo", help="restore a snapshot taken before a fix")
     _add_target_options(undo)
-    undo.add_argument("snapshot", nargs="?", help="snapshot id (default: the newest)")
+    undo.add_argument("snapshot", nargs="?", type=_nonempty,
+                      help="snapshot id (default: the newest)")
     undo.add_argument("--list", action="store_true", help="list snapshots of the environment")
     undo.add_argument("--yes", "-y", action="store_true", help="do not ask")
     undo.add_argument("--dry-run", action="store_true", help="preview only")

@@ -94,8 +94,9 @@ def finish_probe(started: StartedProbe) -> dict[str, Any]:
         raise _not_python(target, proc)
     try:
         doc = json.loads(body)
-    except ValueError as err:
-        raise ProbeError(f"the probe's answer from {target.python} is not JSON: {err}") from None
+    except (ValueError, RecursionError) as err:  # RecursionError: nested a million deep
+        raise ProbeError(f"the probe's answer from {target.python} is not JSON:"
+                         f" {one_line(str(err))[:200]}") from None
     problem = shape_problem(doc)
     if problem:  # a fake or broken interpreter: named here, not a TypeError in a check
         raise ProbeError(f"the probe's answer from {target.python} is malformed:"

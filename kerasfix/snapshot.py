@@ -35,8 +35,10 @@ _ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 def check_id(snapshot_id: str) -> str:
     """A snapshot id names a folder: letters, digits, . _ - only, so never a path."""
     if not _ID.fullmatch(snapshot_id) or ".." in snapshot_id or snapshot_id == ".":
-        raise SnapshotError(f"invalid snapshot id {one_line(repr(snapshot_id))}: letters,"
-                            " digits, '.', '_' and '-' only (see kerasfix undo --list)")
+        shown = one_line(repr(snapshot_id))
+        shown = shown if len(shown) <= 80 else shown[:80] + "…"
+        raise SnapshotError(f"invalid snapshot id {shown}: up to 128 letters, digits, '.', '_'"
+                            " and '-' (see kerasfix undo --list)")
     return snapshot_id
 
 

@@ -14,8 +14,10 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-# C0 controls, DEL, C1 controls, and the bidirectional overrides that reorder what is shown.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0 controls, DEL, C1 controls, the bidirectional overrides that reorder what is shown, and
+# lone surrogates: a file name that is not UTF-8 decodes to \udc80-\udcff (surrogateescape),
+# which stdout writes back as the raw byte, 0x9b (a C1 CSI) included.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -24,6 +26,8 @@ _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 def _escape(match: re.Match[str]) -> str:
     char = match.group()
     code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a file name: shown as that byte
+        code -= 0xDC00
     return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
@@ -49,50 +53,70 @@ def visible_data(obj: T, keep: str = "\n\t") -> T:
     return _Walk(keep).walk(obj)
 
 
+# How each type is walked, decided once per type (renderers walk whole inventories).
+_PASS, _STR, _DICT, _SEQ, _DATA = 1, 2, 3, 4, 5
+_KINDS: dict[type, int] = {}
+_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _kind(cls: type) -> int:
+    kind = _PASS  # str subclasses too: enums keep their identity
+    if cls is str:
+        kind = _STR
+    elif issubclass(cls, dict):
+        kind = _DICT
+    elif issubclass(cls, (list, tuple)):
+        kind = _SEQ
+    elif dataclasses.is_dataclass(cls):
+        kind = _DATA
+        _FIELDS[cls] = tuple((f.name, f.init) for f in dataclasses.fields(cls))
+    _KINDS[cls] = kind
+    return kind
+
+
 class _Walk:
     def __init__(self, keep: str) -> None:
         self.keep = keep
         self.memo: dict[int, Any] = {}
 
     def walk(self, obj: Any) -> Any:
-        if type(obj) is str:  # not str subclasses: enums keep their identity
-            return visible(obj, self.keep)
-        if not isinstance(obj, (list, tuple, dict)) and not _is_dataclass(obj):
+        cls = type(obj)
+        kind = _KINDS.get(cls) or _kind(cls)
+        if kind == _STR:
+            return visible(obj, self.keep) if _UNSAFE.search(obj) else obj
+        if kind == _PASS:
             return obj
         key = id(obj)
         if key in self.memo:
             return self.memo[key]
         self.memo[key] = obj  # a cycle sees the original instead of recursing forever
-        self.memo[key] = out = self._copy(obj)
+        self.memo[key] = out = self._copy(obj, kind)
         return out
 
-    def _copy(self, obj: Any) -> Any:
-        if isinstance(obj, dict):
-            items = [(self.walk(k), self.walk(v)) for k, v in obj.items()]
+    def _copy(self, obj: Any, kind: int) -> Any:
+        walk = self.walk
+        if kind == _DICT:
+            items = [(walk(k), walk(v)) for k, v in obj.items()]
             if all(k is k0 and v is v0 for (k, v), (k0, v0) in zip(items, obj.items())):
                 return obj
             return type(obj)(items) if type(obj) is dict else dict(items)
-        if isinstance(obj, (list, tuple)):
-            values = [self.walk(v) for v in obj]
+        if kind == _SEQ:
+            values = [walk(v) for v in obj]
             if all(v is v0 for v, v0 in zip(values, obj)):
                 return obj
             if type(obj) in (list, tuple):
                 return type(obj)(values)
             return type(obj)(*values) if hasattr(obj, "_fields") else type(obj)(values)
-        changed = {}
-        for f in dataclasses.fields(obj):
-            value = getattr(obj, f.name)
-            new = self.walk(value)
+        changed: dict[str, tuple[bool, Any]] = {}
+        for name, init in _FIELDS[type(obj)]:
+            value = getattr(obj, name)
+            new = walk(value)
             if new is not value:
-                changed[f.name] = (f, new)
+                changed[name] = (init, new)
         if not changed:
             return obj
-        copy = dataclasses.replace(obj, **{n: v for n, (f, v) in changed.items() if f.init})
-        for name, (f, new) in changed.items():
-            if not f.init:
+        copy = dataclasses.replace(obj, **{n: v for n, (init, v) in changed.items() if init})
+        for name, (init, new) in changed.items():
+            if not init:
                 object.__setattr__(copy, name, new)
         return copy
-
-
-def _is_dataclass(obj: Any) -> bool:
-    return dataclasses.is_dataclass(obj) and not isinstance(obj, type)

@@ -133,6 +133,20 @@ def test_folder_names_with_controls_and_markup(tmp_path: Path, state_dir: Path) 
     assert f"[bold]e{META_SHOWN}" in report.read_text()
 
 
+def test_undecodable_folder_names_never_write_raw_bytes(tmp_path: Path) -> None:
+    # b"\x9b" is a C1 CSI; as a file name it decodes to a lone surrogate, which stdout would
+    # write back as that very byte
+    make_venv(tmp_path / "plain").healthy("2.18.1")
+    odd = tmp_path / os.fsdecode(b"caf\xe9-\x9b31m")
+    (tmp_path / "plain").rename(odd)  # (venv itself refuses to create such a folder)
+    proc = subprocess.run([sys.executable, "-m", "kerasfix", "scan", "--python",
+                           str(odd / "venv" / "bin" / "python")], capture_output=True,
+                          timeout=300, cwd=odd / "work", env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode in (0, 1), proc.stderr
+    out = proc.stdout.decode("utf-8")  # strict: no stray byte got through
+    assert "caf\\xe9-\\x9b31m" in out
+
+
 def test_pasted_text_is_shown_visibly(tmp_path: Path) -> None:
     paste = f"{META}ModuleNotFoundError: No module named 'tf_keras'\n"  # (\r splits lines)
     proc = run("explain", "-", "--no-scan", stdin=paste)
@@ -549,7 +563,8 @@ def _real_probe_document(fake: FakeEnv) -> dict:
 def _mutations(doc: dict) -> list[str]:
     import copy
 
-    out = ["{not json", "[]", '"text"', "{}", json.dumps({"interpreter": {}, "sys_path": []})]
+    out = ["{not json", "[]", '"text"', "{}", json.dumps({"interpreter": {}, "sys_path": []}),
+           "[" * 100_000 + "]" * 100_000]
     for path, value in [(("interpreter", "version"), "3.11"),
                         (("interpreter", "executable"), 5),
                         (("interpreter", "markers"), []),
@@ -597,6 +612,19 @@ def test_too_old_marker_without_a_version_is_exit_2(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- 5. --python ""
+
+
+@pytest.mark.parametrize("args", [["undo", ""], ["fix", "--report", ""],
+                                  ["audit", "--all", "--report", ""]])
+def test_empty_names_are_usage_errors(args: list[str]) -> None:
+    one_line_error(run(*args), "empty")
+
+
+def test_a_very_long_snapshot_id_gets_a_short_error(tmp_path: Path, state_dir: Path) -> None:
+    env = make_venv(tmp_path)
+    proc = run("undo", "x" * 5000, "--python", env.python)
+    one_line_error(proc, "invalid snapshot id")
+    assert len(proc.stderr) < 300
 
 
 @pytest.mark.parametrize("args", [["scan", "--python", ""], ["fix", "--python", ""],
