@@ -11,6 +11,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from kerasfix.findings import Strategy
 from kerasfix.plan import Step
 from kerasfix.preview import PlanPreview
 from kerasfix.runner import Events, StepOutcome
@@ -69,9 +70,14 @@ def preview_renderable(preview: PlanPreview, *, dry_run: bool) -> Group:
     if preview.unresolved and not plan.blocked:
         parts.append(Text(f"Will not start: {preview.unresolved}. Nothing was changed.",
                           style="bold red"))
-    if plan.leaves:
-        parts.append(Text("Not resolved by this strategy: " + ", ".join(
-            sorted({f.code for f in plan.leaves})), style="yellow"))
+    yours = sorted({f.code for f in plan.leaves if f.strategies == (Strategy.MANUAL,)})
+    others = sorted({f.code for f in plan.leaves} - set(yours))
+    if yours:
+        parts.append(Text("Yours to do (kerasfix does not change it): " + ", ".join(yours),
+                          style="yellow"))
+    if others:
+        parts.append(Text("Not resolved by this strategy: " + ", ".join(others),
+                          style="yellow"))
     return Group(*parts)
 
 

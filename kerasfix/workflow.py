@@ -41,3 +41,7 @@ def exit_code(before: ScanResult, preview: PlanPreview, *, dry_run: bool = False
 def manual_lines(plan: Plan) -> list[str]:
     """What the user still has to do, each with its exact instruction."""
     return [f"You still need to: {s.instruction or s.title}" for s in plan.manual_steps]
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -403,3 +403,58 @@ class TestDryRunChangesNothing:
         assert doc["plan"]["strategy"] == "repair" and doc["plan"]["steps"]
         assert self.CASE.problems <= set(doc["plan"]["resolves"])
         assert "numpy" in {c["name"] for s in doc["plan"]["steps"] for c in s["changes"]}
+
+
+# ------------------------------------------------------------------ outside the environment
+
+
+class TestPythonpathCopyIsNeverTouched:
+    """keras 2.15.0 left by `pip install --target` in a folder on PYTHONPATH inside the venv,
+    plus a real environment problem (tf-keras 2.15 on TF 2.18). pip run with that PYTHONPATH
+    once uninstalled the folder's keras; now the fix repairs the environment, leaves the folder
+    byte-identical, names it as the cause, and exits 1 while it remains."""
+
+    @pytest.fixture(scope="class")
+    def env(self, tf218: BaseEnv) -> Iterator[RealEnv]:
+        env = scenario_env(tf218, "pythonpath")
+        try:
+            env.pip("install", "--no-deps", "tf-keras==2.15.0")
+            env.pip("install", "--no-deps", "--target", str(env.venv / "extra"), "keras==2.15.0")
+            env.env["PYTHONPATH"] = str(env.venv / "extra")
+            yield env
+        finally:
+            env.remove()
+
+    @pytest.fixture(scope="class")
+    def fixed(self, env: RealEnv) -> dict:
+        folder = env.venv / "extra"
+        before = tree_hash(folder)
+        report = env.root / "fix.json"
+        proc = kerasfix(env, env.root / "state", "fix", "--yes", "--python", env.python,
+                        "--report", str(report))
+        env.env.pop("PYTHONPATH")  # the manual step, done: the environment's own keras again
+        train = run([env.python, "-c", TRAIN_SCRIPT], env=env.user_env(), cwd=env.work,
+                    check=False, timeout=600)
+        return {"proc": proc, "before": before, "after": tree_hash(folder), "train": train,
+                "report": json.loads(report.read_text()) if report.is_file() else None}
+
+    def test_the_folder_is_byte_identical(self, fixed: dict) -> None:
+        assert fixed["after"] == fixed["before"], output(fixed["proc"])
+
+    def test_exit_1_names_the_folder(self, env: RealEnv, fixed: dict) -> None:
+        proc = fixed["proc"]
+        assert proc.returncode == 1, output(proc)
+        folder = env.venv / "extra"
+        assert f"take {folder} off PYTHONPATH" in " ".join(proc.stdout.split()), output(proc)
+        doc = fixed["report"]
+        assert doc is not None and doc["exit_code"] == 1
+        before = severities(doc["findings_before"])
+        assert before["package-outside-environment"] == "error", before
+        assert "package-outside-environment" in doc["comparison"]["remaining"]
+        assert "tf-keras-minor-mismatch" in doc["comparison"]["resolved"]
+
+    def test_the_environment_itself_was_repaired(self, fixed: dict) -> None:
+        train = fixed["train"]
+        assert train.returncode == 0, train.stderr[-4000:]
+        line = next(x for x in train.stdout.splitlines() if x.startswith("TRAINED"))
+        assert line.split()[1] == "2.18.1" and line.split()[2].startswith("keras"), line

@@ -90,7 +90,7 @@ def _finding(inv: Inventory, view: Inventory, dist: Distribution,
                   *((f"environment's copy: {own.dist_dir}",) if own else ()),
                   *(f"consequence: {f.title}" for f in consequences),
                   *(f"PYTHONPATH set in {place}" for place in _set_in(inv, dist))),
-        distributions=(dist.label, *((own.label,) if own else ())),
+        distributions=(dist.label,),  # the environment's own copy is fine: not marked
         paths=(dist.dist_dir,),
         strategies=(S.MANUAL,),
         scenario="S14",

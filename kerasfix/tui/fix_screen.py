@@ -35,7 +35,7 @@ from kerasfix.scan import ScanResult
 from kerasfix.textsafe import visible
 from kerasfix.tui.widgets import EnvHeader
 from kerasfix.verify import verify
-from kerasfix.workflow import exit_code, manual_lines, start_blocker
+from kerasfix.workflow import exit_code, manual_lines, plural, start_blocker
 
 STRATEGY_TEXT = {
     Strategy.REPAIR: ("keep this TensorFlow, align Keras/NumPy/protobuf, drop duplicates",
@@ -126,7 +126,9 @@ class FixScreen(Screen[None]):
             if plan.blocked:
                 label.append(f"  — not possible: {plan.blocked}", style="red")
             else:
-                label.append(f"  [{len(plan.steps)} steps]", style="dim")
+                label.append(f"  [{len(plan.automatic_steps)} to run"
+                             + (f", {len(plan.manual_steps)} yours]" if plan.manual_steps
+                                else "]"), style="dim")
             strategies.add_option(Option(visible_text(label), id=strategy.value,
                                          disabled=bool(plan.blocked)))
         if recommended is None:
@@ -165,7 +167,8 @@ class FixScreen(Screen[None]):
         confirm = self.query_one("#confirm", Button)
         confirm.disabled = True
         confirm.label = "Write audit report" if self.dry_run else \
-            f"Run {len(plan.automatic_steps)} steps"
+            (f"Run {plural(len(plan.automatic_steps), 'step')}" if plan.automatic_steps
+             else "Nothing to run")
         self.set_phase("preview")
         self.compute_preview(plan)
 
