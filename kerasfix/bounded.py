@@ -43,16 +43,16 @@ def finish(proc: subprocess.Popen[bytes], timeout: float) -> Completed:
         out, err = proc.communicate(timeout=timeout)
         return Completed(proc.returncode, out, err, False)
     except subprocess.TimeoutExpired:
-        _kill_group(proc)
+        kill_group(proc)
         out, err = proc.communicate()
         return Completed(None, out, err, True)
     except BaseException:
-        _kill_group(proc)
+        kill_group(proc)
         proc.wait()
         raise
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
     try:
         if os.name == "posix":
             os.killpg(proc.pid, signal.SIGKILL)

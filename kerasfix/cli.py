@@ -174,7 +174,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     from kerasfix.target import select_target
 
     target = select_target(args.python)
-    if not (sys.stdout.isatty() and sys.stdin.isatty()):
+    if not (_isatty(sys.stdout) and _isatty(sys.stdin)):
         sys.stderr.write("kerasfix: not a terminal, showing the scan report (the app needs one)\n")
         scan_args = build_parser().parse_args(["scan"])
         scan_args.python, scan_args.no_color, scan_args.all = args.python, args.no_color, args.all
@@ -203,7 +203,7 @@ def cmd_scan_all(args: argparse.Namespace) -> int:
     scans = scan_many(found.envs)
     doc = envs_document(scans, problems=found.problems)
     if args.json:
-        json.dump(doc, sys.stdout, indent=2 if sys.stdout.isatty() else None)
+        json.dump(doc, sys.stdout, indent=2 if _isatty(sys.stdout) else None)
         sys.stdout.write("\n")
     else:
         from kerasfix.render_multi import render_envs
@@ -237,7 +237,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     doc = merge_reports(args.files)
     if args.json:
-        json.dump(doc, sys.stdout, indent=2 if sys.stdout.isatty() else None)
+        json.dump(doc, sys.stdout, indent=2 if _isatty(sys.stdout) else None)
         sys.stdout.write("\n")
     else:
         from kerasfix.render_multi import render_envs
@@ -256,7 +256,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     probe = start_probe(target)  # runs in the target while we import the rest
     from kerasfix.scan import scan
 
-    if not args.json and sys.stderr.isatty():  # progress for people, not for logs
+    if not args.json and _isatty(sys.stderr):  # progress for people, not for logs
         err = _console(args.no_color, stderr=True)
         err.print(f"Scanning {target.describe()}" + (" with runtime check…" if args.deep else "…"),
                   style="dim")
@@ -282,7 +282,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
         # indent only for people: json's C encoder is used only without it
         json.dump(scan_document(result, code), sys.stdout,
-                  indent=2 if sys.stdout.isatty() else None)
+                  indent=2 if _isatty(sys.stdout) else None)
         sys.stdout.write("\n")
     else:
         from kerasfix.render_text import render_scan
@@ -309,7 +309,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         from kerasfix.report_explain import explain_document
 
         json.dump(explain_document(explanation, diagnosis), sys.stdout,
-                  indent=2 if sys.stdout.isatty() else None)
+                  indent=2 if _isatty(sys.stdout) else None)
         sys.stdout.write("\n")
     else:
         from kerasfix.render_explain import render_explanation
@@ -318,10 +318,15 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if diagnosis is not None and diagnosis.cause is not None else EXIT_OK
 
 
+def _isatty(stream) -> bool:  # type: ignore[no-untyped-def]
+    """False for a closed stream too (`kerasfix <&-` leaves sys.stdin None)."""
+    return stream is not None and stream.isatty()
+
+
 def _confirm(question: str, assume_yes: bool) -> bool:
     if assume_yes:
         return True
-    if not sys.stdin.isatty():
+    if not _isatty(sys.stdin):
         raise KerasfixError("refusing to change the environment without confirmation: run in a"
                             " terminal, or pass --yes")
     try:

@@ -39,6 +39,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from kerasfix import codescan, knowledge
+from kerasfix.errors import KerasfixError
 from kerasfix.findings import Finding
 
 if TYPE_CHECKING:
@@ -706,14 +707,36 @@ def _rank_causes(matches: list[SignatureMatch], text: str, paths: TracebackPaths
     return tuple(CAUSES[c] for c in ranked), {c: tuple(support[c]) for c in ranked}
 
 
+TEXT_SUFFIXES = (".txt", ".log", ".out", ".err", ".md", ".py", ".ipynb", ".json")
+
+
 def read_source(arg: str, stdin: TextIO | None = None) -> str:
-    """The CLI's TEXT|FILE|- argument as text."""
+    """The CLI's TEXT|FILE|- argument as text. What is clearly meant as a file but cannot be
+    read, or leaves nothing to explain, is an error (exit 2), never a guess about the text."""
     if arg == "-":
-        return (stdin or sys.stdin).read()
-    if len(arg) < 4096 and "\n" not in arg and os.path.isfile(arg):
+        stream = stdin or sys.stdin
+        if stream is None:
+            raise KerasfixError("explain -: there is no standard input to read (pass the"
+                                " message, or a file holding it)")
+        text = stream.read()
+    elif len(arg) < 4096 and "\n" not in arg and os.path.isdir(arg):
+        raise KerasfixError(f"explain {arg}: a folder; pass a file, the message itself, or -")
+    elif len(arg) < 4096 and "\n" not in arg and os.path.isfile(arg):
         with open(arg, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    return arg
+            text = handle.read()
+    elif _looks_like_a_path(arg):
+        raise KerasfixError(f"explain {arg}: no such file")
+    else:
+        text = arg
+    if not text.strip():
+        raise KerasfixError("explain: nothing to explain (the text is empty)")
+    return text
+
+
+def _looks_like_a_path(arg: str) -> bool:
+    """One word with a folder separator or a text-file suffix: a file name, not a message."""
+    return bool(arg) and not any(c.isspace() for c in arg) and (
+        os.sep in arg or arg.lower().endswith(TEXT_SUFFIXES))
 
 
 # ---------------------------------------------------------------- checking against a scan

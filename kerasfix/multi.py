@@ -362,6 +362,8 @@ def _load(path: str) -> tuple[dict[str, Any] | None, str | None]:
         return None, f"cannot read: {err.strerror or err}"
     except ValueError as err:
         return None, _one_line(f"not JSON: {err}")
+    except RecursionError:
+        return None, "not a kerasfix report (JSON nested too deeply)"
     if not isinstance(doc, dict):
         return None, "not a kerasfix report (a JSON document, but not an object)"
     schema = doc.get("schema")
@@ -389,8 +391,10 @@ def _entries_of(doc: Mapping[str, Any], stem: str, full: bool) -> list[dict[str,
             if not isinstance(doc.get("target"), dict):
                 raise ValueError("no target")
             return [_entry_from_scan_doc(doc, host=doc.get("host") or stem, full=full)]
-        return [_normalised(e, doc.get("host") or stem)
-                for e in doc.get("environments") or [] if isinstance(e, dict)]
+        envs = doc.get("environments")
+        if not isinstance(envs, list):
+            raise ValueError(f"'environments' is {type(envs).__name__}, not a list")
+        return [_normalised(e, doc.get("host") or stem) for e in envs if isinstance(e, dict)]
     except (KeyError, TypeError, AttributeError, ValueError) as err:
         raise ValueError(_one_line(f"malformed {doc['schema']} document: {err!r}")) from None
 

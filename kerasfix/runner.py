@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -151,9 +151,28 @@ def _run_argv(argv: tuple[str, ...], index: int, events: Events,
         events.output(index, f"cannot run {argv[0]}: {err}")
         return 127
     assert proc.stdout is not None
-    for line in proc.stdout:
-        events.output(index, line.rstrip("\n"))
+    for line in _fold_tracebacks(proc.stdout):
+        events.output(index, line)
     return proc.wait()
+
+
+def _fold_tracebacks(lines: Iterable[str]) -> Iterator[str]:
+    """pip's own crash (a full disk, a bug) prints a Python traceback; the user needs its last
+    line, not pip's internals (KERASFIX_DEBUG=1 shows them all)."""
+    keep_all = bool(os.environ.get("KERASFIX_DEBUG"))
+    hidden = -1  # -1: not inside a traceback
+    for raw in lines:
+        line = raw.rstrip("\n")
+        if not keep_all and line.startswith("Traceback (most recent call last):"):
+            hidden = 0
+            continue
+        if hidden >= 0:
+            if line.startswith((" ", "\t")) or not line.strip():
+                hidden += 1
+                continue
+            yield f"(a Python traceback of {hidden} lines, folded; its last line follows)"
+            hidden = -1
+        yield line
 
 
 def _move_aside(step: Step, snap: snapshots.Snapshot, index: int, events: Events) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kerasfix import knowledge
-from kerasfix.bounded import Completed, run_bounded
+from kerasfix.bounded import Completed, finish, kill_group, start
 from kerasfix.findings import Finding, Severity, Step
 from kerasfix.findings import Strategy as S
 
@@ -109,12 +110,15 @@ def _signal_name(returncode: int | None) -> str | None:
 
 
 def run_group(python: str, group: str, timeout: float, cwd: str | None,
-              env: Mapping[str, str] | None) -> ProcessOutcome:
+              env: Mapping[str, str] | None,
+              started_procs: list[subprocess.Popen[bytes]] | None = None) -> ProcessOutcome:
     started = time.perf_counter()
     argv = [python, "-c", BOOTSTRAP, str(SCRIPT), group]
     try:
-        proc = run_bounded(argv, timeout, cwd=cwd or os.getcwd(),
-                           env=os.environ if env is None else env)
+        child = start(argv, cwd=cwd or os.getcwd(), env=os.environ if env is None else env)
+        if started_procs is not None:
+            started_procs.append(child)
+        proc = finish(child, timeout)
     except OSError as err:
         proc = Completed(127, b"", str(err).encode(), False)
     stdout, stderr, code, timed_out = proc.stdout, proc.stderr, proc.returncode, proc.timed_out
@@ -129,8 +133,19 @@ def run_runtime_check(python: str, groups: list[str], timeout: float = 120.0,
                       cwd: str | None = None,
                       env: Mapping[str, str] | None = None) -> RuntimeReport:
     """Run each group ("tensorflow", "keras", "tf_keras") in its own process, concurrently."""
-    with ThreadPoolExecutor(max_workers=max(1, len(groups))) as pool:
-        outcomes = list(pool.map(lambda g: run_group(python, g, timeout, cwd, env), groups))
+    procs: list[subprocess.Popen[bytes]] = []
+    pool = ThreadPoolExecutor(max_workers=max(1, len(groups)))
+    try:
+        futures = [pool.submit(run_group, python, g, timeout, cwd, env, procs) for g in groups]
+        outcomes = [f.result() for f in futures]
+    except BaseException:
+        # Ctrl-C: the children run in their own sessions and never see it, and the pool would
+        # wait for them until the timeout; end them now so kerasfix stops at once.
+        for proc in procs:
+            kill_group(proc)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return RuntimeReport(outcomes, timeout)
 
 

@@ -24,16 +24,17 @@ def start_blocker(preview: PlanPreview) -> str | None:
 def exit_code(before: ScanResult, preview: PlanPreview, *, dry_run: bool = False,
               run: RunResult | None = None, comparison: Comparison | None = None) -> int:
     """0: nothing remains; 1: findings or manual steps remain (or nothing was run);
-    3: the plan cannot be resolved, or a step failed or was cancelled."""
+    3: the plan cannot run here (blocked, or pip cannot resolve it), or a step failed or was
+    cancelled."""
     plan = preview.plan
     if run is not None:
         if run.status != "complete":
             return EXIT_STEP_FAILED
         clean = comparison is not None and comparison.clean
         return EXIT_OK if clean and not plan.manual_steps else EXIT_FINDINGS
-    if preview.unresolved and not plan.blocked:
+    if plan.blocked or preview.unresolved:  # this plan cannot run here; nothing was changed
         return EXIT_STEP_FAILED
-    if before.has_errors or plan.blocked or plan.manual_steps:
+    if before.has_errors or plan.manual_steps:
         return EXIT_FINDINGS
     return EXIT_FINDINGS if plan.automatic_steps and not dry_run else EXIT_OK
 
