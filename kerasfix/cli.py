@@ -342,22 +342,18 @@ def _interrupted(prefix: str, python: str, args: argparse.Namespace, console) ->
     an interrupted one, and its snapshot never rewritten."""
     from kerasfix import snapshot as snapshots
     from kerasfix import state
+    from kerasfix.workflow import interrupted_message, interrupted_notice
 
     if args.dry_run:  # an audit changes nothing, kerasfix's own state included
-        if state.lock_held(prefix):
-            console.print(f"Another kerasfix is changing {prefix} right now.", style="yellow")
-        elif stuck := snapshots.interrupted(prefix):
-            console.print(f"A fix started {stuck.created} was interrupted after"
-                          f" {stuck.steps_done} of {stuck.steps_total} steps. Restore it with:"
-                          f" {stuck.undo_command()}", style="bold yellow")
+        notice = interrupted_notice(prefix)
+        if notice:
+            console.print(notice, style="bold yellow")
         return True
-    with state.env_lock(prefix):
+    with state.env_lock(prefix):  # ours now: an in-progress snapshot is not running
         stuck = snapshots.interrupted(prefix)
         if stuck is None:
             return True
-        console.print(f"A fix started {stuck.created} was interrupted after {stuck.steps_done}"
-                      f" of {stuck.steps_total} steps. Restore it with: {stuck.undo_command()}",
-                      style="bold yellow")
+        console.print(interrupted_message(stuck), style="bold yellow")
         if not _confirm("Continue with a new fix anyway?", args.yes):
             return False
         stuck.status = "abandoned"

@@ -3,6 +3,8 @@ may start, and which exit code its outcome is."""
 
 from __future__ import annotations
 
+from kerasfix import snapshot as snapshots
+from kerasfix import state
 from kerasfix.errors import EXIT_FINDINGS, EXIT_OK, EXIT_STEP_FAILED
 from kerasfix.plan import Plan
 from kerasfix.preview import PlanPreview
@@ -46,3 +48,17 @@ def manual_lines(plan: Plan) -> list[str]:
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def interrupted_notice(prefix: str) -> str | None:
+    """What to say about a fix that is running now, or was killed half-way (read only: the
+    lock is not taken, nothing is marked)."""
+    if state.lock_held(prefix):
+        return f"Another kerasfix is changing {prefix} right now."
+    stuck = snapshots.interrupted(prefix)
+    return None if stuck is None else interrupted_message(stuck)
+
+
+def interrupted_message(stuck: snapshots.Snapshot) -> str:
+    return (f"A fix started {stuck.created} was interrupted after {stuck.steps_done} of"
+            f" {stuck.steps_total} steps. Restore it with: {stuck.undo_command()}")

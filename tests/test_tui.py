@@ -341,3 +341,27 @@ async def test_paste_box_names_the_cause(wheelhouse: Path) -> None:
             " attribute 'register_load_context_function'")
         await pilot.press("ctrl+e")
         assert "holds here" in screen.plain and "tf-keras" in screen.plain
+
+
+async def test_an_interrupted_fix_is_announced(wheelhouse: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fix killed half-way left its snapshot in progress: the app says so on the first
+    screen, with the undo command, and marks nothing."""
+    from kerasfix import planner
+    from kerasfix import snapshot as snapshots
+    from kerasfix.findings import Strategy
+
+    monkeypatch.setenv("KERASFIX_STATE_DIR", str(tmp_path / "state"))
+    env = broken("interrupted", wheelhouse)
+    result = env.scan()
+    snap = snapshots.take(result.environment, env.python,
+                          planner.build_plan(result, Strategy.REPAIR, planner.FixOptions()))
+    app = make_app(env, wheelhouse)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: scan_screen(app).result is not None)
+        await wait_for(pilot, lambda: any("was interrupted" in str(n.message)
+                                          for n in app._notifications))
+        message = next(str(n.message) for n in app._notifications
+                       if "was interrupted" in str(n.message))
+        assert f"kerasfix undo {snap.id}" in message
+    assert snapshots.load(snap.prefix, snap.id).status == "in-progress"

@@ -15,6 +15,7 @@ from kerasfix.errors import KerasfixError
 from kerasfix.scan import ScanResult
 from kerasfix.textsafe import one_line
 from kerasfix.tui.widgets import DetailPane, EnvHeader, EnvTree
+from kerasfix.workflow import interrupted_notice
 
 
 class ScanScreen(Screen[None]):
@@ -76,6 +77,12 @@ class ScanScreen(Screen[None]):
             status = "deep check done"
         self.header.show(result, dry_run=self.app.dry_run, status=status)  # type: ignore
         self.refresh_tree()
+        try:
+            notice = interrupted_notice(result.inventory.interpreter.prefix)
+        except (KerasfixError, OSError):
+            notice = None  # unreadable state: the fix wizard reports it when it matters
+        if notice:
+            self.notify(notice + " (u: undo)", severity="warning", timeout=30, markup=False)
 
     def refresh_tree(self) -> None:
         if self.result is None:
