@@ -381,7 +381,8 @@ def cmd_fix(args: argparse.Namespace) -> int:
     from kerasfix.verify import verify
     from kerasfix.workflow import exit_code, start_blocker
 
-    report_path = validate_report_path(args.report) if args.report else None  # noqa: F841
+    if args.report:
+        validate_report_path(args.report)  # before the scan: a bad path changes nothing
     console = _console(args.no_color)
     target = select_target(args.python)
     before = scan(target)

@@ -32,7 +32,7 @@ from kerasfix.render_safe import visible_text
 from kerasfix.report_fix import FixReport, write_report
 from kerasfix.runner import Events, RunResult, StepOutcome, run_plan
 from kerasfix.scan import ScanResult
-from kerasfix.textsafe import visible
+from kerasfix.textsafe import one_line, visible
 from kerasfix.tui.widgets import EnvHeader
 from kerasfix.verify import verify
 from kerasfix.workflow import exit_code, manual_lines, plural, start_blocker
@@ -186,7 +186,8 @@ class FixScreen(Screen[None]):
         confirm.disabled = bool(preview.plan.blocked) or (blocker is not None and
                                                           not self.dry_run)
         if blocker is not None and not self.dry_run and preview.plan.automatic_steps:
-            self.notify(f"Not started: {blocker}", severity="error", timeout=15)
+            self.notify(one_line(f"Not started: {blocker}"), severity="error", timeout=15,
+                        markup=False)
             self.query_one("#back-button", Button).focus()
         else:
             confirm.focus()
@@ -217,7 +218,7 @@ class FixScreen(Screen[None]):
         body.append(str(path), style="bold")
         self.query_one("#verify-body", Static).update(visible_text(body))
         self.set_phase("verify")
-        self.notify(f"Audit report: {path}")
+        self.notify(one_line(f"Audit report: {path}"), markup=False)
 
     @work(thread=True, exclusive=True, group="run")
     def execute(self, plan: Plan) -> None:
