@@ -171,10 +171,6 @@ class Inventory:
         """The copy Python's importlib.metadata would find first."""
         return self._active.get(canonicalize_name(name))
 
-    def version_of(self, name: str) -> Version | None:
-        dist = self.get(name)
-        return dist.version if dist else None
-
     def installed(self, names: Iterable[str]) -> list[Distribution]:
         return [d for n in sorted(names) if (d := self.get(n))]
 

@@ -69,11 +69,6 @@ class TFLine:
     def keras_major(self) -> int:
         return 3 if self.minor >= 16 else 2
 
-    @property
-    def routes_by_env(self) -> bool:
-        """TF 2.15+ has KerasLazyLoader, which reads TF_USE_LEGACY_KERAS."""
-        return self.minor >= 15
-
     def supports_python(self, version: tuple[int, int]) -> bool:
         return self.python_min <= version <= self.python_max
 
@@ -127,10 +122,6 @@ def tf_line(version: Version | None) -> TFLine | None:
     if version is None or version.major != 2:
         return None
     return TF_LINES.get(version.minor)
-
-
-def is_variant(name: str, family: frozenset[str]) -> bool:
-    return canonicalize_name(name) in family
 
 
 def family_of(name: str | NormalizedName) -> str | None:

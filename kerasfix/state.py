@@ -148,13 +148,6 @@ def audit(prefix: str, record: dict[str, Any]) -> None:
         fh.write(json.dumps(line) + "\n")
 
 
-def read_audit(prefix: str) -> list[dict[str, Any]]:
-    path = env_dir(prefix, create=False) / "audit.jsonl"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 def lock_held(prefix: str) -> bool:
     """Whether another kerasfix is changing this environment now (creates nothing)."""
     path = state_root() / "envs" / env_key(prefix) / "lock"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -115,7 +114,3 @@ def select_target(python: str | None, environ: Mapping[str, str] | None = None) 
         if found:
             return Target(found, f"{name} on PATH")
     raise TargetError("no Python found: pass --python, or activate an environment")
-
-
-def own_interpreter() -> str:
-    return sys.executable

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 
 from packaging.requirements import Requirement
@@ -43,10 +42,6 @@ def satisfied(req: Requirement, dist: Distribution | None) -> bool:
     if dist is None or dist.version is None:
         return False
     return req.specifier.contains(dist.version, prereleases=True)
-
-
-def package_dir(dist: Distribution, package: str) -> str:
-    return os.path.join(dist.location, package)
 
 
 def pip_cmd(inv: Inventory, *args: str) -> str:
