@@ -1,7 +1,8 @@
-"""Command line: `kerasfix scan` (and, without a subcommand, the app).
-
-Exit codes: 0 no error findings, 1 error findings, 2 usage or target error.
-Errors are one line on stderr; no traceback for anything a user can cause.
+"""Command line: scan, fix, undo, explain, audit, report merge (and, without a subcommand,
+the app). It presents what the engine decides: exit codes come from kerasfix.errors and
+kerasfix.workflow (0 nothing remains, 1 findings or manual steps remain, 2 usage, target or
+state error, 3 the plan cannot run or a step failed, 4 a kerasfix bug). Errors are one line on
+stderr; no traceback for anything a user can cause.
 """
 
 from __future__ import annotations
