@@ -6,8 +6,9 @@ import json
 import math
 import os
 import subprocess
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,17 +62,20 @@ class StartedProbe:
     proc: subprocess.Popen[bytes] | None
     error: OSError | None
     timeout: float
+    # time.perf_counter() when it was launched: a scan's time counts from here
+    started: float = field(default_factory=time.perf_counter)
 
 
 def start_probe(target: Target, timeout: float | None = None, cwd: str | None = None,
                 env: Mapping[str, str] | None = None) -> StartedProbe:
     timeout = default_timeout() if timeout is None else timeout
+    launched = time.perf_counter()
     try:
         proc = start(probe_command(target.python), cwd=cwd or os.getcwd(),
                      env=os.environ if env is None else env)
     except OSError as err:
-        return StartedProbe(target, None, err, timeout)
-    return StartedProbe(target, proc, None, timeout)
+        return StartedProbe(target, None, err, timeout, launched)
+    return StartedProbe(target, proc, None, timeout, launched)
 
 
 def finish_probe(started: StartedProbe) -> dict[str, Any]:

@@ -66,8 +66,8 @@ def scan(
     started_probe: StartedProbe | None = None,
 ) -> ScanResult:
     """Scan a target; `started_probe` is a probe the caller already started (see cli)."""
-    started = time.perf_counter()
     probe = started_probe or start_probe(target, timeout=timeout, cwd=cwd, env=env)
+    started = probe.started  # from the probe's launch, which may precede this call
     inventory = build_inventory(finish_probe(probe))
     findings = run_checks(inventory)
     result = ScanResult(target.resolved(inventory.python), inventory, findings,

@@ -141,3 +141,17 @@ def test_externally_managed_marker_is_read(tmp_path) -> None:
     out = subprocess.run([env.python, "-c", "print(1)"], capture_output=True, text=True)
     assert out.stdout.strip() == "1"
     assert env.scan().inventory.interpreter.externally_managed is False
+
+
+def test_scan_time_counts_from_the_probes_launch(fake: FakeEnv) -> None:
+    """The CLI starts the probe before importing the rest; the reported time includes that."""
+    import time
+
+    from kerasfix.probe import start_probe
+    from kerasfix.scan import scan
+
+    target = Target(fake.python, "test")
+    probe = start_probe(target, cwd=str(fake.root / "work"))
+    time.sleep(0.4)
+    result = scan(target, cwd=str(fake.root / "work"), started_probe=probe)
+    assert result.seconds >= 0.4
