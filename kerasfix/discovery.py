@@ -53,6 +53,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from string import Template
 
+from packaging.version import InvalidVersion, Version
+
 from kerasfix.bounded import run_bounded
 from kerasfix.errors import TargetError
 from kerasfix.target import interpreter_in
@@ -309,11 +311,19 @@ def _conda(col: _Collector, include_system: bool, run_conda: bool, timeout: floa
 # ---------------------------------------------------------------- 3. pyenv
 
 
+def _version_order(name: str) -> tuple[int, Version | None, str]:
+    """pyenv's version folders by version (3.6 before 3.13), other names after them."""
+    try:
+        return 0, Version(name), name
+    except InvalidVersion:
+        return 1, None, name
+
+
 def _pyenv(col: _Collector) -> None:
     versions = os.path.join(col.pyenv_root, "versions")
     try:
         with os.scandir(versions) as it:
-            names = sorted(e.name for e in it if e.is_dir())
+            names = sorted((e.name for e in it if e.is_dir()), key=_version_order)
     except FileNotFoundError:
         return
     except OSError as err:

@@ -123,6 +123,19 @@ def run(m: dict[str, Path], **kw) -> DiscoveryResult:
                     include_system=False, **kw)
 
 
+def test_pyenv_versions_in_version_order(tmp_path: Path) -> None:
+    """3.6 before 3.13 (not text order); names that are no version come after."""
+    home = tmp_path / "home"
+    versions = home / ".pyenv" / "versions"
+    for name in ("3.13.0", "3.6.15", "3.10.4", "miniforge3"):
+        link_python(versions / name)
+    result = discover(environ={"HOME": str(home), "PATH": ""}, home=str(home),
+                      cwd=str(tmp_path), include_defaults=False, include_system=False,
+                      run_conda=False)
+    assert [os.path.basename(e.prefix) for e in result.envs] == [
+        "3.6.15", "3.10.4", "3.13.0", "miniforge3"]
+
+
 def test_every_environment_once_with_every_way_it_was_found(machine: dict[str, Path]) -> None:
     result = run(machine)
     prefixes = [os.path.realpath(e.prefix) for e in result.envs]

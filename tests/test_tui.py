@@ -326,6 +326,42 @@ async def test_environment_picker_opens_the_chosen_env(wheelhouse: Path, tmp_pat
         assert "keras3-under-tf-2.14-or-older" in codes
 
 
+async def test_environment_picker_merges_a_shim_and_shows_the_open_env(
+        wheelhouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pyenv shim and the interpreter it runs are one row (as `scan --all` shows them), and
+    the environment the app is open on is listed even when discovery did not find it."""
+    from kerasfix.discovery import DiscoveryResult, FoundEnv
+    from kerasfix.tui import env_picker
+    from kerasfix.tui.env_picker import EnvPickerScreen
+
+    other = make_venv(tmp_path / "other")
+    shims = tmp_path / "pyenv" / "shims"
+    shims.mkdir(parents=True)
+    shim = shims / "python3"
+    shim.write_text(f"#!/bin/sh\nexec {other.python} \"$@\"\n")
+    shim.chmod(0o755)
+    found = [FoundEnv(str(shim), str(shims), ("python3 on PATH",), name="shims", kind="shim"),
+             FoundEnv(other.python, str(other.root / "venv"), ("venv under ~",), name="other",
+                      kind="venv")]
+    monkeypatch.setattr(env_picker, "discover", lambda roots: DiscoveryResult(found, []))
+    env = broken("picker-merge", wheelhouse)
+    app = make_app(env, wheelhouse)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: scan_screen(app).result is not None)
+        await pilot.press("e")
+        picker = app.screen
+        assert isinstance(picker, EnvPickerScreen)
+        await wait_for(pilot, lambda: "need attention" in str(
+            picker.query_one("#picker-status").render()))
+        table = picker.query_one("#envs")
+        keys = [row.key.value for row in table.ordered_rows]
+        assert keys == [str(env.root / "venv"), str(other.root / "venv")]
+        assert table.get_row_index(str(other.root / "venv")) == 1
+        found_by = str(table.get_cell(str(other.root / "venv"), list(table.columns)[7]))
+        assert found_by == f"venv under ~; python3 on PATH (via {shim})"
+        assert [e.prefix for e in picker.found] == keys
+
+
 async def test_paste_box_names_the_cause(wheelhouse: Path) -> None:
     from kerasfix.tui.explain_screen import ExplainScreen
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -9,7 +11,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from kerasfix.discovery import FoundEnv, discover
+from kerasfix.discovery import FoundEnv, discover, env_from_path
+from kerasfix.errors import TargetError
 from kerasfix.multi import EnvScan, scan_many, summary_rows
 from kerasfix.textsafe import visible_data
 
@@ -51,9 +54,24 @@ class EnvPickerScreen(Screen[FoundEnv | None]):
     @work(thread=True, exclusive=True, group="survey")
     def survey(self) -> None:
         found = discover(self.roots)
-        self.app.call_from_thread(self.show_found, found.envs, len(found.problems))
-        scan_many(found.envs, progress=lambda s: self.app.call_from_thread(self.show_scan, s))
-        self.app.call_from_thread(self.done)
+        envs = self.with_current(found.envs)
+        self.app.call_from_thread(self.show_found, envs, len(found.problems))
+        merged = scan_many(envs, progress=lambda s: self.app.call_from_thread(self.show_scan, s))
+        self.app.call_from_thread(self.done, merged)
+
+    def with_current(self, envs: list[FoundEnv]) -> list[FoundEnv]:
+        """The environment the app is open on comes first, found or not by discovery."""
+        target = getattr(self.app, "target", None)
+        if target is None:
+            return envs
+        try:
+            current = env_from_path(target.python, "open in kerasfix")
+        except TargetError:
+            return envs
+        key = _same(current.prefix)
+        if any(_same(e.prefix) == key for e in envs):
+            return envs
+        return [current, *envs]
 
     def show_found(self, envs: list[FoundEnv], problems: int) -> None:
         self.found = envs
@@ -83,7 +101,27 @@ class EnvPickerScreen(Screen[FoundEnv | None]):
             except Exception:  # the row vanished (refresh pressed meanwhile)
                 return
 
-    def done(self) -> None:
+    def done(self, merged: list[EnvScan]) -> None:
+        """Scans that turned out to be one interpreter (a pyenv shim and the version it runs)
+        become one row, as in `scan --all`."""
+        table = self.query_one(DataTable)
+        kept = {s.env.prefix for s in merged}
+        for env in self.found:
+            if env.prefix not in kept:
+                try:
+                    table.remove_row(env.prefix)
+                except Exception:  # the row vanished (refresh pressed meanwhile)
+                    return
+        found_by = list(table.columns)[7]
+        for scan in merged:
+            try:
+                table.update_cell(scan.env.prefix, found_by,
+                                  Text("; ".join(visible_data(scan.env).found_by)),
+                                  update_width=True)
+            except Exception:
+                return
+        self.found = [s.env for s in merged]
+        self.scans = {s.env.prefix: s for s in merged}
         bad = sum(1 for s in self.scans.values() if s.severity in ("error", "unscannable"))
         self.query_one("#picker-status", Static).update(
             f"{len(self.found)} environments, {bad} need attention. Enter opens one.")
@@ -97,3 +135,7 @@ class EnvPickerScreen(Screen[FoundEnv | None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+
+def _same(prefix: str) -> str:
+    return os.path.normcase(os.path.realpath(prefix))
