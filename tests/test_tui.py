@@ -168,6 +168,29 @@ async def test_fix_flow_scan_to_verify_then_undo(wheelhouse: Path) -> None:
     assert (env.site / "~f_keras").exists()
 
 
+async def test_strategy_list_opens_highlighted_when_none_is_recommended(
+        wheelhouse: Path) -> None:
+    """Nothing to fix, so no recommendation: the first possible strategy is highlighted and
+    Enter opens its preview."""
+    from textual.widgets import OptionList
+
+    env = fixed_env("nothing-to-fix")
+    app = make_app(env, wheelhouse)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: scan_screen(app).result is not None)
+        await pilot.press("x")
+        fix = app.screen
+        assert isinstance(fix, FixScreen)
+        strategies = fix.query_one("#strategies", OptionList)
+        assert strategies.highlighted is not None
+        assert not strategies.get_option_at_index(strategies.highlighted).disabled
+        first = next(i for i in range(strategies.option_count)
+                     if not strategies.get_option_at_index(i).disabled)
+        assert strategies.highlighted == first
+        await pilot.press("enter")
+        assert fix.phase == "preview"
+
+
 async def test_dry_run_writes_the_audit_and_changes_nothing(wheelhouse: Path) -> None:
     env = broken("dry", wheelhouse)
     before = tree_hash(env.root / "venv")

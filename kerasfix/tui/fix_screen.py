@@ -134,10 +134,13 @@ class FixScreen(Screen[None]):
         if recommended is None:
             self.query_one("#strategy-help", Static).update(
                 Text("No errors or warnings: nothing needs fixing.", style="green"))
-        elif recommended in self.plans:
-            index = [Strategy.REPAIR, Strategy.LEGACY, Strategy.UPGRADE,
-                     Strategy.FRESH_VENV].index(recommended)
-            strategies.highlighted = index
+        # Enter must work at once: the recommended strategy, else the first one possible
+        order = list(self.plans)
+        usable = [i for i, strategy in enumerate(order) if not self.plans[strategy].blocked]
+        if recommended in self.plans and order.index(recommended) in usable:
+            strategies.highlighted = order.index(recommended)
+        elif usable:
+            strategies.highlighted = usable[0]
         self.set_phase("choose")
         strategies.focus()
 
