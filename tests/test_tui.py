@@ -163,6 +163,17 @@ async def test_fix_flow_scan_to_verify_then_undo(wheelhouse: Path) -> None:
         await pilot.click("#restore")
         await wait_for(pilot, lambda: undo.snap is not None and undo.snap.status == "restored",
                        timeout=120)
+        await wait_for(pilot, lambda: "Restored snapshot" in "".join(
+            str(line.text) for line in undo.query_one("#undo-log").lines))
+        # restored: Restore is no longer offered, and the list says so
+        assert undo.query_one("#restore", Button).disabled
+        options = undo.query_one("#snapshots")
+        option = options.get_option(undo.snap.id)
+        assert option.disabled and "restored" in str(option.prompt)
+        options.focus()
+        await pilot.press("enter")  # the restored snapshot cannot be chosen again
+        await pilot.pause(0.5)
+        assert undo.query_one("#restore", Button).disabled
     inv = scan(Target(env.python, "t"), cwd=str(env.root / "work")).inventory
     assert inv.get("tf-keras").raw_version == "2.15.0"
     assert (env.site / "~f_keras").exists()
@@ -395,6 +406,8 @@ async def test_paste_box_names_the_cause(wheelhouse: Path) -> None:
         await pilot.press("p")
         screen = app.screen
         assert isinstance(screen, ExplainScreen)
+        header = str(screen.query_one("#env-header").render())  # the interpreter, as elsewhere
+        assert env.python in header and "Python 3." in header
         screen.query_one("#paste").text = (
             "AttributeError: module 'tensorflow._api.v2.compat.v2.__internal__' has no"
             " attribute 'register_load_context_function'")

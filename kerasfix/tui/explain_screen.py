@@ -14,6 +14,7 @@ from textual.widgets import Button, Footer, Static, TextArea
 from kerasfix.explain import diagnose, explain_text
 from kerasfix.render_explain import explanation_parts
 from kerasfix.scan import ScanResult
+from kerasfix.tui.widgets import EnvHeader
 
 
 class ExplainScreen(Screen[None]):
@@ -28,6 +29,7 @@ class ExplainScreen(Screen[None]):
         self.plain = ""  # the last answer as text, for tests
 
     def compose(self) -> ComposeResult:
+        yield EnvHeader(id="env-header")
         yield Static(Text("Paste the error or the whole traceback, then ctrl+e", style="bold"),
                      id="phase-title")
         yield TextArea(id="paste", soft_wrap=True)
@@ -39,6 +41,9 @@ class ExplainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        unscanned = "" if self.result else "Not scanned yet: causes are not checked here"
+        self.query_one(EnvHeader).show(self.result, dry_run=self.app.dry_run,  # type: ignore
+                                       status=unscanned)
         self.query_one(TextArea).focus()
 
     @on(Button.Pressed, "#explain")

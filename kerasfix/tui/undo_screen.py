@@ -73,10 +73,8 @@ class UndoScreen(Screen[None]):
             self.query_one("#undo-body", Static).update("No snapshots: kerasfix has not changed"
                                                         " this environment.")
         for snap in self.snaps:
-            options.add_option(Option(visible_text(
-                Text(f"{snap.id}  {snap.strategy:<10} {snap.status:<12}"
-                     f" {snap.steps_done}/{snap.steps_total} steps  by {snap.user}")), id=snap.id,
-                disabled=snap.status == "unreadable"))
+            options.add_option(Option(_label(snap), id=snap.id,
+                                      disabled=snap.status == "unreadable"))
         if self.snaps:
             options.highlighted = len(self.snaps) - 1
         options.focus()
@@ -126,6 +124,11 @@ class UndoScreen(Screen[None]):
             return
         snap.status = "restored"
         snap.save()
+        self.query_one("#restore", Button).disabled = True  # restored: nothing left to offer
+        options = self.query_one("#snapshots", OptionList)
+        index = options.get_option_index(snap.id)
+        options.replace_option_prompt_at_index(index, _label(snap))
+        options.disable_option_at_index(index)  # its preview is stale now
         self.write_log(Text(f"Restored snapshot {snap.id}.", style="bold green"))
         self.notify(f"Restored snapshot {snap.id}")
 
@@ -138,3 +141,8 @@ class UndoScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+
+def _label(snap: snapshots.Snapshot) -> Text:
+    return visible_text(Text(f"{snap.id}  {snap.strategy:<10} {snap.status:<12}"
+                             f" {snap.steps_done}/{snap.steps_total} steps  by {snap.user}"))
