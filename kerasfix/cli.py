@@ -61,18 +61,24 @@ def _python_path(value: str) -> str:
     return value
 
 
-def _add_target_options(parser: argparse.ArgumentParser, *, sub: bool = True) -> None:
+def _add_target_options(parser: argparse.ArgumentParser, *, sub: bool = True,
+                        what: str = "to diagnose") -> None:
     # On subcommands the default is SUPPRESS, so `kerasfix --python X scan` keeps X.
     keep = {"default": argparse.SUPPRESS} if sub else {}
     parser.add_argument("--python", metavar="PATH", type=_python_path, **keep,
-                        help="interpreter or environment folder to diagnose (default: $VIRTUAL_ENV,"
+                        help=f"interpreter or environment folder {what} (default: $VIRTUAL_ENV,"
                              " then $CONDA_PREFIX, then python3 on PATH)")
     parser.add_argument("--no-color", action="store_true", help="plain text output", **keep)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="kerasfix", description="Diagnose and fix broken TensorFlow / Keras /"
-                     " tf-keras environments.")
+                     " tf-keras environments. Run `kerasfix` alone, with no command, to open"
+                     " the interactive app.",
+                     epilog="Without a command, kerasfix opens the app on the chosen environment"
+                     " (scan, fix wizard, undo; every environment with --all); without a"
+                     " terminal it prints the scan report instead. Each command has its own"
+                     " --help.")
     parser.add_argument("--version", action="version", version=f"kerasfix {__version__}")
     _add_target_options(parser, sub=False)
     parser.add_argument("--dry-run", action="store_true",
@@ -99,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--root", action="append", default=argparse.SUPPRESS, metavar="DIR",
                       help="with --all: also look for venvs under DIR (repeatable)")
     fix = sub.add_parser("fix", help="plan, preview, confirm, run, verify")
-    _add_target_options(fix)
+    _add_target_options(fix, what="to fix")
     fix.add_argument("--strategy", choices=STRATEGIES,
                      help="default: the least disruptive one that resolves every error")
     fix.add_argument("--dry-run", action="store_true",
@@ -135,8 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where to write it: FILE.md or FILE.json")
     audit.add_argument("--no-preview", action="store_true",
                        help="skip pip's dry-run resolution (offline machines)")
-    audit.add_argument("--find-links", action="append", default=[], metavar="DIR")
-    audit.add_argument("--no-index", action="store_true")
+    audit.add_argument("--find-links", action="append", default=[], metavar="DIR",
+                       help="extra wheel folder for pip's dry-run resolution (repeatable)")
+    audit.add_argument("--no-index", action="store_true",
+                       help="pip's dry-run resolution must not use an index")
     report = sub.add_parser("report", help="combine reports")
     report_sub = report.add_subparsers(dest="report_command", parser_class=_Parser,
                                        required=True)
@@ -145,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("--json", action="store_true", help="kerasfix.envs/1 JSON on stdout")
     merge.add_argument("--no-color", action="store_true", default=argparse.SUPPRESS)
     undo = sub.add_parser("undo", help="restore a snapshot taken before a fix")
-    _add_target_options(undo)
+    _add_target_options(undo, what="whose snapshot to restore")
     undo.add_argument("snapshot", nargs="?", type=_nonempty,
                       help="snapshot id (default: the newest)")
     undo.add_argument("--list", action="store_true", help="list snapshots of the environment")

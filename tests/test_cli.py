@@ -58,6 +58,28 @@ def test_bad_flags_one_line_exit_2(args: list[str]) -> None:
     assert proc.stderr.count("\n") == 1 and "kerasfix" in proc.stderr
 
 
+def test_help_says_what_each_option_is_for() -> None:
+    """`kerasfix` alone opens the app; every option has help; undo and fix name their own
+    purpose for --python."""
+    import argparse
+
+    from kerasfix.cli import build_parser
+
+    parser = build_parser()
+    top = " ".join(parser.format_help().split())
+    assert "`kerasfix` alone" in top and "opens the app" in top
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in commands.choices.items():
+        for action in sub._actions:
+            if action.option_strings:
+                assert action.help, f"{name} {action.option_strings} has no help"
+    python_help = {name: next(a.help for a in sub._actions if "--python" in a.option_strings)
+                   for name, sub in commands.choices.items() if name != "report"}
+    assert "to diagnose" in python_help["scan"]
+    assert "to diagnose" not in python_help["undo"] and "restore" in python_help["undo"]
+    assert "to diagnose" not in python_help["fix"] and "to fix" in python_help["fix"]
+
+
 def test_environment_folder_is_accepted(fake: FakeEnv) -> None:
     proc = run("scan", "--python", str(fake.root / "venv"), "--json")
     assert proc.returncode == 0, proc.stderr
