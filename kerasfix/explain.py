@@ -21,7 +21,7 @@ API (core: no textual/rich; `kerasfix explain TEXT|FILE|-` and the TUI paste box
         "-" reads stdin, an existing file path is read, anything else is the text itself.
 
 The catalogue is data: CAUSES (id, title, why, how to confirm, fix, related scan finding codes,
-scenario id of shared/reference/tf-keras-compat.md §4) and SIGNATURES (regexes over the text, the
+scenario id of the research notes) and SIGNATURES (regexes over the text, the
 ordered cause ids). Message texts are the ones observed with real installs (work/lab/FINDINGS.md)
 where available, else the reference's.
 """

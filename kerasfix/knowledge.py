@@ -1,6 +1,7 @@
 """What is true of TensorFlow, Keras and tf-keras, as data plus small functions.
 
-Sources: shared/reference/tf-keras-compat.md §1, §3 and §6 (PyPI metadata of every line) and
+Sources: the PyPI metadata of every line in kerasfix/knowledge_data/tf-keras-matrix.json (which
+tests/test_knowledge.py holds this table to) and
 TensorFlow's own `tensorflow/__init__.py` / `lazy_loader.py` for how `tf.keras` is routed.
 Where the installed metadata can answer (a TF wheel's own Requires-Dist), the checks read the
 metadata; this table covers what metadata does not say.
