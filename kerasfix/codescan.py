@@ -46,6 +46,7 @@ from kerasfix import knowledge
 from kerasfix.errors import KerasfixError
 from kerasfix.findings import Finding, Severity
 from kerasfix.findings import Strategy as S
+from kerasfix.workflow import plural
 
 if TYPE_CHECKING:
     from kerasfix.inventory import Inventory
@@ -691,7 +692,8 @@ def code_findings(hits: list[CodeHit]) -> list[Finding]:
         findings.append(Finding(
             code=f"code-{rule.id}",
             severity=severity,
-            title=f"{len(group)} place(s) in {len(files)} file(s) use {rule.title}",
+            title=(f"{plural(len(group), 'place')} in {plural(len(files), 'file')}"
+                   f" {'uses' if len(group) == 1 else 'use'} {rule.title}"),
             detail=group[0].message,
             evidence=tuple(f"{h.where}: {h.code}" for h in group[:10])
             + ((f"... and {len(group) - 10} more",) if len(group) > 10 else ()),
@@ -707,7 +709,7 @@ def _problem_finding(group: list[CodeHit]) -> Finding:
     return Finding(
         code=PROBLEMS_CODE,
         severity=Severity.INFO,
-        title=f"{len(group)} file(s) could not be fully scanned",
+        title=f"{plural(len(group), 'file')} could not be fully scanned",
         detail=("Unreadable files, invalid notebooks and files Python could not parse; the last"
                 " were still searched for import lines."),
         evidence=tuple(f"{h.where}: {h.message}" for h in group[:10]),

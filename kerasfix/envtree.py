@@ -12,6 +12,7 @@ from kerasfix import knowledge
 from kerasfix.findings import Finding, Severity
 from kerasfix.inventory import Distribution, Inventory, PathEntry
 from kerasfix.scan import ScanResult
+from kerasfix.workflow import plural
 
 STACK_FAMILIES = knowledge.TENSORFLOW_VARIANTS | knowledge.KERAS_VARIANTS | \
     knowledge.TF_KERAS_VARIANTS | {knowledge.KERAS_CORE}
@@ -53,7 +54,7 @@ def _dist_label(dist: Distribution) -> str:
     if not dist.active:
         label += "  (shadowed)"
     if dist.missing_files:
-        label += f"  ({dist.missing_files} files missing)"
+        label += f"  ({plural(dist.missing_files, 'file')} missing)"
     return label
 
 
@@ -135,8 +136,8 @@ def required_by(inv: Inventory, dist: Distribution) -> list[str]:
 def distribution_facts(inv: Inventory, dist: Distribution) -> list[tuple[str, str]]:
     owned = ", ".join(f"{t}/" for t in dist.owns_init) or ", ".join(dist.tops[:8]) or "—"
     integrity = ("RECORD missing" if not dist.has_record else
-                 f"{dist.missing_files} of {dist.record_files} files missing" if dist.missing_files
-                 else f"all {dist.record_files} files present")
+                 f"{dist.missing_files} of {plural(dist.record_files, 'file')} missing"
+                 if dist.missing_files else f"all {plural(dist.record_files, 'file')} present")
     facts = [
         ("version", dist.raw_version or "?"),
         ("folder", dist.location),

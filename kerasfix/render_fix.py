@@ -17,6 +17,7 @@ from kerasfix.preview import PlanPreview
 from kerasfix.runner import Events, StepOutcome
 from kerasfix.textsafe import visible, visible_data
 from kerasfix.verify import Comparison
+from kerasfix.workflow import plural
 
 
 def _size(n: int) -> str:
@@ -55,7 +56,8 @@ def preview_renderable(preview: PlanPreview, *, dry_run: bool) -> Group:
                               Text(f"⚠ {c.flag}", style="bold red") if c.flag else "")
             parts.append(Padding(table, (0, 0, 0, 3)))
         if step_preview.files:
-            parts.append(Text(f"   {step_preview.files} files, {_size(step_preview.size_bytes)}",
+            parts.append(Text(f"   {plural(step_preview.files, 'file')},"
+                              f" {_size(step_preview.size_bytes)}",
                               style="dim"))
         for shared in step_preview.shared_with:
             parts.append(Text(f"   ⚠ {shared}", style="yellow"))

@@ -17,6 +17,7 @@ from kerasfix.findings import Finding, Severity
 from kerasfix.inventory import Distribution, Inventory
 from kerasfix.scan import ScanResult
 from kerasfix.textsafe import visible_data
+from kerasfix.workflow import plural
 
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 SEVERITY_MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}
@@ -77,7 +78,7 @@ def stack_table(inv: Inventory) -> Table:
             if not dist.active:
                 text.append(" (shadowed)", style="yellow")
             if dist.missing_files:
-                text.append(f" ({dist.missing_files} files missing)", style="red")
+                text.append(f" ({plural(dist.missing_files, 'file')} missing)", style="red")
             table.add_row(label, text, Text(_where(inv, dist)))
     route = inv.keras_route()
     if route is not None:

@@ -17,6 +17,7 @@ from kerasfix.runner import RunResult
 from kerasfix.scan import ScanResult
 from kerasfix.textsafe import visible_data
 from kerasfix.verify import Comparison
+from kerasfix.workflow import plural
 
 FIX_SCHEMA = "kerasfix.fix/1"
 
@@ -75,7 +76,7 @@ def plan_markdown(plan: dict[str, Any]) -> list[str]:
             flag = f" ⚠ {c['flag']}" if c["flag"] else ""
             out.append(f"   - {c['name']}: {c['before'] or '—'} → {c['after'] or 'removed'}{flag}")
         if step["files"]:
-            out.append(f"   - {step['files']} files, {step['size_bytes'] / 1e6:.1f} MB")
+            out.append(f"   - {plural(step['files'], 'file')}, {step['size_bytes'] / 1e6:.1f} MB")
         for shared in step["shared_with"]:
             out.append(f"   - ⚠ {shared}")
         if step["preview_error"]:

@@ -61,4 +61,4 @@ def interrupted_notice(prefix: str) -> str | None:
 
 def interrupted_message(stuck: snapshots.Snapshot) -> str:
     return (f"A fix started {stuck.created} was interrupted after {stuck.steps_done} of"
-            f" {stuck.steps_total} steps. Restore it with: {stuck.undo_command()}")
+            f" {plural(stuck.steps_total, 'step')}. Restore it with: {stuck.undo_command()}")

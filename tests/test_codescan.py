@@ -241,3 +241,15 @@ def test_notebook_help_magic_only_blanks_help_lines(tmp_path: Path) -> None:
     ]))
     hits = scan_code(str(tmp_path), 3)
     assert [(h.line, h.rule) for h in hits] == [(4, "keras-engine")]  # parsed, no fallback
+
+
+def test_finding_titles_count_in_words(tmp_path: Path) -> None:
+    """One place in one file is not "1 place(s) in 1 file(s)"."""
+    (tmp_path / "one.py").write_text("from keras.engine.topology import Layer\n")
+    (tmp_path / "broken.py").write_text("import keras\ndef (:\n")
+    findings = {f.code: f for f in code_findings(scan_code(str(tmp_path), 3))}
+    assert findings["code-keras-engine"].title.startswith("1 place in 1 file uses ")
+    assert findings["code-unparsed-files"].title == "1 file could not be fully scanned"
+    (tmp_path / "two.py").write_text("from keras.engine.topology import Layer\n")
+    findings = {f.code: f for f in code_findings(scan_code(str(tmp_path), 3))}
+    assert findings["code-keras-engine"].title.startswith("2 places in 2 files use ")

@@ -271,6 +271,21 @@ async def test_cancel_stops_after_the_current_step(wheelhouse: Path) -> None:
         assert len(fix.run_result.outcomes) < total
 
 
+def test_step_counts_read_as_words() -> None:
+    """A one-step fix is "1/1 step" in the undo list and "1 of 1 step" in the notice."""
+    from kerasfix import snapshot as snapshots
+    from kerasfix.tui.undo_screen import _label
+    from kerasfix.workflow import interrupted_message
+
+    snap = snapshots.Snapshot(id="20260101T000000Z-abcd", prefix="/p", python="/p/bin/python",
+                              strategy="repair", created="2026-01-01T00:00:00Z", user="u",
+                              distributions=[], steps_total=1, steps_done=1, status="complete")
+    assert "1/1 step  by u" in str(_label(snap))
+    assert "after 1 of 1 step." in interrupted_message(snap)
+    snap.steps_total = 2
+    assert "1/2 steps  by u" in str(_label(snap))
+
+
 async def test_help_theme_and_palette(wheelhouse: Path) -> None:
     env = broken("help", wheelhouse)
     app = make_app(env, wheelhouse)

@@ -15,6 +15,7 @@ from kerasfix.discovery import FoundEnv, discover, env_from_path
 from kerasfix.errors import TargetError
 from kerasfix.multi import EnvScan, scan_many, summary_rows
 from kerasfix.textsafe import visible_data
+from kerasfix.workflow import plural
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green",
          "unscannable": "bold magenta"}
@@ -83,7 +84,7 @@ class EnvPickerScreen(Screen[FoundEnv | None]):
                           key=env.prefix)
         note = f", {problems} could not be read" if problems else ""
         self.query_one("#picker-status", Static).update(
-            f"{len(envs)} environments found{note}; scanning…")
+            f"{plural(len(envs), 'environment')} found{note}; scanning…")
 
     def show_scan(self, scan: EnvScan) -> None:
         self.scans[scan.env.prefix] = scan
@@ -124,7 +125,7 @@ class EnvPickerScreen(Screen[FoundEnv | None]):
         self.scans = {s.env.prefix: s for s in merged}
         bad = sum(1 for s in self.scans.values() if s.severity in ("error", "unscannable"))
         self.query_one("#picker-status", Static).update(
-            f"{len(self.found)} environments, {bad} need attention. Enter opens one.")
+            f"{plural(len(self.found), 'environment')}, {bad} need attention. Enter opens one.")
 
     @on(DataTable.RowSelected, "#envs")
     def chosen(self, event: DataTable.RowSelected) -> None:

@@ -23,7 +23,7 @@ from kerasfix.runner import Events, RunResult, StepOutcome, run_plan
 from kerasfix.scan import ScanResult
 from kerasfix.textsafe import visible
 from kerasfix.tui.widgets import EnvHeader
-from kerasfix.workflow import start_blocker
+from kerasfix.workflow import plural, start_blocker
 
 
 class _Events(Events):
@@ -145,4 +145,5 @@ class UndoScreen(Screen[None]):
 
 def _label(snap: snapshots.Snapshot) -> Text:
     return visible_text(Text(f"{snap.id}  {snap.strategy:<10} {snap.status:<12}"
-                             f" {snap.steps_done}/{snap.steps_total} steps  by {snap.user}"))
+                             f" {snap.steps_done}/{plural(snap.steps_total, 'step')}"
+                             f"  by {snap.user}"))
