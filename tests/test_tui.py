@@ -1,13 +1,19 @@
 """The app driven with Textual's Pilot over real venvs, and SVG snapshots of each screen.
 
-Environments live at fixed paths so the snapshots are byte-for-byte repeatable.
+Environments live in this run's own folder, /tmp/kerasfix-tui-XXXXX (two runs on one machine
+never share it); the snapshots show it as /tmp/kerasfix-tui-tests, a name of the same length,
+so they are byte-for-byte repeatable.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import secrets
 import shutil
+import string
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,11 +28,49 @@ from kerasfix.tui.fix_screen import FixScreen
 from kerasfix.tui.scan_screen import ScanScreen
 from kerasfix.tui.undo_screen import UndoScreen
 
-FIXED = Path("/tmp/kerasfix-tui-tests")
+SHOWN = "kerasfix-tui-tests"  # what the snapshots show for this run's folder
+
+
+@functools.cache
+def run_root() -> Path:
+    """This run's folder: unique, and as long as SHOWN (the layout must not move). Not under
+    pytest's basetemp, whose length varies (user name, run number)."""
+    alphabet = string.ascii_lowercase + string.digits
+    for _ in range(100):
+        root = Path("/tmp") / ("kerasfix-tui-" + "".join(secrets.choice(alphabet)
+                                                         for _ in range(5)))
+        try:
+            root.mkdir(mode=0o700)
+        except FileExistsError:  # another run's
+            continue
+        return root
+    raise RuntimeError("no free /tmp/kerasfix-tui-XXXXX folder")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_run_root() -> Iterator[None]:
+    yield
+    if run_root.cache_info().currsize:
+        shutil.rmtree(run_root(), ignore_errors=True)
+        run_root.cache_clear()
+
+
+@pytest.fixture
+def snap_compare(snap_compare, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """pytest-textual-snapshot's, with this run's folder shown by its fixed name."""
+    import textual._doc
+
+    take = textual._doc.take_svg_screenshot
+
+    def screenshot(*args, **kwargs) -> str:  # type: ignore[no-untyped-def]
+        return take(*args, **kwargs).replace(run_root().name, SHOWN)
+
+    monkeypatch.setattr(textual._doc, "take_svg_screenshot", screenshot)
+    return snap_compare
 
 
 def fixed_env(name: str, *, with_pip: bool = False) -> FakeEnv:
-    root = FIXED / name
+    root = run_root() / name
     shutil.rmtree(root, ignore_errors=True)
     return make_venv(root, with_pip=with_pip)
 
@@ -43,12 +87,11 @@ def broken(name: str, wheels: Path, *, with_pip: bool = False) -> FakeEnv:
 
 
 def fixed_wheels(wheels: Path) -> Path:
-    """The wheelhouse at a fixed path: it appears in previews, and snapshots must not drift."""
-    out = FIXED / "wheels"
-    if not getattr(fixed_wheels, "copied", False):  # refreshed once per test session
-        shutil.rmtree(out, ignore_errors=True)
+    """The wheelhouse in this run's folder: it appears in previews, and snapshots must not
+    drift."""
+    out = run_root() / "wheels"
+    if not out.exists():
         shutil.copytree(wheels, out)
-        fixed_wheels.copied = True  # type: ignore[attr-defined]
     return out
 
 
