@@ -36,7 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python tests/bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .cache .pytest_cache .ruff_cache
 
 ## A sandbox environment broken the way users break theirs (real packages), app opened on it.
 demo: $(STAMP)

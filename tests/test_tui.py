@@ -329,6 +329,31 @@ def test_step_counts_read_as_words() -> None:
     assert "1/2 steps  by u" in str(_label(snap))
 
 
+def test_readme_lists_every_footer_key_and_what_setup_needs() -> None:
+    """Each key a screen's footer shows is in the README's key table; the README says which
+    Python kerasfix needs and what `make test` needs; `make clean` removes `.cache`."""
+    from kerasfix.tui.env_picker import EnvPickerScreen
+    from kerasfix.tui.explain_screen import ExplainScreen
+    from kerasfix.tui.help_screen import HelpScreen
+
+    top = Path(__file__).resolve().parent.parent
+    readme = (top / "README.md").read_text()
+    keys_table = readme[readme.index("| screen | keys |"):]
+    keys_table = keys_table[:keys_table.index("\n\n")]
+    names = {"question_mark": "?", "slash": "/"}
+    shown = [(cls.__name__, key) for cls in (KerasfixApp, ScanScreen, FixScreen, UndoScreen,
+                                              ExplainScreen, EnvPickerScreen, HelpScreen)
+             for binding in cls.BINDINGS if binding.show
+             for key in binding.key.split(",")]
+    shown.append(("KerasfixApp", KerasfixApp.COMMAND_PALETTE_BINDING))
+    missing = [(where, key) for where, key in shown
+               if f"`{names.get(key, key)}`" not in keys_table]
+    assert not missing
+    assert "Python 3.9+" in readme and "network" in readme and "4 GB" in readme
+    clean = (top / "Makefile").read_text().split("\nclean:")[1].split("\n\n")[0]
+    assert ".cache" in clean.split()
+
+
 async def test_help_theme_and_palette(wheelhouse: Path) -> None:
     env = broken("help", wheelhouse)
     app = make_app(env, wheelhouse)
