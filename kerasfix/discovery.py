@@ -53,8 +53,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from string import Template
 
-from packaging.version import InvalidVersion, Version
-
 from kerasfix.bounded import run_bounded
 from kerasfix.errors import TargetError
 from kerasfix.target import interpreter_in
@@ -70,6 +68,7 @@ GENERIC_NAMES = {".venv", "venv", "env", ".env", "virtualenv", ".virtualenv"}
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", "site-packages",
              ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 MAX_FOLDERS = 20000  # per root: a bound for `--root /` by mistake
+_VERSION_NAME = re.compile(r"^(\d+(?:\.\d+)*)(.*)$")  # 3.13.0t: (3, 13, 0) and "t"
 _PYTHON_NAME = re.compile(r"^(python|pypy)(\d+(\.\d+)?)?[tmw]?(\.exe)?$", re.IGNORECASE)
 
 
@@ -311,12 +310,13 @@ def _conda(col: _Collector, include_system: bool, run_conda: bool, timeout: floa
 # ---------------------------------------------------------------- 3. pyenv
 
 
-def _version_order(name: str) -> tuple[int, Version | None, str]:
-    """pyenv's version folders by version (3.6 before 3.13), other names after them."""
-    try:
-        return 0, Version(name), name
-    except InvalidVersion:
-        return 1, None, name
+def _version_order(name: str) -> tuple[int, tuple[int, ...], str]:
+    """pyenv's version folders by version (3.6 before 3.13), other names after them. Tuples,
+    not packaging: discovery is stdlib-only."""
+    match = _VERSION_NAME.match(name)
+    if match is None:
+        return 1, (), name
+    return 0, tuple(int(part) for part in match.group(1).split(".")), match.group(2)
 
 
 def _pyenv(col: _Collector) -> None:
