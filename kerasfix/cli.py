@@ -23,7 +23,7 @@ from kerasfix.errors import (
     KerasfixError,
 )
 from kerasfix.files import validate_report_path
-from kerasfix.textsafe import one_line
+from kerasfix.textsafe import one_line, plural
 
 STRATEGIES = ("repair", "upgrade", "legacy", "fresh-venv")
 
@@ -284,7 +284,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         hits = scan_code(args.code, keras_major_for(result.inventory),
                          tf_version=tf.raw_version if tf else None)
         result.findings = sort_findings(result.findings + code_findings(hits))
-        result.notes.append(f"code scanned: {args.code} ({len(hits)} place(s) to change)")
+        result.notes.append(f"code scanned: {args.code} ({plural(len(hits), 'place')} to"
+                            " change)")
     code = EXIT_FINDINGS if result.has_errors else EXIT_OK
     if args.json:
         from kerasfix.report_json import scan_document
@@ -430,7 +431,8 @@ def cmd_fix(args: argparse.Namespace) -> int:
         if not _confirm("pip says this plan cannot work. Run it anyway?", args.yes):
             console.print("Nothing was changed.")
             return finish(EXIT_STEP_FAILED)
-    if not _confirm(f"Apply {len(plan.automatic_steps)} step(s) to {prefix}?", args.yes):
+    if not _confirm(f"Apply {plural(len(plan.automatic_steps), 'step')} to {prefix}?",
+                    args.yes):
         console.print("Nothing was changed.")
         return EXIT_FINDINGS
     run = run_plan(plan, before.environment,

@@ -46,7 +46,7 @@ from kerasfix import knowledge
 from kerasfix.errors import KerasfixError
 from kerasfix.findings import Finding, Severity
 from kerasfix.findings import Strategy as S
-from kerasfix.workflow import plural
+from kerasfix.textsafe import plural
 
 if TYPE_CHECKING:
     from kerasfix.inventory import Inventory

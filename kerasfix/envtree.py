@@ -12,7 +12,7 @@ from kerasfix import knowledge
 from kerasfix.findings import Finding, Severity
 from kerasfix.inventory import Distribution, Inventory, PathEntry
 from kerasfix.scan import ScanResult
-from kerasfix.workflow import plural
+from kerasfix.textsafe import plural
 
 STACK_FAMILIES = knowledge.TENSORFLOW_VARIANTS | knowledge.KERAS_VARIANTS | \
     knowledge.TF_KERAS_VARIANTS | {knowledge.KERAS_CORE}

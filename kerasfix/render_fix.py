@@ -15,9 +15,8 @@ from kerasfix.findings import Strategy
 from kerasfix.plan import Step
 from kerasfix.preview import PlanPreview
 from kerasfix.runner import Events, StepOutcome
-from kerasfix.textsafe import visible, visible_data
+from kerasfix.textsafe import plural, visible, visible_data
 from kerasfix.verify import Comparison
-from kerasfix.workflow import plural
 
 
 def _size(n: int) -> str:

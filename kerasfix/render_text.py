@@ -16,8 +16,7 @@ from kerasfix import knowledge
 from kerasfix.findings import Finding, Severity
 from kerasfix.inventory import Distribution, Inventory
 from kerasfix.scan import ScanResult
-from kerasfix.textsafe import visible_data
-from kerasfix.workflow import plural
+from kerasfix.textsafe import plural, visible_data
 
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 SEVERITY_MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}

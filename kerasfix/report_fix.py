@@ -15,9 +15,8 @@ from kerasfix.preview import PlanPreview, StepPreview
 from kerasfix.report_json import finding_dict
 from kerasfix.runner import RunResult
 from kerasfix.scan import ScanResult
-from kerasfix.textsafe import visible_data
+from kerasfix.textsafe import plural, visible_data
 from kerasfix.verify import Comparison
-from kerasfix.workflow import plural
 
 FIX_SCHEMA = "kerasfix.fix/1"
 

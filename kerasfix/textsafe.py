@@ -120,3 +120,8 @@ class _Walk:
             if not init:
                 object.__setattr__(copy, name, new)
         return copy
+
+
+def plural(count: int, noun: str) -> str:
+    """"1 step", "2 steps": counts read as words."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

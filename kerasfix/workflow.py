@@ -10,6 +10,7 @@ from kerasfix.plan import Plan
 from kerasfix.preview import PlanPreview
 from kerasfix.runner import RunResult
 from kerasfix.scan import ScanResult
+from kerasfix.textsafe import plural
 from kerasfix.verify import Comparison
 
 
@@ -45,9 +46,6 @@ def manual_lines(plan: Plan) -> list[str]:
     """What the user still has to do, each with its exact instruction."""
     return [f"You still need to: {s.instruction or s.title}" for s in plan.manual_steps]
 
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def interrupted_notice(prefix: str) -> str | None:

@@ -14,8 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 from kerasfix.discovery import FoundEnv, discover, env_from_path
 from kerasfix.errors import TargetError
 from kerasfix.multi import EnvScan, scan_many, summary_rows
-from kerasfix.textsafe import visible_data
-from kerasfix.workflow import plural
+from kerasfix.textsafe import plural, visible_data
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green",
          "unscannable": "bold magenta"}

@@ -32,10 +32,10 @@ from kerasfix.render_safe import visible_text
 from kerasfix.report_fix import FixReport, write_report
 from kerasfix.runner import Events, RunResult, StepOutcome, run_plan
 from kerasfix.scan import ScanResult
-from kerasfix.textsafe import one_line, visible
+from kerasfix.textsafe import one_line, plural, visible
 from kerasfix.tui.widgets import EnvHeader
 from kerasfix.verify import verify
-from kerasfix.workflow import exit_code, manual_lines, plural, start_blocker
+from kerasfix.workflow import exit_code, manual_lines, start_blocker
 
 STRATEGY_TEXT = {
     Strategy.REPAIR: ("keep this TensorFlow, align Keras/NumPy/protobuf, drop duplicates",

@@ -21,9 +21,9 @@ from kerasfix.render_fix import preview_renderable
 from kerasfix.render_safe import visible_text
 from kerasfix.runner import Events, RunResult, StepOutcome, run_plan
 from kerasfix.scan import ScanResult
-from kerasfix.textsafe import visible
+from kerasfix.textsafe import plural, visible
 from kerasfix.tui.widgets import EnvHeader
-from kerasfix.workflow import plural, start_blocker
+from kerasfix.workflow import start_blocker
 
 
 class _Events(Events):
