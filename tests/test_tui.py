@@ -15,6 +15,7 @@ import string
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from fakeenv import FakeEnv, make_venv, tree_hash
@@ -130,6 +131,18 @@ async def open_preview(pilot, app: KerasfixApp) -> FixScreen:  # type: ignore[no
     return fix
 
 
+T = TypeVar("T")
+
+
+async def open_from_scan(pilot, app: KerasfixApp, key: str, screen_type: type[T]) -> T:  # type: ignore[no-untyped-def]
+    """Wait for the first scan, press `key`, and return the screen it opened."""
+    await wait_for(pilot, lambda: scan_screen(app).result is not None)
+    await pilot.press(key)
+    screen = app.screen
+    assert isinstance(screen, screen_type)
+    return screen
+
+
 def scan_screen(app: KerasfixApp) -> ScanScreen:
     return next(s for s in app.screen_stack if isinstance(s, ScanScreen))
 
@@ -197,10 +210,7 @@ async def test_fix_flow_scan_to_verify_then_undo(wheelhouse: Path) -> None:
     assert not (env.site / "~f_keras").exists()
     app = make_app(env, wheelhouse)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: scan_screen(app).result is not None)
-        await pilot.press("u")
-        undo = app.screen
-        assert isinstance(undo, UndoScreen)
+        undo = await open_from_scan(pilot, app, "u", UndoScreen)
         await pilot.press("enter")
         await wait_for(pilot, lambda: not undo.query_one("#restore").disabled)
         await pilot.click("#restore")
@@ -231,10 +241,7 @@ async def test_strategy_list_opens_highlighted_when_none_is_recommended(
     env = fixed_env("nothing-to-fix")
     app = make_app(env, wheelhouse)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: scan_screen(app).result is not None)
-        await pilot.press("x")
-        fix = app.screen
-        assert isinstance(fix, FixScreen)
+        fix = await open_from_scan(pilot, app, "x", FixScreen)
         strategies = fix.query_one("#strategies", OptionList)
         assert strategies.highlighted is not None
         assert not strategies.get_option_at_index(strategies.highlighted).disabled
@@ -427,10 +434,7 @@ async def test_environment_picker_opens_the_chosen_env(wheelhouse: Path, tmp_pat
     app = make_app(env, wheelhouse)
     app.roots = (str(root),)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: scan_screen(app).result is not None)
-        await pilot.press("e")
-        picker = app.screen
-        assert isinstance(picker, EnvPickerScreen)
+        picker = await open_from_scan(pilot, app, "e", EnvPickerScreen)
         await wait_for(pilot, lambda: str(bad.root / "venv") in picker.scans)
         table = picker.query_one("#envs")
         row = table.get_row_index(str(bad.root / "venv"))
@@ -464,10 +468,7 @@ async def test_environment_picker_merges_a_shim_and_shows_the_open_env(
     env = broken("picker-merge", wheelhouse)
     app = make_app(env, wheelhouse)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: scan_screen(app).result is not None)
-        await pilot.press("e")
-        picker = app.screen
-        assert isinstance(picker, EnvPickerScreen)
+        picker = await open_from_scan(pilot, app, "e", EnvPickerScreen)
         await wait_for(pilot, lambda: "need attention" in str(
             picker.query_one("#picker-status").render()))
         table = picker.query_one("#envs")
@@ -485,10 +486,7 @@ async def test_paste_box_names_the_cause(wheelhouse: Path) -> None:
     env = broken("explain", wheelhouse)
     app = make_app(env, wheelhouse)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: scan_screen(app).result is not None)
-        await pilot.press("p")
-        screen = app.screen
-        assert isinstance(screen, ExplainScreen)
+        screen = await open_from_scan(pilot, app, "p", ExplainScreen)
         header = str(screen.query_one("#env-header").render())  # the interpreter, as elsewhere
         assert env.python in header and "Python 3." in header
         screen.query_one("#paste").text = (
