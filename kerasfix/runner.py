@@ -100,7 +100,7 @@ def run_plan(plan: Plan, inv: Inventory, *, events: Events | None = None,
 
 def _finish_fix(snap: snapshots.Snapshot, plan: Plan, env: Mapping[str, str] | None) -> None:
     """Record what the fix left (undo reverts that delta only) and drop its own downloads."""
-    after = _environment_now(plan.target_python, env) if plan.strategy != "undo" else None
+    after = _environment_now(plan.target_python, env)  # only fixes get here, never undo
     if after is not None:
         snap.record_after(after)
     shutil.rmtree(snap.folder / "wheels", ignore_errors=True)  # kerasfix's copies, not the user's
