@@ -1,6 +1,6 @@
 """Command line: scan, fix, undo, explain, audit, report merge (and, without a subcommand,
 the app). It presents what the engine decides: exit codes come from kerasfix.errors and
-kerasfix.workflow (0 nothing remains, 1 findings or manual steps remain, 2 usage, target or
+kerasfix.fix.workflow (0 nothing remains, 1 findings or manual steps remain, 2 usage, target or
 state error, 3 the plan cannot run or a step failed, 4 a kerasfix bug). Errors are one line on
 stderr; no traceback for anything a user can cause.
 """
@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _console(no_color: bool, stderr: bool = False):  # -> rich Console, imported lazily
-    from kerasfix.render_safe import safe_console
+    from kerasfix.report.safe_console import safe_console
 
     # No markup, no emoji codes, no raw control characters: what is printed is often a path
     # or a name someone else chose.
@@ -180,7 +180,7 @@ def _console(no_color: bool, stderr: bool = False):  # -> rich Console, imported
 
 def cmd_app(args: argparse.Namespace) -> int:
     """The Textual app; without a terminal, the scan report instead."""
-    from kerasfix.target import select_target
+    from kerasfix.inspect.target import select_target
 
     target = select_target(args.python)
     if not (_isatty(sys.stdout) and _isatty(sys.stdin)):
@@ -197,7 +197,7 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def _discover(args: argparse.Namespace):  # -> DiscoveryResult
-    from kerasfix.discovery import discover
+    from kerasfix.inspect.discovery import discover
 
     found = discover(args.root)
     for path, error in found.problems:
@@ -206,7 +206,8 @@ def _discover(args: argparse.Namespace):  # -> DiscoveryResult
 
 
 def cmd_scan_all(args: argparse.Namespace) -> int:
-    from kerasfix.multi import envs_document, scan_many, summary_rows
+    from kerasfix.fleet.envs_json import envs_document, summary_rows
+    from kerasfix.fleet.scanning import scan_many
 
     found = _discover(args)
     scans = scan_many(found.envs)
@@ -215,7 +216,7 @@ def cmd_scan_all(args: argparse.Namespace) -> int:
         json.dump(doc, sys.stdout, indent=2 if _isatty(sys.stdout) else None)
         sys.stdout.write("\n")
     else:
-        from kerasfix.render_multi import render_envs
+        from kerasfix.report.fleet_text import render_envs
 
         render_envs(doc, summary_rows(scans), _console(args.no_color))
     return int(doc["exit_code"])
@@ -223,8 +224,10 @@ def cmd_scan_all(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from kerasfix.files import write_atomic
-    from kerasfix.multi import audit_document, audit_markdown, scan_many
-    from kerasfix.planner import FixOptions
+    from kerasfix.fix.planner import FixOptions
+    from kerasfix.fleet.audit import audit_document
+    from kerasfix.fleet.audit_markdown import audit_markdown
+    from kerasfix.fleet.scanning import scan_many
 
     out = validate_report_path(args.report)  # before the survey: a bad path wastes no time
     found = _discover(args)
@@ -242,14 +245,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from kerasfix.multi import merge_reports, merged_rows
+    from kerasfix.fleet.envs_json import merge_reports, merged_rows
 
     doc = merge_reports(args.files)
     if args.json:
         json.dump(doc, sys.stdout, indent=2 if _isatty(sys.stdout) else None)
         sys.stdout.write("\n")
     else:
-        from kerasfix.render_multi import render_envs
+        from kerasfix.report.fleet_text import render_envs
 
         render_envs(doc, merged_rows(doc), _console(args.no_color), hosts=True)
     return int(doc["exit_code"])
@@ -258,12 +261,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_scan(args: argparse.Namespace) -> int:
     if args.all:
         return cmd_scan_all(args)
-    from kerasfix.probe import start_probe
-    from kerasfix.target import select_target
+    from kerasfix.inspect.probe import start_probe
+    from kerasfix.inspect.target import select_target
 
     target = select_target(args.python)
     probe = start_probe(target)  # runs in the target while we import the rest
-    from kerasfix.scan import scan
+    from kerasfix.diagnose.scan import scan
 
     if not args.json and _isatty(sys.stderr):  # progress for people, not for logs
         err = _console(args.no_color, stderr=True)
@@ -271,14 +274,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
                   style="dim")
     result = scan(target, deep=args.deep, deep_timeout=args.timeout, started_probe=probe)
     if args.requirements:
-        from kerasfix.reqaudit import audit_requirements
+        from kerasfix.diagnose.requirements_audit import audit_requirements
 
         # The pins are judged for this interpreter; the environment's own findings stay out.
         result.findings = audit_requirements(args.requirements, result.inventory.interpreter)
         result.notes.append(f"requirements file: {args.requirements}")
     if args.code:
-        from kerasfix.codescan import code_findings, keras_major_for, scan_code
-        from kerasfix.findings import sort_findings
+        from kerasfix.diagnose.code_audit import code_findings, keras_major_for, scan_code
+        from kerasfix.diagnose.findings import sort_findings
 
         tf = result.inventory.tensorflow()
         hits = scan_code(args.code, keras_major_for(result.inventory),
@@ -288,21 +291,21 @@ def cmd_scan(args: argparse.Namespace) -> int:
                             " change)")
     code = EXIT_FINDINGS if result.has_errors else EXIT_OK
     if args.json:
-        from kerasfix.report_json import scan_document
+        from kerasfix.report.scan_json import scan_document
 
         # indent only for people: json's C encoder is used only without it
         json.dump(scan_document(result, code), sys.stdout,
                   indent=2 if _isatty(sys.stdout) else None)
         sys.stdout.write("\n")
     else:
-        from kerasfix.render_text import render_scan
+        from kerasfix.report.scan_text import render_scan
 
         render_scan(result, _console(args.no_color), show_stack=not args.requirements)
     return code
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from kerasfix.explain import diagnose, explain_text, read_source
+    from kerasfix.diagnose.explain import diagnose, explain_text, read_source
 
     try:
         text = read_source(args.text)
@@ -311,18 +314,18 @@ def cmd_explain(args: argparse.Namespace) -> int:
     explanation = explain_text(text)
     diagnosis = None
     if explanation.matched and not args.no_scan:
-        from kerasfix.scan import scan
-        from kerasfix.target import select_target
+        from kerasfix.diagnose.scan import scan
+        from kerasfix.inspect.target import select_target
 
         diagnosis = diagnose(explanation, scan(select_target(args.python)))
     if args.json:
-        from kerasfix.report_explain import explain_document
+        from kerasfix.report.explain_json import explain_document
 
         json.dump(explain_document(explanation, diagnosis), sys.stdout,
                   indent=2 if _isatty(sys.stdout) else None)
         sys.stdout.write("\n")
     else:
-        from kerasfix.render_explain import render_explanation
+        from kerasfix.report.explain_text import render_explanation
 
         render_explanation(explanation, diagnosis, _console(args.no_color))
     return EXIT_FINDINGS if diagnosis is not None and diagnosis.cause is not None else EXIT_OK
@@ -350,9 +353,9 @@ def _interrupted(prefix: str, python: str, args: argparse.Namespace, console) ->
     """Tell of a fix that was killed half-way; False when the user would rather undo it.
     Looked at under the environment's lock, so a fix running right now is never mistaken for
     an interrupted one, and its snapshot never rewritten."""
-    from kerasfix import snapshot as snapshots
-    from kerasfix import state
-    from kerasfix.workflow import interrupted_message, interrupted_notice
+    from kerasfix.fix import snapshot as snapshots
+    from kerasfix.fix import state
+    from kerasfix.fix.workflow import interrupted_message, interrupted_notice
 
     if args.dry_run:  # an audit changes nothing, kerasfix's own state included
         notice = interrupted_notice(prefix)
@@ -372,24 +375,24 @@ def _interrupted(prefix: str, python: str, args: argparse.Namespace, console) ->
 
 
 def _print_manual(plan, console) -> None:  # type: ignore[no-untyped-def]
-    from kerasfix.workflow import manual_lines
+    from kerasfix.fix.workflow import manual_lines
 
     for line in manual_lines(plan):
         console.print(line, style="bold yellow")
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
-    from kerasfix import planner
-    from kerasfix.findings import Strategy
-    from kerasfix.preview import preview_plan
-    from kerasfix.render_fix import ConsoleEvents, render_comparison, render_preview
-    from kerasfix.render_text import render_scan
-    from kerasfix.report_fix import FixReport, write_report
-    from kerasfix.runner import run_plan
-    from kerasfix.scan import scan
-    from kerasfix.target import select_target
-    from kerasfix.verify import verify
-    from kerasfix.workflow import exit_code, start_blocker
+    from kerasfix.diagnose.findings import Strategy
+    from kerasfix.diagnose.scan import scan
+    from kerasfix.fix import planner
+    from kerasfix.fix.preview import preview_plan
+    from kerasfix.fix.runner import run_plan
+    from kerasfix.fix.verify import verify
+    from kerasfix.fix.workflow import exit_code, start_blocker
+    from kerasfix.inspect.target import select_target
+    from kerasfix.report.fix_report import FixReport, write_report
+    from kerasfix.report.fix_text import ConsoleEvents, render_comparison, render_preview
+    from kerasfix.report.scan_text import render_scan
 
     if args.report:
         validate_report_path(args.report)  # before the scan: a bad path changes nothing
@@ -459,13 +462,13 @@ def _index_flags(args: argparse.Namespace) -> tuple[str, ...] | None:
     """The undo's own --find-links / --no-index; None: use the fix's, kept in its snapshot."""
     if not args.find_links and not args.no_index:
         return None
-    from kerasfix.planner import FixOptions
+    from kerasfix.fix.planner import FixOptions
 
     return FixOptions(tuple(args.find_links), args.no_index).index_flags
 
 
 def _list_snapshots(prefix: str, console) -> int:  # type: ignore[no-untyped-def]
-    from kerasfix import snapshot as snapshots
+    from kerasfix.fix import snapshot as snapshots
 
     snaps = snapshots.list_snapshots(prefix)
     if not snaps:
@@ -477,14 +480,14 @@ def _list_snapshots(prefix: str, console) -> int:  # type: ignore[no-untyped-def
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
-    from kerasfix import snapshot as snapshots
-    from kerasfix.planner import pip_base
-    from kerasfix.preview import preview_plan
-    from kerasfix.render_fix import ConsoleEvents, render_preview
-    from kerasfix.runner import run_plan
-    from kerasfix.scan import scan
-    from kerasfix.target import select_target
-    from kerasfix.workflow import start_blocker
+    from kerasfix.diagnose.scan import scan
+    from kerasfix.fix import snapshot as snapshots
+    from kerasfix.fix.planner import pip_base
+    from kerasfix.fix.preview import preview_plan
+    from kerasfix.fix.runner import run_plan
+    from kerasfix.fix.workflow import start_blocker
+    from kerasfix.inspect.target import select_target
+    from kerasfix.report.fix_text import ConsoleEvents, render_preview
 
     console = _console(args.no_color)
     target = select_target(args.python)

@@ -86,7 +86,7 @@ def nobody_venv(root: Path) -> FakeEnv:
     probe then meets chmod 000 as a user does); skips if nobody cannot run the probe."""
     from fakeenv import make_venv
 
-    from kerasfix.probe import PROBE_FILE
+    from kerasfix.inspect.probe import PROBE_FILE
 
     prefix, base = nobody(sys.executable, "/usr/bin/python3", "/usr/local/bin/python3")
     env = make_venv(root, python=base)

@@ -42,10 +42,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchenv  # tests/ is not a package: found through sys.path
 from benchenv import CACHE, ROOT, Env, EnvError
 
-from kerasfix.checks import run_checks
-from kerasfix.inventory import build_inventory
-from kerasfix.probe import run_probe
-from kerasfix.target import Target
+from kerasfix.diagnose.checks import run_checks
+from kerasfix.inspect.inventory import build_inventory
+from kerasfix.inspect.probe import run_probe
+from kerasfix.inspect.target import Target
 
 BIN = Path(sys.executable).parent
 SIZES = (250, 500, 1000)
@@ -60,7 +60,7 @@ TARGET_TUI_SECONDS = 1.0
 # The app headless in a fresh interpreter: from process start to the scan on screen.
 TUI_PROBE = """
 import asyncio, sys
-from kerasfix.target import Target
+from kerasfix.inspect.target import Target
 from kerasfix.tui.app import KerasfixApp
 
 async def main():

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kerasfix.scan import ScanResult, scan
-from kerasfix.target import Target
+from kerasfix.diagnose.scan import ScanResult, scan
+from kerasfix.inspect.target import Target
 
-# Real Requires-Dist lines of Linux x86_64 wheels (kerasfix/knowledge_data/tf-keras-matrix.json).
+# Real Requires-Dist lines of Linux x86_64 wheels (kerasfix/knowledge/data/tf-keras-matrix.json).
 TF_REQUIRES = {
     "2.14.1": ["keras<2.15,>=2.14.0", "numpy<2.0.0,>=1.23.5", "ml-dtypes==0.2.0",
                "protobuf!=4.21.0,!=4.21.1,!=4.21.2,!=4.21.3,!=4.21.4,!=4.21.5,<5.0.0dev,>=3.20.3"],

@@ -32,8 +32,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kerasfix.scan import ScanResult, scan
-from kerasfix.target import Target
+from kerasfix.diagnose.scan import ScanResult, scan
+from kerasfix.inspect.target import Target
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("KERASFIX_REALTF_CACHE") or ROOT / ".cache" / "realtf")

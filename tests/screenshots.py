@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import demo
 
-from kerasfix.scan import scan
-from kerasfix.target import Target
+from kerasfix.diagnose.scan import scan
+from kerasfix.inspect.target import Target
 from kerasfix.tui.app import KerasfixApp
 
 OUT = demo.ROOT / "screenshots"

@@ -138,26 +138,29 @@ def test_scan_command_does_not_import_textual(fake: FakeEnv) -> None:
     assert proc.stdout.strip().endswith("ok"), proc.stderr
 
 
+def _presenter(path: Path) -> bool:
+    """The CLI, the app and the Rich renderers (report/*_text.py, report/safe_console.py)."""
+    return (path.name == "cli.py" or "tui" in path.parts
+            or (path.parent.name == "report" and (path.stem.endswith("_text")
+                                                  or path.stem == "safe_console")))
+
+
 def test_core_imports_neither_textual_nor_rich() -> None:
-    core = ["kerasfix.target", "kerasfix.probe", "kerasfix.inventory", "kerasfix.knowledge",
-            "kerasfix.checks", "kerasfix.scan", "kerasfix.runtime", "kerasfix.report_json",
-            "kerasfix.findings", "kerasfix.errors", "kerasfix.planner", "kerasfix.preview",
-            "kerasfix.runner", "kerasfix.snapshot", "kerasfix.verify", "kerasfix.state",
-            "kerasfix.report_fix", "kerasfix.plan", "kerasfix.discovery", "kerasfix.multi",
-            "kerasfix.envtree", "kerasfix.explain", "kerasfix.report_explain",
-            "kerasfix.reqaudit", "kerasfix.codescan"]
+    pkg = Path(__file__).parent.parent / "kerasfix"
+    engine = sorted(p for p in pkg.rglob("*.py") if not _presenter(p.relative_to(pkg.parent)))
+    core = [".".join(p.relative_to(pkg.parent).with_suffix("").parts).removesuffix(".__init__")
+            for p in engine if not p.stem.endswith("_script") and p.stem != "__main__"]
+    assert "kerasfix.fix.runner" in core and "kerasfix.diagnose.explain" in core
     code = ("import sys\n" + "".join(f"import {m}\n" for m in core) +
             "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')]\n"
             "print(bad)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
-    # and no module outside the renderers mentions them at all
-    pkg = Path(__file__).parent.parent / "kerasfix"
-    for path in pkg.rglob("*.py"):
-        if path.name.startswith("render_") or path.name == "cli.py" or "tui" in path.parts:
-            continue
+    # and no engine module mentions them at all
+    for path in engine:
         text = path.read_text()
         assert "import rich" not in text and "from rich" not in text, path
+        assert "import textual" not in text and "from textual" not in text, path
         assert "import textual" not in text and "from textual" not in text, path
 
 
@@ -176,8 +179,8 @@ def test_every_finding_code_is_documented_in_the_readme() -> None:
     assert len(codes) > 35
     missing = sorted(c for c in codes if f"`{c}`" not in readme and not c.startswith("runtime"))
     assert missing == []
-    from kerasfix.codescan import _ALL_RULES
-    from kerasfix.reqaudit import REQ_CODES
+    from kerasfix.diagnose.code_audit import _ALL_RULES
+    from kerasfix.diagnose.requirements_audit import REQ_CODES
 
     assert [r for r in _ALL_RULES if f"`code-{r}`" not in readme] == []
     assert [c for c in REQ_CODES if f"`{c}`" not in readme] == []

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fakeenv import FakeEnv
 
-from kerasfix.codescan import (
+from kerasfix.diagnose.code_audit import (
     CodeHit,
     code_findings,
     keras_major_for,

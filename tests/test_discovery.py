@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from kerasfix.discovery import DiscoveryResult, FoundEnv, discover, env_from_path, prefix_of
 from kerasfix.errors import TargetError
+from kerasfix.inspect.discovery import DiscoveryResult, FoundEnv, discover, env_from_path, prefix_of
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="fabricated POSIX layouts")
 
@@ -282,7 +282,7 @@ def test_same_names_are_made_distinct(tmp_path: Path) -> None:
 
 DISCOVER_AS = """import json, sys
 sys.path.insert(0, sys.argv[3])
-from kerasfix.discovery import discover
+from kerasfix.inspect.discovery import discover
 tmp = sys.argv[1]
 r = discover([sys.argv[2]], environ={"HOME": tmp, "PATH": ""}, home=tmp, cwd=tmp,
              include_system=False)

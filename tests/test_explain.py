@@ -9,7 +9,7 @@ import shutil
 import pytest
 from fakeenv import FakeEnv
 
-from kerasfix.explain import (
+from kerasfix.diagnose.explain import (
     CAUSES,
     CONFIRMED,
     RULED_OUT,

@@ -16,11 +16,11 @@ import pytest
 from fakeenv import FakeEnv, make_venv, tree_hash
 from fakeenv import pip_offline as pip
 
-from kerasfix import planner
-from kerasfix import snapshot as snapshots
-from kerasfix.findings import Strategy
-from kerasfix.plan import StepKind
-from kerasfix.preview import preview_plan
+from kerasfix.diagnose.findings import Strategy
+from kerasfix.fix import planner
+from kerasfix.fix import snapshot as snapshots
+from kerasfix.fix.plan import StepKind
+from kerasfix.fix.preview import preview_plan
 
 
 @pytest.fixture
@@ -198,7 +198,7 @@ def test_interrupted_fix_is_noticed_and_can_be_undone(env: FakeEnv, wheelhouse: 
 
 
 def test_two_fixers_at_once(env: FakeEnv, wheelhouse: Path) -> None:
-    from kerasfix import state
+    from kerasfix.fix import state
 
     pip(env, wheelhouse, "install", "tensorflow-cpu==2.18.1")
     pip(env, wheelhouse, "install", "--no-deps", "tf-keras==2.15.0")

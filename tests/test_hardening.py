@@ -18,8 +18,8 @@ import pytest
 from fakeenv import FakeEnv, make_venv, tree_hash
 from fakeenv import pip_offline as pip
 
-from kerasfix import snapshot as snapshots
-from kerasfix import state
+from kerasfix.fix import snapshot as snapshots
+from kerasfix.fix import state
 from kerasfix.textsafe import one_line, visible, visible_data
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX venvs, modes and mounts")
@@ -159,8 +159,8 @@ def test_pasted_text_is_shown_visibly(tmp_path: Path) -> None:
 def test_pip_output_and_steps_are_shown_visibly() -> None:
     from rich.console import Console
 
-    from kerasfix.plan import Step, StepKind
-    from kerasfix.render_fix import ConsoleEvents
+    from kerasfix.fix.plan import Step, StepKind
+    from kerasfix.report.fix_text import ConsoleEvents
 
     out = io.StringIO()
     events = ConsoleEvents(Console(file=out, force_terminal=True, width=120), 1)
@@ -174,20 +174,20 @@ def test_pip_output_and_steps_are_shown_visibly() -> None:
 def test_many_environments_table_and_audit_markdown(tmp_path: Path) -> None:
     from rich.console import Console
 
-    from kerasfix import multi
-    from kerasfix.discovery import FoundEnv
-    from kerasfix.render_multi import render_envs
+    from kerasfix.fleet import audit, audit_markdown, envs_json, scanning
+    from kerasfix.inspect.discovery import FoundEnv
+    from kerasfix.report.fleet_text import render_envs
 
     env = poisoned(tmp_path / f"[red]p{META}")
     found = FoundEnv(env.python, str(env.root / "venv"), (f"test{PAYLOAD}",),
                      name=f"[red]n{PAYLOAD}", kind="venv")
-    scans = multi.scan_many([found])
+    scans = scanning.scan_many([found])
     out = io.StringIO()
-    render_envs(multi.envs_document(scans), multi.summary_rows(scans),
+    render_envs(envs_json.envs_document(scans), envs_json.summary_rows(scans),
                 Console(file=out, width=200))
     assert_no_raw(out.getvalue())
     assert f"[red]n{SHOWN}" in out.getvalue()
-    md = multi.audit_markdown(multi.audit_document(scans, with_preview=False))
+    md = audit_markdown.audit_markdown(audit.audit_document(scans, with_preview=False))
     assert_no_raw(md)
     assert f"[red]n{SHOWN}" in md
 
@@ -205,9 +205,9 @@ async def test_tui_shows_names_paths_and_log_lines_visibly(tmp_path: Path, state
     from rich.text import Text
     from textual.widgets import RichLog
 
-    from kerasfix.plan import Step, StepKind
-    from kerasfix.scan import scan
-    from kerasfix.target import Target
+    from kerasfix.diagnose.scan import scan
+    from kerasfix.fix.plan import Step, StepKind
+    from kerasfix.inspect.target import Target
     from kerasfix.tui.app import KerasfixApp
     from kerasfix.tui.fix_screen import FixScreen
     from kerasfix.tui.scan_screen import ScanScreen
@@ -554,8 +554,8 @@ def test_snapshot_of_the_wrong_shape_is_unreadable(state_dir: Path) -> None:
 
 
 def _real_probe_document(fake: FakeEnv) -> dict:
-    from kerasfix.probe import run_probe
-    from kerasfix.target import Target
+    from kerasfix.inspect.probe import run_probe
+    from kerasfix.inspect.target import Target
 
     return run_probe(Target(fake.python, "test"))
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from fakeenv import FakeEnv, make_venv
 
-from kerasfix import multi, planner
-from kerasfix.discovery import FoundEnv, discover
-from kerasfix.scan import ScanResult
+from kerasfix.diagnose.scan import ScanResult
+from kerasfix.fix import planner
+from kerasfix.fleet import audit, audit_markdown, envs_json, scanning
+from kerasfix.inspect.discovery import FoundEnv, discover
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX venv layout")
 
@@ -60,9 +61,9 @@ def envs_of(fleet) -> list[FoundEnv]:
             found(fleet["legacy"], "legacy", kernel_env={"TF_USE_LEGACY_KERAS": "1"})]
 
 
-def scan_fleet(fleet, **kw) -> list[multi.EnvScan]:
+def scan_fleet(fleet, **kw) -> list[scanning.EnvScan]:
     tmp = fleet["tmp"]
-    return multi.scan_many(envs_of(fleet), cwd=str(tmp), environ=isolated_environ(tmp), **kw)
+    return scanning.scan_many(envs_of(fleet), cwd=str(tmp), environ=isolated_environ(tmp), **kw)
 
 
 def test_scan_many_keeps_order_and_one_failure_stops_nothing(fleet) -> None:
@@ -83,7 +84,7 @@ def test_scan_many_keeps_order_and_one_failure_stops_nothing(fleet) -> None:
 
 
 def test_summary_rows(fleet) -> None:
-    rows = {r["name"]: r for r in multi.summary_rows(scan_fleet(fleet))}
+    rows = {r["name"]: r for r in envs_json.summary_rows(scan_fleet(fleet))}
     assert rows["healthy"]["tensorflow"] == "2.18.1 (tensorflow-cpu)"
     assert rows["healthy"]["keras"] == "3.15.1" and rows["healthy"]["tf_keras"] is None
     assert rows["healthy"]["version"] == ".".join(map(str, sys.version_info[:3]))
@@ -98,7 +99,7 @@ def test_summary_rows(fleet) -> None:
 
 def test_envs_document(fleet) -> None:
     scans = scan_fleet(fleet)
-    doc = multi.envs_document(scans, [("/gone/env", "listed but no longer exists")])
+    doc = envs_json.envs_document(scans, [("/gone/env", "listed but no longer exists")])
     json.dumps(doc)  # serialisable as is
     assert doc["schema"] == "kerasfix.envs/1" and doc["host"] and doc["user"]
     assert [e["name"] for e in doc["environments"]] == ["healthy", "broken", "not-python",
@@ -115,15 +116,15 @@ def test_envs_document(fleet) -> None:
     assert doc["problems"] == [{"path": "/gone/env", "error": "listed but no longer exists"}]
     assert doc["summary"]["environments"] == 4 and doc["summary"]["unscannable"] == 1
     assert doc["exit_code"] == 2  # an environment could not be scanned
-    without = multi.envs_document([s for s in scans if s.result is not None])
+    without = envs_json.envs_document([s for s in scans if s.result is not None])
     assert without["exit_code"] == 1
-    assert multi.envs_document([])["exit_code"] == 2  # nothing was checked
+    assert envs_json.envs_document([])["exit_code"] == 2  # nothing was checked
     assert "scan" not in healthy
-    full = multi.envs_document(scans[:1], full=True)["environments"][0]
+    full = envs_json.envs_document(scans[:1], full=True)["environments"][0]
     assert full["scan"]["schema"] == "kerasfix.scan/1"
 
 
-def read_only(scan: multi.EnvScan, *, externally_managed: bool = False) -> multi.EnvScan:
+def read_only(scan: scanning.EnvScan, *, externally_managed: bool = False) -> scanning.EnvScan:
     """The same scan as a user without write access sees it (chmod does not stop root)."""
     result = scan.result
     assert result is not None
@@ -142,7 +143,7 @@ def test_audit_marks_read_only_and_never_plans_in_place(fleet) -> None:
         site = fleet["broken"].site
         site.chmod(0o555)
         try:
-            (ro,) = multi.scan_many([found(fleet["broken"], "broken")], cwd=str(fleet["tmp"]),
+            (ro,) = scanning.scan_many([found(fleet["broken"], "broken")], cwd=str(fleet["tmp"]),
                                     environ=isolated_environ(fleet["tmp"]))
         finally:
             site.chmod(0o755)
@@ -150,7 +151,7 @@ def test_audit_marks_read_only_and_never_plans_in_place(fleet) -> None:
     else:
         ro = read_only(broken)
     managed = read_only(legacy, externally_managed=True)
-    doc = multi.audit_document([healthy, ro, not_python, managed], planner.FixOptions(),
+    doc = audit.audit_document([healthy, ro, not_python, managed], planner.FixOptions(),
                                with_preview=False, cwd=str(fleet["tmp"]))
     text = json.dumps(doc)
     assert "sudo" not in text
@@ -173,7 +174,7 @@ def test_audit_marks_read_only_and_never_plans_in_place(fleet) -> None:
     assert n["status"] == "unscannable" and n["plan"] is None and n["exit_code"] == 2
     assert r["exit_code"] == 1 and doc["exit_code"] == 2
 
-    md = multi.audit_markdown(doc)
+    md = audit_markdown.audit_markdown(doc)
     assert md.startswith("# kerasfix audit")
     assert "## broken — plan" in md and "## not-python — unscannable" in md
     assert f"-m venv {fleet['tmp'] / '.venv-tf-broken'}" in md
@@ -184,7 +185,7 @@ def test_audit_marks_read_only_and_never_plans_in_place(fleet) -> None:
 def test_audit_with_preview_asks_pip_offline(fleet, wheelhouse: Path) -> None:
     healthy, broken, _, legacy = scan_fleet(fleet)
     options = planner.FixOptions(find_links=(str(wheelhouse),), no_index=True)
-    doc = multi.audit_document([healthy, broken, legacy], options, with_preview=True,
+    doc = audit.audit_document([healthy, broken, legacy], options, with_preview=True,
                                cwd=str(fleet["tmp"]))
     assert doc["previewed"] is True and doc["options"]["no_index"] is True
     # the legacy kernel's environment needs tf-keras: pip resolves it from the wheelhouse
@@ -219,15 +220,15 @@ def test_merge_reports_from_a_fleet(fleet) -> None:
     (reports / "cut.json").write_text(json.dumps({"schema": "kerasfix.scan/1"}))
     envs_file = reports / "workstation.json"
     scans = scan_fleet(fleet)
-    envs_file.write_text(json.dumps(multi.envs_document(scans[:2])))
+    envs_file.write_text(json.dumps(envs_json.envs_document(scans[:2])))
     paths = [str(reports / n) for n in ("gpu-node-1.json", "gpu-node-2.json", "junk.json",
                                         "other.json", "workstation.json", "missing.json",
                                         "cut.json")]
-    doc = multi.merge_reports(paths)
+    doc = envs_json.merge_reports(paths)
     json.dumps(doc)
     assert doc["schema"] == "kerasfix.envs/1" and doc["merged"] is True
     hosts = [e["host"] for e in doc["environments"]]
-    local = multi.envs_document([])["host"]
+    local = envs_json.envs_document([])["host"]
     assert hosts == ["gpu-node-1", "gpu-node-2", local, local]
     node2 = doc["environments"][1]
     assert node2["severity"] == "error" and node2["path"] == str(fleet["broken"].root / "venv")
@@ -239,11 +240,11 @@ def test_merge_reports_from_a_fleet(fleet) -> None:
     assert "something/9" in errors["other.json"]
     assert [s["environments"] for s in doc["sources"]] == [1, 1, 2]
     assert doc["summary"]["environments"] == 4 and doc["exit_code"] == 2
-    rows = multi.merged_rows(doc)
+    rows = envs_json.merged_rows(doc)
     assert [r["host"] for r in rows[:4]] == hosts
     assert rows[1]["tensorflow"] == "2.14.1 (tensorflow-cpu)" and rows[1]["severity"] == "error"
     assert [r["severity"] for r in rows[4:]] == ["unscannable"] * 4
-    clean = multi.merge_reports(paths[:2])
+    clean = envs_json.merge_reports(paths[:2])
     assert clean["exit_code"] == 1 and clean["problems"] == []
 
 
@@ -255,11 +256,11 @@ def test_a_shim_and_its_interpreter_are_merged_after_scanning(fleet) -> None:
     shim.chmod(0o755)
     envs = [FoundEnv(str(shim), str(shims), ("python3 on PATH",), name="pyenv shim",
                      kind="shim"), found(fleet["healthy"], "healthy")]
-    scans = multi.scan_many(envs, environ=isolated_environ(fleet["tmp"]))
+    scans = scanning.scan_many(envs, environ=isolated_environ(fleet["tmp"]))
     (only,) = scans
     assert only.env.python == fleet["healthy"].python
     assert only.env.found_by == ("test healthy", f"python3 on PATH (via {shim})")
-    assert len(multi.scan_many(envs, environ=isolated_environ(fleet["tmp"]), merge=False)) == 2
+    assert len(scanning.scan_many(envs, environ=isolated_environ(fleet["tmp"]), merge=False)) == 2
 
 
 def test_fifty_environments_wall_time(tmp_path: Path) -> None:
@@ -275,11 +276,11 @@ def test_fifty_environments_wall_time(tmp_path: Path) -> None:
                           home=str(tmp_path / "home"), cwd=str(tmp_path),
                           include_system=False)
     discovered = time.perf_counter() - started
-    scans = multi.scan_many(found_envs.envs, cwd=str(tmp_path),
+    scans = scanning.scan_many(found_envs.envs, cwd=str(tmp_path),
                             environ=isolated_environ(tmp_path))
     total = time.perf_counter() - started
     print(f"\n50 environments: discovery {discovered * 1000:.0f} ms, discovery + scan"
-          f" {total:.2f} s with {multi.default_workers()} workers on {os.cpu_count()} CPUs")
+          f" {total:.2f} s with {scanning.default_workers()} workers on {os.cpu_count()} CPUs")
     assert len(scans) == 50 and all(isinstance(s.result, ScanResult) for s in scans), \
         [s.error for s in scans if s.error]
     assert total < 60

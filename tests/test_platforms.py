@@ -14,10 +14,10 @@ import pytest
 from asuser import nobody_venv, shared_tmp
 from fakeenv import FakeEnv
 
-from kerasfix.checks import run_checks
-from kerasfix.findings import Finding
-from kerasfix.scan import ScanResult, scan
-from kerasfix.target import Target, select_target
+from kerasfix.diagnose.checks import run_checks
+from kerasfix.diagnose.findings import Finding
+from kerasfix.diagnose.scan import ScanResult, scan
+from kerasfix.inspect.target import Target, select_target
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX layouts")
 
@@ -162,8 +162,8 @@ def shim_for(python: str, folder: Path) -> Path:
 
 
 def test_pyenv_shim_is_resolved_to_the_interpreter_it_ran(fake: FakeEnv) -> None:
-    from kerasfix.render_text import target_panel
-    from kerasfix.report_json import scan_document
+    from kerasfix.report.scan_json import scan_document
+    from kerasfix.report.scan_text import target_panel
 
     fake.tensorflow("2.15.1")
     fake.keras("2.12.0")

@@ -9,8 +9,8 @@ import zipfile
 import pytest
 from fakeenv import FakeEnv
 
-from kerasfix.probe import run_probe
-from kerasfix.target import Target
+from kerasfix.inspect.probe import run_probe
+from kerasfix.inspect.target import Target
 
 
 def probe(fake: FakeEnv, **env: str) -> dict:
@@ -147,8 +147,8 @@ def test_scan_time_counts_from_the_probes_launch(fake: FakeEnv) -> None:
     """The CLI starts the probe before importing the rest; the reported time includes that."""
     import time
 
-    from kerasfix.probe import start_probe
-    from kerasfix.scan import scan
+    from kerasfix.diagnose.scan import scan
+    from kerasfix.inspect.probe import start_probe
 
     target = Target(fake.python, "test")
     probe = start_probe(target, cwd=str(fake.root / "work"))

@@ -24,8 +24,8 @@ from realenv import (
     scenario_env,
 )
 
-from kerasfix.findings import Finding
-from kerasfix.scan import ScanResult
+from kerasfix.diagnose.findings import Finding
+from kerasfix.diagnose.scan import ScanResult
 
 pytestmark = [
     pytest.mark.realtf,

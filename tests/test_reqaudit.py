@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from kerasfix.diagnose.requirements_audit import REQ_CODES, RequirementsError, audit_requirements
 from kerasfix.errors import KerasfixError
-from kerasfix.inventory import Interpreter
-from kerasfix.reqaudit import REQ_CODES, RequirementsError, audit_requirements
+from kerasfix.inspect.inventory import Interpreter
 
 
 def interp(version: tuple[int, int, int] = (3, 11, 7), bits: int = 64) -> Interpreter:

@@ -13,9 +13,9 @@ import pytest
 from fakeenv import FakeEnv, build_wheel, make_venv, tree_hash
 from fakeenv import pip_offline as pip
 
-from kerasfix import snapshot as snapshots
-from kerasfix import state
-from kerasfix.isolation import installer_env
+from kerasfix.fix import snapshot as snapshots
+from kerasfix.fix import state
+from kerasfix.fix.isolation import installer_env
 
 
 @pytest.fixture
@@ -201,8 +201,8 @@ def test_undo_takes_back_the_fix_not_what_came_later(env: FakeEnv, wheelhouse: P
 
 
 def test_undo_with_nothing_to_do_closes_the_snapshot(env: FakeEnv, wheelhouse: Path) -> None:
-    from kerasfix import planner
-    from kerasfix.findings import Strategy
+    from kerasfix.diagnose.findings import Strategy
+    from kerasfix.fix import planner
 
     pip(env, wheelhouse, "install", "tensorflow-cpu==2.18.1")
     result = env.scan()
@@ -217,8 +217,8 @@ def test_undo_with_nothing_to_do_closes_the_snapshot(env: FakeEnv, wheelhouse: P
 
 def test_a_running_fix_is_not_taken_for_an_interrupted_one(env: FakeEnv,
                                                            wheelhouse: Path) -> None:
-    from kerasfix import planner
-    from kerasfix.findings import Strategy
+    from kerasfix.diagnose.findings import Strategy
+    from kerasfix.fix import planner
 
     pip(env, wheelhouse, "install", "tensorflow-cpu==2.18.1")
     pip(env, wheelhouse, "install", "--no-deps", "tf-keras==2.15.0")
@@ -281,10 +281,10 @@ def test_move_aside_that_fails_half_way_leaves_the_folder_whole(env: FakeEnv, tm
 
 
 def test_plans_name_the_real_interpreter_behind_a_shim(env: FakeEnv, tmp_path: Path) -> None:
-    from kerasfix import planner
-    from kerasfix.findings import Strategy
-    from kerasfix.scan import scan
-    from kerasfix.target import Target
+    from kerasfix.diagnose.findings import Strategy
+    from kerasfix.diagnose.scan import scan
+    from kerasfix.fix import planner
+    from kerasfix.inspect.target import Target
 
     env.tensorflow("2.18.1")
     env.tf_keras("2.15.0")

@@ -22,8 +22,8 @@ from fakeenv import FakeEnv, make_venv, tree_hash
 from fakeenv import pip_offline as pip
 from textual.widgets import Button
 
-from kerasfix.scan import scan
-from kerasfix.target import Target
+from kerasfix.diagnose.scan import scan
+from kerasfix.inspect.target import Target
 from kerasfix.tui.app import KerasfixApp
 from kerasfix.tui.fix_screen import FixScreen
 from kerasfix.tui.scan_screen import ScanScreen
@@ -323,9 +323,9 @@ async def test_cancel_stops_after_the_current_step(wheelhouse: Path) -> None:
 
 def test_step_counts_read_as_words() -> None:
     """A one-step fix is "1/1 step" in the undo list and "1 of 1 step" in the notice."""
-    from kerasfix import snapshot as snapshots
+    from kerasfix.fix import snapshot as snapshots
+    from kerasfix.fix.workflow import interrupted_message
     from kerasfix.tui.undo_screen import _label
-    from kerasfix.workflow import interrupted_message
 
     snap = snapshots.Snapshot(id="20260101T000000Z-abcd", prefix="/p", python="/p/bin/python",
                               strategy="repair", created="2026-01-01T00:00:00Z", user="u",
@@ -451,7 +451,7 @@ async def test_environment_picker_merges_a_shim_and_shows_the_open_env(
         wheelhouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A pyenv shim and the interpreter it runs are one row (as `scan --all` shows them), and
     the environment the app is open on is listed even when discovery did not find it."""
-    from kerasfix.discovery import DiscoveryResult, FoundEnv
+    from kerasfix.inspect.discovery import DiscoveryResult, FoundEnv
     from kerasfix.tui import env_picker
     from kerasfix.tui.env_picker import EnvPickerScreen
 
@@ -500,9 +500,9 @@ async def test_an_interrupted_fix_is_announced(wheelhouse: Path, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """A fix killed half-way left its snapshot in progress: the app says so on the first
     screen, with the undo command, and marks nothing."""
-    from kerasfix import planner
-    from kerasfix import snapshot as snapshots
-    from kerasfix.findings import Strategy
+    from kerasfix.diagnose.findings import Strategy
+    from kerasfix.fix import planner
+    from kerasfix.fix import snapshot as snapshots
 
     monkeypatch.setenv("KERASFIX_STATE_DIR", str(tmp_path / "state"))
     env = broken("interrupted", wheelhouse)

@@ -9,9 +9,9 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from kerasfix.discovery import FoundEnv
-from kerasfix.scan import ScanResult, scan
-from kerasfix.target import Target
+from kerasfix.diagnose.scan import ScanResult, scan
+from kerasfix.inspect.discovery import FoundEnv
+from kerasfix.inspect.target import Target
 from kerasfix.tui.scan_screen import ScanScreen
 
 Scanner = Callable[..., ScanResult]

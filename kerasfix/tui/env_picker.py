@@ -11,9 +11,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from kerasfix.discovery import FoundEnv, discover, env_from_path
 from kerasfix.errors import TargetError
-from kerasfix.multi import EnvScan, scan_many, summary_rows
+from kerasfix.fleet.envs_json import summary_rows
+from kerasfix.fleet.scanning import EnvScan, scan_many
+from kerasfix.inspect.discovery import FoundEnv, discover, env_from_path
 from kerasfix.textsafe import plural, visible_data
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green",

@@ -11,9 +11,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Static, TextArea
 
-from kerasfix.explain import diagnose, explain_text
-from kerasfix.render_explain import explanation_parts
-from kerasfix.scan import ScanResult
+from kerasfix.diagnose.explain import diagnose, explain_text
+from kerasfix.diagnose.scan import ScanResult
+from kerasfix.report.explain_text import explanation_parts
 from kerasfix.tui.widgets import EnvHeader
 
 

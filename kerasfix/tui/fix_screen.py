@@ -23,19 +23,19 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from kerasfix import planner, state
-from kerasfix.findings import Strategy
-from kerasfix.plan import Plan, Step
-from kerasfix.preview import PlanPreview, preview_plan
-from kerasfix.render_fix import preview_renderable
-from kerasfix.render_safe import visible_text
-from kerasfix.report_fix import FixReport, write_report
-from kerasfix.runner import Events, RunResult, StepOutcome, run_plan
-from kerasfix.scan import ScanResult
+from kerasfix.diagnose.findings import Strategy
+from kerasfix.diagnose.scan import ScanResult
+from kerasfix.fix import planner, state
+from kerasfix.fix.plan import Plan, Step
+from kerasfix.fix.preview import PlanPreview, preview_plan
+from kerasfix.fix.runner import Events, RunResult, StepOutcome, run_plan
+from kerasfix.fix.verify import verify
+from kerasfix.fix.workflow import exit_code, manual_lines, start_blocker
+from kerasfix.report.fix_report import FixReport, write_report
+from kerasfix.report.fix_text import preview_renderable
+from kerasfix.report.safe_console import visible_text
 from kerasfix.textsafe import one_line, plural, visible
 from kerasfix.tui.widgets import EnvHeader
-from kerasfix.verify import verify
-from kerasfix.workflow import exit_code, manual_lines, start_blocker
 
 STRATEGY_TEXT = {
     Strategy.REPAIR: ("keep this TensorFlow, align Keras/NumPy/protobuf, drop duplicates",

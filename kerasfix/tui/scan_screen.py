@@ -10,12 +10,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Tree
 from textual.worker import get_current_worker
 
-from kerasfix.envtree import TreeItem, build_tree
+from kerasfix.diagnose.scan import ScanResult
 from kerasfix.errors import KerasfixError
-from kerasfix.scan import ScanResult
+from kerasfix.fix.workflow import interrupted_notice
+from kerasfix.report.tree import TreeItem, build_tree
 from kerasfix.textsafe import one_line
 from kerasfix.tui.widgets import DetailPane, EnvHeader, EnvTree
-from kerasfix.workflow import interrupted_notice
 
 
 class ScanScreen(Screen[None]):

@@ -13,17 +13,17 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, OptionList, RichLog, Static
 from textual.widgets.option_list import Option
 
-from kerasfix import snapshot as snapshots
-from kerasfix.plan import Plan, Step
-from kerasfix.planner import pip_base
-from kerasfix.preview import preview_plan
-from kerasfix.render_fix import preview_renderable
-from kerasfix.render_safe import visible_text
-from kerasfix.runner import Events, RunResult, StepOutcome, run_plan
-from kerasfix.scan import ScanResult
+from kerasfix.diagnose.scan import ScanResult
+from kerasfix.fix import snapshot as snapshots
+from kerasfix.fix.plan import Plan, Step
+from kerasfix.fix.planner import pip_base
+from kerasfix.fix.preview import preview_plan
+from kerasfix.fix.runner import Events, RunResult, StepOutcome, run_plan
+from kerasfix.fix.workflow import start_blocker
+from kerasfix.report.fix_text import preview_renderable
+from kerasfix.report.safe_console import visible_text
 from kerasfix.textsafe import plural, visible
 from kerasfix.tui.widgets import EnvHeader
-from kerasfix.workflow import start_blocker
 
 
 class _Events(Events):

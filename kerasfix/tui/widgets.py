@@ -11,14 +11,14 @@ from rich.text import Text
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
-from kerasfix.envtree import (
+from kerasfix.diagnose.scan import ScanResult
+from kerasfix.inspect.inventory import Inventory
+from kerasfix.report.tree import (
     TreeItem,
     distribution_facts,
     entry_facts,
     finding_facts,
 )
-from kerasfix.inventory import Inventory
-from kerasfix.scan import ScanResult
 from kerasfix.textsafe import visible
 
 MARK = {"error": ("✗ ", "bold red"), "warning": ("! ", "bold yellow"), "info": ("i ", "cyan"),

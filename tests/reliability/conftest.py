@@ -105,8 +105,8 @@ class Bases:
     def probe_doc(self) -> dict[str, Any]:
         """The real probe's answer for the healthy environment."""
         def build() -> dict[str, Any]:
-            from kerasfix.probe import run_probe
-            from kerasfix.target import Target
+            from kerasfix.inspect.probe import run_probe
+            from kerasfix.inspect.target import Target
 
             return run_probe(Target(self.healthy.python, "test"))
         return self._locked("probe_doc", build)

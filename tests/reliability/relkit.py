@@ -185,7 +185,7 @@ class Ctx:
 
     def env_state_dir(self, prefix: str | None = None) -> Path:
         """The state folder kerasfix keeps for this environment (its own naming)."""
-        from kerasfix import state
+        from kerasfix.fix import state
 
         return self.state / "envs" / state.env_key(prefix or self.vars["venv"])
 

@@ -21,7 +21,7 @@ FIX = ("fix", "--yes", "--no-verify", "--python", "{py}", "--find-links", "{whee
 
 def snapshot_json(ctx: Ctx, snapshot_id: str) -> str:
     """A valid snapshot of the environment as it is (kerasfix's own dataclass)."""
-    from kerasfix.snapshot import Snapshot
+    from kerasfix.fix.snapshot import Snapshot
 
     assert ctx.venv is not None
     dists = []

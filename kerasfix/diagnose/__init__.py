@@ -1,0 +1,1 @@
+"""Turn what was seen into findings: checks, explain, the requirements and code audits."""

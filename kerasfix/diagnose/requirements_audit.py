@@ -1,0 +1,739 @@
+"""Audit a requirements file's TensorFlow / Keras / tf-keras / NumPy / protobuf pins.
+
+API (core: no textual/rich; `kerasfix scan --requirements FILE` builds on it):
+
+    audit_requirements(path, interpreter=None) -> list[Finding]
+        Parses `path` with pip-api (so `-r` includes, markers, extras, hashes, comments and
+        line continuations mean what they mean to pip), then checks the pins against each other
+        with kerasfix.knowledge (TensorFlow's own keras/numpy/protobuf pins per line, the tf-keras
+        minor rule, the retired tensorflow-gpu) and, when `interpreter` is given (an
+        inventory.Interpreter from a scan), against that Python: markers are evaluated for it and
+        every TensorFlow release the pin allows must have wheels for it. Findings have "req-"
+        codes (REQ_CODES), evidence "file:line: requirement" and the line to write instead in
+        `manual`. Raises RequirementsError (a KerasfixError: one line, exit code 2) for a
+        missing or unreadable file, a broken -r include, a duplicate requirement, or when pip-api
+        cannot start (it runs `python -m pip --version` in kerasfix's own interpreter).
+    read_pins(path, interpreter=None) -> tuple[list[Pin], list[Finding]]
+    audit_pins(pins, interpreter=None) -> list[Finding]
+        The two halves, for callers that have pins from elsewhere (pyproject, a lock file).
+
+Without an interpreter, markers are evaluated for kerasfix's own Python and the Python checks
+are skipped. `-c` constraint files are not read (pip-api does not support them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
+
+from kerasfix import knowledge
+from kerasfix.diagnose.findings import Finding, Severity
+from kerasfix.diagnose.findings import Strategy as S
+from kerasfix.errors import KerasfixError
+
+if TYPE_CHECKING:
+    from kerasfix.inspect.inventory import Interpreter
+
+
+class RequirementsError(KerasfixError):
+    """The requirements file cannot be read or parsed."""
+
+
+# Every code this module emits, with the line README's findings table needs.
+REQ_CODES: dict[str, str] = {
+    "req-unparsable-line": "warning: a line pip cannot parse (pip install -r fails on it)",
+    "req-two-tensorflow-builds": "error: two TensorFlow distributions pinned; they overwrite"
+                                 " tensorflow/ (S9)",
+    "req-two-keras-distributions": "error: keras + keras-nightly (or two tf-keras) pinned (S10)",
+    "req-tensorflow-gpu": "error/warning: the retired tensorflow-gpu (2.12 refuses to build)"
+                          " (S17)",
+    "req-tensorflow-line-unknown": "info: a TensorFlow pin outside the lines kerasfix knows",
+    "req-no-tensorflow-wheels-for-python": "error: no TensorFlow release the pin allows has"
+                                           " wheels for the target Python (S13)",
+    "req-keras-needs-newer-python": "error: every keras the pins allow needs a newer Python"
+                                    " (S13)",
+    "req-keras3-with-tf-2.15-or-older": "error: Keras 3 pinned with TF <= 2.15 (S1, S2)",
+    "req-keras2-with-tf-2.16-or-newer": "error: Keras 2 pinned with TF >= 2.16 (S24)",
+    "req-keras-minor-mismatch": "error: keras 2.x pin another minor than TF, or < 2.6 (S6, S7)",
+    "req-tf-keras-mismatch": "error: tf-keras pin another minor than TF (S5)",
+    "req-tf-keras-not-pinned": "warning: tf-keras not pinned to TF's minor: pip may move"
+                               " TensorFlow (S24)",
+    "req-tf-keras-pulls-second-tensorflow": "warning: tf-keras >= 2.15.1 next to"
+                                            " tensorflow-cpu (or another build) adds the"
+                                            " `tensorflow` distribution too (S9)",
+    "req-numpy-conflict": "error: the numpy pin is outside what TF accepts (S11)",
+    "req-numpy-uncapped-tensorflow": "error: TF 2.10/2.11/2.14.0 with NumPy 2 allowed: pip"
+                                     " installs NumPy 2 and import fails (S11)",
+    "req-protobuf-conflict": "error: the protobuf pin is outside what TF accepts (S12)",
+    "req-transformers-needs-tf-keras": "warning: transformers < 5 with TF >= 2.16 and no"
+                                       " tf-keras (S3)",
+    "req-unknown-extra": "warning: tensorflow[and-cuda] on a TF line without that extra",
+}
+
+# Releases to test specifiers against (pip picks among real releases; these are the ones that
+# matter for the rules, reference §1-§2). Versions named in a pin are added on the fly.
+KERAS_RELEASES = ("2.2.4", "2.3.1", "2.4.3", "2.6.0", "2.7.0", "2.8.0", "2.9.0", "2.10.0",
+                  "2.11.0", "2.12.0", "2.13.1", "2.14.0", "2.15.0", "3.0.5", "3.1.1", "3.2.1",
+                  "3.3.3", "3.4.1", "3.5.0", "3.6.0", "3.7.0", "3.8.0", "3.9.2", "3.10.0",
+                  "3.11.3", "3.12.0", "3.13.0", "3.14.0", "3.15.1")
+# tf-keras releases and whether they declare their TensorFlow requirement (2.14.1/2.15.0 don't).
+TF_KERAS_RELEASES = (("2.14.1", False), ("2.15.0", False), ("2.15.1", True), ("2.16.0", True),
+                     ("2.17.0", True), ("2.18.0", True), ("2.19.0", True), ("2.20.0", True),
+                     ("2.20.1", True), ("2.21.0", True))
+NUMPY_RELEASES = ("1.19.5", "1.20.3", "1.21.6", "1.22.4", "1.23.5", "1.24.3", "1.24.4",
+                  "1.25.2", "1.26.4", "2.0.2", "2.1.3", "2.2.6", "2.3.5", "2.4.6")
+PROTOBUF_RELEASES = ("3.9.2", "3.19.6", "3.20.3", "4.21.12", "4.23.4", "4.25.9", "5.26.1",
+                     "5.28.3", "5.29.6", "6.30.2", "6.31.1", "6.33.6", "7.36.2")
+TENSORFLOW_GPU_LAST = Version("2.11.0")  # 2.12.0 is an sdist that raises on purpose
+AND_CUDA_FIRST = 14  # the and-cuda extra exists from TF 2.14
+
+
+# ---------------------------------------------------------------- pins
+
+
+@dataclass(frozen=True)
+class Pin:
+    name: str  # canonical (PEP 503)
+    specifier: SpecifierSet
+    extras: frozenset[str]
+    url: str | None
+    file: str
+    line: int  # physical line in `file`
+    text: str  # the requirement as pip read it
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    @property
+    def evidence(self) -> str:
+        return f"{self.where}: {self.text}"
+
+    def allows(self, version: Version) -> bool:
+        return self.specifier.contains(version, prereleases=True)
+
+    def mentioned(self) -> list[Version]:
+        """Versions named in the specifier (==2.15.1, >=3, ~=2.18.0 ...)."""
+        out = []
+        for spec in self.specifier:
+            try:
+                out.append(Version(spec.version.rstrip(".*")))
+            except InvalidVersion:
+                continue
+        return out
+
+
+def read_pins(path: str, interpreter: Interpreter | None = None
+              ) -> tuple[list[Pin], list[Finding]]:
+    _check_readable(path)
+    parsed = _parse(path, interpreter)
+    from pip_api import UnparsedRequirement  # imported by _parse already: cheap
+
+    pins, problems = [], []
+    lines: dict[str, list[int]] = {}
+    for req in parsed.values():
+        file = str(req.filename)
+        if file not in lines:
+            lines[file] = _physical_lines(file)
+        physical = _physical(lines[file], req.lineno)
+        if isinstance(req, UnparsedRequirement):
+            problems.append(_finding(
+                "req-unparsable-line", Severity.WARNING, f"{file}:{physical} is not a valid"
+                " requirement", "pip stops at this line, so `pip install -r` installs nothing.",
+                (), evidence=(f"{file}:{physical}: {str(req.msg).splitlines()[0]}",),
+                paths=(file,)))
+            continue
+        pins.append(_pin(req, file, physical))
+    return pins, problems
+
+
+def _check_readable(path: str) -> None:
+    if not os.path.exists(path):
+        raise RequirementsError(f"requirements file {path}: no such file")
+    if os.path.isdir(path):
+        raise RequirementsError(f"requirements file {path}: is a folder")
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as err:
+        raise RequirementsError(f"requirements file {path}: cannot read it"
+                                f" ({err.strerror or err})") from err
+
+
+_MARKER_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _marker_environment(interpreter: Interpreter | None) -> Iterator[None]:
+    """pip-api evaluates markers for kerasfix's own Python and drops lines that do not apply.
+    The target may be another Python, so its marker environment (from the probe) stands in
+    for the duration of the parse."""
+    if interpreter is None or not interpreter.markers:
+        yield
+        return
+    try:
+        from pip_api._vendor.packaging import markers
+    except ImportError:  # another pip-api layout: fall back to kerasfix's own environment
+        yield
+        return
+    original = markers.default_environment
+    with _MARKER_LOCK:
+        markers.default_environment = lambda: dict(interpreter.markers)  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            markers.default_environment = original
+
+
+def _parse(path: str, interpreter: Interpreter | None) -> dict[str, Any]:
+    try:
+        import pip_api
+    except Exception as err:  # pip-api runs `python -m pip --version` when imported
+        raise RequirementsError(
+            "cannot read requirements files: pip-api needs pip in kerasfix's own interpreter"
+            f" ({err.__class__.__name__}: {err}); reinstall kerasfix with pip available")\
+            from err
+    try:
+        with _marker_environment(interpreter):
+            return pip_api.parse_requirements(path, include_invalid=True)
+    except OSError as err:  # a -r include that does not exist
+        raise RequirementsError(f"requirements file {path}: cannot read"
+                                f" {err.filename or 'an included file'}"
+                                f" ({err.strerror or err})") from err
+    except Exception as err:  # pip_api.exceptions.PipError: double requirement, bad -e ...
+        first = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
+        raise RequirementsError(f"requirements file {path}: {first}") from err
+
+
+def _physical_lines(file: str) -> list[int]:
+    """Logical line (as pip-api numbers them, continuations joined) -> physical line."""
+    try:
+        with open(file, encoding="utf-8", errors="replace") as handle:
+            raw = handle.readlines()
+    except OSError:
+        return []
+    starts, current = [], None
+    for number, line in enumerate(raw, 1):
+        if current is None:
+            current = number
+        if not line.endswith("\\\n"):
+            starts.append(current)
+            current = None
+    if current is not None:
+        starts.append(current)
+    return starts
+
+
+def _physical(starts: list[int], logical: int) -> int:
+    return starts[logical - 1] if 0 < logical <= len(starts) else logical
+
+
+def _pin(req: Any, file: str, line: int) -> Pin:
+    specifier = SpecifierSet(str(req.specifier))
+    url = getattr(req, "url", None)
+    if url and not str(specifier):
+        specifier = _wheel_url_version(url) or specifier
+    return Pin(canonicalize_name(req.name), specifier, frozenset(req.extras or ()), url, file,
+               line, str(req))
+
+
+def _wheel_url_version(url: str) -> SpecifierSet | None:
+    """`keras @ https://.../keras-2.15.0-py3-none-any.whl` pins keras==2.15.0."""
+    name = posixpath.basename(urlsplit(url).path)
+    try:
+        _, version, _, _ = parse_wheel_filename(name)
+        return SpecifierSet(f"=={version}")
+    except (InvalidWheelFilename, InvalidVersion, InvalidSpecifier):
+        return None
+
+
+# ---------------------------------------------------------------- the audit
+
+
+def audit_requirements(path: str, interpreter: Interpreter | None = None) -> list[Finding]:
+    pins, problems = read_pins(path, interpreter)
+    return problems + audit_pins(pins, interpreter)
+
+
+@dataclass
+class _Stack:
+    """The pins that matter and what TensorFlow lines they leave pip to choose from."""
+
+    pins: dict[str, Pin]
+    interpreter: Interpreter | None
+    tf: Pin | None
+    allowed: list[knowledge.TFLine]  # lines the TF pin allows
+    lines: list[knowledge.TFLine]  # ...that also have wheels for the target (else = allowed)
+
+    def first(self, family: frozenset[str]) -> Pin | None:
+        return next((p for n, p in self.pins.items() if n in family), None)
+
+    @property
+    def py(self) -> tuple[int, int] | None:
+        return self.interpreter.short_version if self.interpreter else None
+
+    @property
+    def newest(self) -> knowledge.TFLine | None:
+        return max(self.lines, key=lambda line: line.minor) if self.lines else None
+
+
+def audit_pins(pins: list[Pin], interpreter: Interpreter | None = None) -> list[Finding]:
+    by_name: dict[str, Pin] = {}
+    for pin in pins:
+        by_name.setdefault(pin.name, pin)
+    findings = list(_duplicated_families(pins))
+    stack = _stack(by_name, interpreter)
+    for check in (_tensorflow_gpu, _line_unknown, _python_support, _keras_python,
+                  _keras_fits, _tf_keras_fits, _tf_keras_unpinned, _tf_keras_second_build,
+                  _numpy_fits, _numpy_uncapped, _protobuf_fits, _transformers, _and_cuda):
+        findings.extend(check(stack))
+    return findings
+
+
+def _stack(pins: dict[str, Pin], interpreter: Interpreter | None) -> _Stack:
+    tf = next((p for n, p in pins.items() if n in knowledge.TENSORFLOW_VARIANTS), None)
+    allowed = _allowed_lines(tf) if tf else []
+    lines = allowed
+    if interpreter is not None and allowed:
+        lines = [line for line in allowed if _has_wheels(line, interpreter)] or allowed
+    return _Stack(pins, interpreter, tf, allowed, lines)
+
+
+def _has_wheels(line: knowledge.TFLine, interpreter: Interpreter) -> bool:
+    return (interpreter.implementation == "cpython" and interpreter.bits == 64
+            and line.supports_python(interpreter.short_version))
+
+
+def _line_versions(line: knowledge.TFLine, pin: Pin) -> list[Version]:
+    newest = Version(line.newest_patch)
+    versions = [Version(f"2.{line.minor}.{patch}") for patch in range(newest.micro + 1)]
+    return versions + [v for v in pin.mentioned() if v.release[:2] == (2, line.minor)]
+
+
+def _allowed_lines(pin: Pin) -> list[knowledge.TFLine]:
+    if pin.url and not str(pin.specifier):
+        return []  # a direct reference we cannot read a version from: nothing to reason on
+    lines = [line for line in knowledge.TF_LINES.values()
+             if any(pin.allows(v) for v in _line_versions(line, pin))]
+    if pin.name == "tensorflow-gpu":
+        lines = [line for line in lines if line.minor <= TENSORFLOW_GPU_LAST.minor]
+    return lines
+
+
+def _pick(pin: Pin, line: knowledge.TFLine) -> Version | None:
+    """The TF version pip picks from a line (the newest the pin allows)."""
+    allowed = [v for v in _line_versions(line, pin) if pin.allows(v)]
+    return max(allowed) if allowed else None
+
+
+def _candidates(pin: Pin | None, releases: tuple[str, ...]) -> list[Version]:
+    versions = {Version(v) for v in releases}
+    if pin is not None:
+        versions.update(pin.mentioned())
+    return sorted(v for v in versions if pin is None or pin.allows(v))
+
+
+def _finding(code: str, severity: Severity, title: str, detail: str, pins: tuple[Pin, ...],
+             *, symptom: str | None = None, scenario: str | None = None,
+             manual: tuple[str, ...] = (), evidence: tuple[str, ...] = (),
+             paths: tuple[str, ...] = ()) -> Finding:
+    assert code in REQ_CODES, code
+    return Finding(
+        code=code, severity=severity, title=title, detail=detail, symptom=symptom,
+        evidence=evidence or tuple(p.evidence for p in pins),
+        paths=paths or tuple(dict.fromkeys(p.file for p in pins)),
+        strategies=(S.MANUAL,), scenario=scenario, manual=manual)
+
+
+def _minors(lines: list[knowledge.TFLine]) -> str:
+    minors = sorted(line.minor for line in lines)
+    if len(minors) == 1:
+        return f"2.{minors[0]}"
+    return f"2.{minors[0]}-2.{minors[-1]}"
+
+
+def _py(version: tuple[int, int]) -> str:
+    return ".".join(map(str, version))
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _duplicated_families(pins: list[Pin]) -> Iterator[Finding]:
+    families = (("req-two-tensorflow-builds", knowledge.TENSORFLOW_VARIANTS, "tensorflow", "S9"),
+                ("req-two-keras-distributions", knowledge.KERAS_VARIANTS, "keras", "S10"),
+                ("req-two-keras-distributions", knowledge.TF_KERAS_VARIANTS, "tf_keras",
+                 "S10"))
+    for code, members, folder, scenario in families:
+        found = [p for p in pins if p.name in members]
+        names = {p.name for p in found}
+        if len(names) < 2 or _stub_with_payload(names):
+            continue
+        names = " and ".join(p.name for p in found)
+        yield _finding(
+            code, Severity.ERROR, f"{names} are both required: they install the same {folder}/",
+            f"pip installs both without a warning; the second overwrites the first one's files"
+            f" in {folder}/, and uninstalling either later empties the folder. Keep one.",
+            tuple(found), scenario=scenario,
+            symptom=f"AttributeError: module '{folder}' has no attribute '__version__' (after"
+                    " one is uninstalled)",
+            manual=(f"keep only {found[0].name} (delete the other line)",))
+
+
+def _stub_with_payload(names: set[str]) -> bool:
+    """`tensorflow` plus tensorflow-intel (or -macos, -cpu-aws) is how pip installs TF on
+    Windows / macOS / aarch64: the first is a stub that requires the second (reference §3.2)."""
+    return len(names) == 2 and "tensorflow" in names and bool(
+        names & set(knowledge.STUB_PAYLOADS))
+
+
+def _tensorflow_gpu(stack: _Stack) -> Iterator[Finding]:
+    pin = stack.pins.get("tensorflow-gpu")
+    if pin is None:
+        return
+    picks = [v for v in (*(Version(v) for v in ("2.10.1", "2.11.0", "2.12.0")),
+                         *pin.mentioned()) if pin.allows(v)]
+    broken = not picks or max(picks) > TENSORFLOW_GPU_LAST
+    newest = knowledge.newest_line_for_python(stack.py) if stack.py else None
+    line = newest or knowledge.TF_LINES[knowledge.NEWEST_LINE]
+    same = [knowledge.TF_LINES[v.minor] for v in picks if v <= TENSORFLOW_GPU_LAST
+            and v.minor in knowledge.TF_LINES]
+    yield _finding(
+        "req-tensorflow-gpu", Severity.ERROR if broken else Severity.WARNING,
+        f"{pin.text}: the tensorflow-gpu name is retired",
+        ("tensorflow includes GPU support since 2.1; tensorflow-gpu stopped at 2.11, and the"
+         " only newer release (2.12.0) is a package that refuses to build."
+         + (" This pin lets pip pick it, so the install fails." if broken else
+            " These old builds still install, but they own the same tensorflow/ folder as"
+            " `tensorflow` and are stuck on Python <= 3.10.")),
+        (pin,), scenario="S17",
+        symptom='The "tensorflow-gpu" package has been removed! Please install "tensorflow"'
+                " instead." if broken else None,
+        manual=(*(f"tensorflow=={li.minor_text}.*  (instead of {pin.text}: the same build,"
+                  " GPU included)" for li in same[-1:]),
+                f"tensorflow[and-cuda]=={line.minor_text}.*  (a current TensorFlow with its"
+                " CUDA libraries, Linux)"))
+
+
+def _line_unknown(stack: _Stack) -> Iterator[Finding]:
+    pin = stack.tf
+    if pin is None or stack.allowed or (pin.url and not str(pin.specifier)):
+        return
+    yield _finding(
+        "req-tensorflow-line-unknown", Severity.INFO,
+        f"{pin.text}: kerasfix has no data for the TensorFlow versions this allows",
+        f"kerasfix knows TensorFlow 2.10-2.{knowledge.NEWEST_LINE}; the pairing checks were"
+        " skipped for this pin.", (pin,))
+
+
+def _python_support(stack: _Stack) -> Iterator[Finding]:
+    interp, pin = stack.interpreter, stack.tf
+    if interp is None or pin is None or not stack.allowed:
+        return
+    if any(_has_wheels(line, interp) for line in stack.allowed):
+        return
+    newest = knowledge.newest_line_for_python(interp.short_version)
+    windows = ", ".join(f"{line.minor_text}: {_py(line.python_min)}-{_py(line.python_max)}"
+                        for line in stack.allowed[-3:])
+    yield _finding(
+        "req-no-tensorflow-wheels-for-python", Severity.ERROR,
+        f"{pin.text} has no wheels for Python {interp.version_text}"
+        + (f" ({interp.bits}-bit)" if interp.bits != 64 else ""),
+        f"pip only installs wheels built for the target interpreter ({interp.executable})."
+        f" Python versions with wheels: {windows}.", (pin,), scenario="S13",
+        symptom=f"ERROR: Could not find a version that satisfies the requirement {pin.text}",
+        manual=((f"{pin.name}=={newest.minor_text}.*  (the newest TensorFlow for Python"
+                 f" {_py(interp.short_version)}"
+                 + (", with Keras 3; Keras 2 stays available as tf-keras" if
+                    newest.keras_major > stack.allowed[-1].keras_major else "") + ")",)
+                if newest and interp.bits == 64 else ())
+        + (f"or use Python {_py(stack.allowed[-1].python_max)} for"
+           f" {stack.allowed[-1].minor_text}",))
+
+
+def _keras_options(stack: _Stack, keras: Pin) -> list[Version]:
+    """Keras versions pip may choose: the pin's, narrowed by TensorFlow's own keras pin."""
+    candidates = _candidates(keras, KERAS_RELEASES)
+    if not stack.lines:
+        return candidates
+    return [v for v in candidates
+            if any(v in SpecifierSet(line.keras) for line in stack.lines)]
+
+
+def _keras_python(stack: _Stack) -> Iterator[Finding]:
+    keras = stack.first(knowledge.KERAS_VARIANTS)
+    if keras is None or stack.py is None:
+        return
+    options = _keras_options(stack, keras)
+    if not options or min(knowledge.keras_python_floor(v) for v in options) <= stack.py:
+        return
+    floor = min(knowledge.keras_python_floor(v) for v in options)
+    yield _finding(
+        "req-keras-needs-newer-python", Severity.ERROR,
+        f"{keras.text} needs Python >= {_py(floor)}; the target is {_py(stack.py)}",
+        "keras 3.11-3.12 need Python >= 3.10 and keras 3.13+ need >= 3.11: pip finds no"
+        " release this pin allows.", (keras,), scenario="S13",
+        symptom=f"ERROR: Package 'keras' requires a different Python: {_py(stack.py)} not in"
+                f" '>={_py(floor)}'",
+        manual=("keras<3.13 (Python 3.10) / keras<3.11 (Python 3.9), or a newer Python",))
+
+
+def _keras_pin_for(line: knowledge.TFLine) -> str:
+    if line.minor == 13:
+        return "keras>=2.13.1,<2.14"
+    if line.keras_major == 2:
+        return f"keras~=2.{line.minor}.0"
+    return f"keras{line.keras}"
+
+
+def _keras_fits(stack: _Stack) -> Iterator[Finding]:
+    keras, tf = stack.first(knowledge.KERAS_VARIANTS), stack.tf
+    if keras is None or tf is None or not stack.lines or (keras.url and not str(keras.specifier)):
+        return
+    if _keras_options(stack, keras):
+        return  # pip finds a keras that TensorFlow's own pin accepts
+    wanted = _candidates(keras, KERAS_RELEASES)
+    line = stack.newest
+    assert line is not None
+    majors = {v.major for v in wanted}
+    if majors == {3} and line.minor <= 15:
+        code, scenario = "req-keras3-with-tf-2.15-or-older", "S1" if line.minor == 15 else "S2"
+        forced = ("tf.keras silently becomes Keras 3 (TF 2.15)" if line.minor == 15 else
+                  "`from tensorflow.keras ...` fails: No module named 'tensorflow.keras'")
+    elif majors and max(majors) <= 2 and min(li.minor for li in stack.lines) >= 16:
+        code, scenario = "req-keras2-with-tf-2.16-or-newer", "S24"
+        forced = ("tf.keras fails: module 'tensorflow._api.v2.compat.v2.__internal__' has no"
+                  " attribute 'register_load_context_function'")
+    else:
+        old = bool(wanted) and max(wanted) < Version("2.6")
+        code, scenario = "req-keras-minor-mismatch", "S6" if old else "S7"
+        forced = ("the old standalone keras breaks tf.keras: No module named 'keras.api' /"
+                  " Keras requires TensorFlow 2.2 or higher" if old else
+                  "Keras 2 calls TensorFlow internals of its own minor and fails at import")
+    yield _finding(
+        code, Severity.ERROR,
+        f"{keras.text} does not fit {tf.text} (TensorFlow {_minors(stack.lines)} requires"
+        f" {_tf_keras_requirement(stack.lines)})",
+        f"pip refuses this file (ResolutionImpossible: TensorFlow pins its Keras). Installed in"
+        f" two steps or with --no-deps, {forced}.",
+        (tf, keras), scenario=scenario,
+        symptom=f"ERROR: Cannot install {tf.text} and {keras.text} because these package"
+                " versions have conflicting dependencies.",
+        manual=(f"{_keras_pin_for(line)}  (instead of {keras.text})",
+                *((f"or keep Keras 2 on TF {line.minor_text}: tf-keras~=2.{line.minor}.0 and"
+                   " TF_USE_LEGACY_KERAS=1",) if line.minor >= 16 else ())))
+
+
+def _tf_keras_requirement(lines: list[knowledge.TFLine]) -> str:
+    if len(lines) == 1:
+        return f"keras{SpecifierSet(lines[0].keras)}"
+    majors = {line.keras_major for line in lines}
+    return f"Keras {majors.pop()}" if len(majors) == 1 else "its own keras line"
+
+
+def _tf_keras_options(pin: Pin) -> list[tuple[Version, bool]]:
+    releases = dict((Version(v), pinned) for v, pinned in TF_KERAS_RELEASES)
+    for version in pin.mentioned():
+        releases.setdefault(version, version >= Version("2.15.1"))
+    return sorted((v, p) for v, p in releases.items() if pin.allows(v))
+
+
+def _tf_keras_fits(stack: _Stack) -> Iterator[Finding]:
+    pin, tf = stack.first(knowledge.TF_KERAS_VARIANTS), stack.tf
+    if pin is None or tf is None or not stack.lines:
+        return
+    options = _tf_keras_options(pin)
+    minors = {line.minor for line in stack.lines}
+    if not options or any(v.release[:2] == (2, m) for v, _ in options for m in minors):
+        return
+    line = stack.newest
+    assert line is not None
+    silent = all(not declares for _, declares in options)
+    fix = knowledge.tf_keras_requirement_for(line)
+    yield _finding(
+        "req-tf-keras-mismatch", Severity.ERROR,
+        f"{pin.text} does not match {tf.text} (tf-keras 2.N needs TensorFlow 2.N)",
+        ("tf-keras imports TensorFlow's private modules and has no version check. "
+         + ("The versions this pin allows declare no TensorFlow requirement, so pip installs"
+            " them silently and `import tf_keras` fails." if silent else
+            "pip refuses this file (tf-keras pins its TensorFlow minor); installed separately"
+            " it fails on import.")),
+        (tf, pin), scenario="S5",
+        symptom="AttributeError: module 'tensorflow._api.v2.compat.v2.__internal__' has no"
+                " attribute 'register_load_context_function'",
+        manual=(f"{fix}  (instead of {pin.text})",) if fix else
+        (f"drop {pin.text}: TensorFlow {line.minor_text} never routes tf.keras to tf-keras",))
+
+
+def _tf_keras_unpinned(stack: _Stack) -> Iterator[Finding]:
+    """S24: a tf-keras pin wider than TensorFlow's minor makes pip choose TensorFlow."""
+    pin, tf = stack.first(knowledge.TF_KERAS_VARIANTS), stack.tf
+    if pin is None or tf is None or not stack.lines:
+        return
+    options = _tf_keras_options(pin)
+    minors = {line.minor for line in stack.lines}
+    fitting = [v for v, _ in options if v.release[:2] in {(2, m) for m in minors}]
+    stray = [v for v, _ in options if v not in fitting]
+    if not fitting or not stray:
+        return  # no overlap is the mismatch check's; no stray version is a proper pin
+    line = stack.newest
+    assert line is not None
+    fix = knowledge.tf_keras_requirement_for(line)
+    yield _finding(
+        "req-tf-keras-not-pinned", Severity.WARNING,
+        f"{pin.text} is not pinned to TensorFlow's minor ({tf.text})",
+        (f"pip tries the newest tf-keras first ({max(stray)}), which wants another TensorFlow;"
+         " this file resolves only by backtracking against the TensorFlow pin, and a later"
+         " `pip install -U` or `pip install tf-keras` on its own replaces TensorFlow (observed:"
+         " tensorflow 2.21 installed beside tensorflow-cpu 2.15.1, which then failed to"
+         " import)."),
+        (tf, pin), scenario="S24",
+        manual=(f"{fix}  (instead of {pin.text})",) if fix else ())
+
+
+def _tf_keras_second_build(stack: _Stack) -> Iterator[Finding]:
+    pin, tf = stack.first(knowledge.TF_KERAS_VARIANTS), stack.tf
+    if pin is None or tf is None or tf.name == "tensorflow" or not stack.lines:
+        return
+    declares = [v for v, d in _tf_keras_options(pin) if d]
+    if not declares or stack.newest is None or stack.newest.minor < 15:
+        return
+    fix = knowledge.tf_keras_requirement_for(stack.newest) or "tf-keras"
+    yield _finding(
+        "req-tf-keras-pulls-second-tensorflow", Severity.WARNING,
+        f"{pin.text} requires the `tensorflow` distribution, so pip adds it beside {tf.name}",
+        (f"tf-keras >= 2.15.1 declares a requirement on `tensorflow` by name; {tf.name} does"
+         " not satisfy it for pip, which then installs the ~600 MB `tensorflow` wheel over the"
+         " same tensorflow/ folder (it works until one of the two is uninstalled)."),
+        (tf, pin), scenario="S9",
+        manual=(f"install tf-keras in a second step: python -m pip install --no-deps \"{fix}\"",
+                f"or require tensorflow instead of {tf.name}"))
+
+
+def _numpy_fits(stack: _Stack) -> Iterator[Finding]:
+    numpy, tf = stack.pins.get("numpy"), stack.tf
+    if numpy is None or tf is None or not stack.lines:
+        return
+    options = _candidates(numpy, NUMPY_RELEASES)
+    if any(v in SpecifierSet(line.numpy) for v in options for line in stack.lines):
+        return
+    line = stack.newest
+    assert line is not None
+    uncapped = all(_uncapped_pick(tf, li) for li in stack.lines)
+    yield _finding(
+        "req-numpy-conflict", Severity.ERROR,
+        f"{numpy.text} does not fit {tf.text} (TensorFlow {line.minor_text} works with numpy"
+        f" {line.numpy})",
+        ("TensorFlow < 2.18 is compiled against NumPy 1.x. "
+         + ("This release does not cap numpy, so pip installs the pin and `import tensorflow`"
+            " fails." if uncapped else
+            "pip refuses this file (ResolutionImpossible); forced in, `import tensorflow`"
+            " fails.")),
+        (tf, numpy), scenario="S11",
+        symptom="A module that was compiled using NumPy 1.x cannot be run in NumPy 2 ..."
+                " AttributeError: _ARRAY_API not found",
+        manual=(f"numpy{line.numpy}  (instead of {numpy.text})",
+                *(("or move to tensorflow>=2.18 (accepts numpy 2)",) if line.minor < 18
+                  else ())))
+
+
+def _uncapped_pick(tf: Pin, line: knowledge.TFLine) -> bool:
+    pick = _pick(tf, line)
+    return pick is not None and knowledge.numpy_uncapped_release(pick)
+
+
+def _numpy_uncapped(stack: _Stack) -> Iterator[Finding]:
+    """TF 2.10/2.11/2.14.0 do not cap numpy: pip picks NumPy 2 and the import fails (S11)."""
+    tf, line = stack.tf, stack.newest
+    if tf is None or line is None or not _uncapped_pick(tf, line):
+        return
+    numpy = stack.pins.get("numpy")
+    if numpy is not None and not any(v.major >= 2 for v in _candidates(numpy, NUMPY_RELEASES)):
+        return  # the file caps numpy itself
+    if stack.py is not None and stack.py < (3, 9):
+        return  # NumPy 2 has no wheels for Python 3.8 and older
+    pick = _pick(tf, line)
+    yield _finding(
+        "req-numpy-uncapped-tensorflow", Severity.ERROR,
+        f"{tf.text} lets pip install NumPy 2, which TensorFlow {pick} cannot load",
+        (f"TensorFlow {pick} declares numpy without an upper bound although it is compiled"
+         " against NumPy 1.x: a fresh install gets NumPy 2 and `import tensorflow` fails, with"
+         " pip check silent (observed with 2.11.1 and 2.14.0)."),
+        tuple(p for p in (tf, numpy) if p), scenario="S11",
+        symptom="TypeError: Unable to convert function return value to a Python type! The"
+                " signature was () -> handle",
+        manual=("numpy<2  (add this line)" if numpy is None else
+                f"numpy<2  (instead of {numpy.text})",))
+
+
+def _protobuf_fits(stack: _Stack) -> Iterator[Finding]:
+    pb, tf = stack.pins.get("protobuf"), stack.tf
+    if pb is None or tf is None or not stack.lines:
+        return
+    options = _candidates(pb, PROTOBUF_RELEASES)
+    if any(v in SpecifierSet(line.protobuf) for v in options for line in stack.lines):
+        return
+    line = stack.newest
+    assert line is not None
+    spec = SpecifierSet(line.protobuf)
+    too_new = all(any(s.operator in ("<", "<=") and not s.contains(v) for s in spec)
+                  for v in options) if options else False
+    yield _finding(
+        "req-protobuf-conflict", Severity.ERROR,
+        f"{pb.text} does not fit {tf.text} (TensorFlow {line.minor_text} requires protobuf"
+        f" {spec})",
+        ("TensorFlow's generated *_pb2 modules only load with the protobuf range it declares;"
+         " pip refuses this file (ResolutionImpossible), and forced in, `import tensorflow`"
+         " fails inside them."),
+        (tf, pb), scenario="S12",
+        symptom=("TypeError: Descriptors cannot be created directly." if too_new else
+                 "ImportError: cannot import name 'builder' from 'google.protobuf.internal'"),
+        manual=(f"protobuf{spec}  (instead of {pb.text})",))
+
+
+def _transformers(stack: _Stack) -> Iterator[Finding]:
+    transformers = stack.pins.get("transformers")
+    if transformers is None or stack.tf is None or not stack.lines:
+        return
+    if stack.first(knowledge.TF_KERAS_VARIANTS) or min(li.minor for li in stack.lines) < 16:
+        return
+    if not any(transformers.allows(Version(v)) for v in ("4.30.0", "4.49.0", "4.57.0")):
+        return  # transformers 5 dropped its TensorFlow models altogether
+    line = stack.newest
+    assert line is not None
+    fix = knowledge.tf_keras_requirement_for(line) or "tf-keras"
+    yield _finding(
+        "req-transformers-needs-tf-keras", Severity.WARNING,
+        f"{transformers.text} with {stack.tf.text} needs tf-keras for its TF models",
+        ("TensorFlow >= 2.16 brings Keras 3, which transformers' TF* models refuse; they need"
+         " tf-keras (Keras 2) of TensorFlow's minor. PyTorch models are unaffected."),
+        (stack.tf, transformers), scenario="S3",
+        symptom="ValueError: Your currently installed version of Keras is Keras 3, but this is"
+                " not yet supported in Transformers.",
+        manual=(f"{fix}  (add this line)",))
+
+
+def _and_cuda(stack: _Stack) -> Iterator[Finding]:
+    tf = stack.tf
+    if tf is None or "and-cuda" not in tf.extras or not stack.lines:
+        return
+    if max(line.minor for line in stack.lines) >= AND_CUDA_FIRST:
+        return
+    yield _finding(
+        "req-unknown-extra", Severity.WARNING,
+        f"{tf.text}: TensorFlow {_minors(stack.lines)} has no and-cuda extra",
+        ("The and-cuda extra (which installs the NVIDIA CUDA libraries) exists from TensorFlow"
+         " 2.14; pip only warns that the extra does not exist and installs no CUDA"
+         " libraries."), (tf,),
+        manual=("install CUDA/cuDNN yourself for this TensorFlow, or move to"
+                " tensorflow[and-cuda]>=2.14",))

@@ -1,0 +1,108 @@
+"""The scan: choose the target, probe it, build the inventory, run the checks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from kerasfix.diagnose.checks import run_checks
+from kerasfix.diagnose.findings import Finding, Severity, sort_findings
+from kerasfix.inspect.inventory import Inventory, build_inventory
+from kerasfix.inspect.probe import StartedProbe, finish_probe, start_probe
+from kerasfix.inspect.runtime import (
+    RuntimeReport,
+    compare_route,
+    judge,
+    run_runtime_check,
+    runtime_findings,
+)
+from kerasfix.inspect.target import Target
+
+if TYPE_CHECKING:
+    from kerasfix.inspect.runtime import RuntimeReport
+
+
+@dataclass
+class ScanResult:
+    target: Target
+    inventory: Inventory
+    findings: list[Finding]
+    seconds: float
+    runtime: RuntimeReport | None = None
+    notes: list[str] = field(default_factory=list)
+    cwd: str | None = None  # where the probe ran: verification must look from the same place
+    env: Mapping[str, str] | None = field(default=None, repr=False)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    @property
+    def has_errors(self) -> bool:
+        return self.count(Severity.ERROR) > 0
+
+    @property
+    def environment(self) -> Inventory:
+        """What a fix plans from and may change: the environment as its own installer sees it,
+        without PYTHONPATH, the user site or the current folder (see isolation)."""
+        return self.inventory.environment_view()
+
+    @property
+    def python(self) -> str:
+        """The interpreter the scan really ran (a pyenv shim resolved): every command a plan or
+        an undo hint shows uses it, since a shim may point elsewhere tomorrow."""
+        return self.inventory.interpreter.executable or self.target.python
+
+
+def scan(
+    target: Target,
+    *,
+    deep: bool = False,
+    timeout: float | None = None,
+    deep_timeout: float = 120.0,
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
+    started_probe: StartedProbe | None = None,
+) -> ScanResult:
+    """Scan a target; `started_probe` is a probe the caller already started (see cli)."""
+    probe = started_probe or start_probe(target, timeout=timeout, cwd=cwd, env=env)
+    started = probe.started  # from the probe's launch, which may precede this call
+    inventory = build_inventory(finish_probe(probe))
+    findings = run_checks(inventory)
+    result = ScanResult(target.resolved(inventory.python), inventory, findings,
+                        time.perf_counter() - started,
+                        cwd=cwd, env=env)
+    if deep:
+        add_runtime_check(result, timeout=deep_timeout, cwd=cwd, env=env)
+    return result
+
+
+def runtime_groups(inv: Inventory) -> list[str]:
+    """Which runtime processes are worth starting for what is installed."""
+    groups = []
+    if inv.tensorflow() or inv.first_import("tensorflow"):
+        groups.append("tensorflow")
+    if inv.keras():
+        groups.append("keras")
+    if inv.tf_keras():
+        groups.append("tf_keras")
+    return groups
+
+
+def add_runtime_check(result: ScanResult, *, timeout: float = 120.0, cwd: str | None = None,
+                      env: Mapping[str, str] | None = None) -> None:
+    """Run the runtime check and fold its verdicts into the result's findings."""
+
+    groups = runtime_groups(result.inventory)
+    if not groups:
+        result.notes.append("runtime check skipped: nothing to import")
+        return
+    started = time.perf_counter()
+    report = run_runtime_check(result.inventory.python, groups, timeout=timeout,
+                               cwd=cwd, env=env)
+    result.runtime = report
+    expected = result.inventory.keras_route()
+    result.findings = sort_findings(judge(result.findings, report) + runtime_findings(report)
+                                    + compare_route(expected, report))
+    result.seconds += time.perf_counter() - started

@@ -1,0 +1,1 @@
+"""Plan, preview, run, verify and undo a fix, inside the target environment only."""

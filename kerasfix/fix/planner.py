@@ -1,0 +1,561 @@
+"""Turn a scan plus a strategy into a plan of exact steps, and recommend a strategy.
+
+Rules every plan follows:
+- every pip call goes through the target interpreter (`<python> -m pip`, or kerasfix's own pip
+  with `--python <target>` when the environment has no pip);
+- TensorFlow is pinned in the same pip call as its Keras / tf-keras / numpy / protobuf, so pip
+  can never move TensorFlow as a side effect;
+- folders are moved aside into kerasfix's state folder, never deleted;
+- what kerasfix will not do (rename the user's keras.py, edit their shell) is a manual step.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from kerasfix import knowledge
+from kerasfix.diagnose.checks.base import requirement_on, satisfied
+from kerasfix.diagnose.checks.outside import CODE as CODE_OUTSIDE
+from kerasfix.diagnose.findings import Finding, Severity, Strategy
+from kerasfix.diagnose.scan import ScanResult
+from kerasfix.fix import snapshot as snapshots
+from kerasfix.fix.plan import Plan, Step, StepKind
+from kerasfix.inspect.inventory import Distribution, Inventory, inside
+
+ORDER = (Strategy.REPAIR, Strategy.LEGACY, Strategy.UPGRADE, Strategy.FRESH_VENV)
+PIP_FLAGS = ("--disable-pip-version-check",)
+
+
+@dataclass(frozen=True)
+class FixOptions:
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+    venv_path: str | None = None  # fresh-venv destination
+    carry_over: bool = False  # fresh-venv: reinstall the user's other requested packages
+
+    def __post_init__(self) -> None:
+        # Installer steps run from a neutral folder (isolation), and undo runs later from
+        # anywhere: a relative wheel folder must mean the folder the user meant now.
+        links = tuple(link if "://" in link else os.path.abspath(link)
+                      for link in self.find_links)
+        object.__setattr__(self, "find_links", links)
+
+    @property
+    def index_flags(self) -> tuple[str, ...]:
+        flags: list[str] = []
+        for link in self.find_links:
+            flags += ["--find-links", link]
+        return (*flags, "--no-index") if self.no_index else tuple(flags)
+
+
+# ---------------------------------------------------------------- pip command lines
+
+
+def pip_base(inv: Inventory, python: str) -> tuple[str, ...]:
+    """`<target> -m pip`, or our own pip pointed at the target when it has none."""
+    if inv.get("pip") is not None:
+        return (python, "-m", "pip")
+    return (sys.executable, "-m", "pip", "--python", python)
+
+
+def pip_install(inv: Inventory, python: str, reqs: Iterable[str], options: FixOptions,
+                *extra: str) -> tuple[str, ...]:
+    return (*pip_base(inv, python), "install", *PIP_FLAGS, *options.index_flags, *extra,
+            *reqs)
+
+
+def pip_uninstall(inv: Inventory, python: str, names: Iterable[str]) -> tuple[str, ...]:
+    return (*pip_base(inv, python), "uninstall", *PIP_FLAGS, "-y", *names)
+
+
+def _valid(req: str) -> str:
+    """Requirements come from metadata; packaging validates them before they reach argv."""
+    return str(Requirement(req))
+
+
+# ---------------------------------------------------------------- what to keep
+
+
+def chosen_tensorflow(inv: Inventory) -> Distribution | None:
+    """Of the TF distributions present, the one the user meant: asked for by name (pip's
+    REQUESTED marker) first, then the one whose files are on disk."""
+    variants = [d for d in inv.distributions if d.name in knowledge.TENSORFLOW_VARIANTS
+                and d.active and d.name not in knowledge.STUB_PAYLOADS and d.name !=
+                "tensorflow-gpu"]
+    if not variants:
+        return inv.tensorflow()
+    primary = inv.tensorflow()
+    variants.sort(key=lambda d: (not d.requested, d is not primary))
+    return variants[0]
+
+
+def _codes(findings: Iterable[Finding]) -> set[str]:
+    return {f.code for f in findings}
+
+
+def _problems(result: ScanResult) -> list[Finding]:
+    return [f for f in result.findings if f.severity is not Severity.INFO
+            and not f.code.startswith("runtime-ok")]
+
+
+def _keras_req(line: knowledge.TFLine | None, tf: Distribution, inv: Inventory) -> str:
+    if line is not None:
+        return knowledge.keras_requirement_for(line)
+    req = requirement_on(tf, inv, "keras")  # a TF line the table does not know
+    return f"keras{req.specifier}" if req else "keras"
+
+
+# ---------------------------------------------------------------- shared step builders
+
+
+def _move_aside_leftovers(inv: Inventory) -> list[Step]:
+    paths = [os.path.join(folder, name) for folder, name in inv.leftovers]
+    paths += [os.path.join(folder, name) for folder, name in inv.unowned
+              if name in knowledge.IMPORT_PACKAGES]
+    if not paths:
+        return []
+    return [Step(StepKind.MOVE_ASIDE, "Move leftovers and orphan folders aside",
+                 paths=tuple(paths),
+                 why="remains of interrupted pip runs or removed distributions; kept in the"
+                     " snapshot so undo can put them back")]
+
+
+def _manual_steps(result: ScanResult) -> list[Step]:
+    steps = []
+    for f in result.findings:
+        if f.strategies == (Strategy.MANUAL,) or (Strategy.MANUAL in f.strategies and
+                                                   f.code in MANUAL_ONLY):
+            steps.append(Step(StepKind.MANUAL, f.title, why=f.detail,
+                              instruction="; ".join(f.manual) or f.title,
+                              paths=f.paths))
+    return steps
+
+
+MANUAL_ONLY = {"local-file-shadows-package", "keras-backend-not-tensorflow",
+               "conda-and-pip-own-package", "legacy-keras-value-ignored",
+               "legacy-keras-variable-ignored-by-old-tf"}
+
+
+def _reset_family(inv: Inventory, python: str, family: frozenset[str], package: str,
+                  reason: str) -> list[Step]:
+    """Uninstall every distribution of a family, then move the folder's remains aside."""
+    names = sorted({d.name for d in inv.distributions if d.name in family and d.active})
+    if not names:
+        return []
+    folders = sorted({os.path.join(d.location, package) for d in inv.distributions
+                      if d.name in family and d.active})
+    return [
+        Step(StepKind.PIP_UNINSTALL, f"Uninstall {', '.join(names)}",
+             argv=pip_uninstall(inv, python, names), why=reason, packages=tuple(names)),
+        Step(StepKind.MOVE_ASIDE, f"Move what is left of {package}/ aside", paths=tuple(folders),
+             why="files only one of the uninstalled RECORDs listed (or none) stay behind; if"
+                 " the folder is gone already this step does nothing"),
+    ]
+
+
+# ---------------------------------------------------------------- strategies
+
+
+def plan_repair(result: ScanResult, options: FixOptions) -> Plan:
+    inv, python = result.environment, result.python
+    problems = _problems(result)
+    codes = _codes(problems)
+    tf = chosen_tensorflow(inv)
+    plan = Plan(Strategy.REPAIR, python, [], [], [])
+    if tf is None or tf.version is None:
+        plan.blocked = "no TensorFlow is installed to repair around (use upgrade or fresh-venv)"
+        return plan
+    line = knowledge.tf_line(tf.version)
+    steps = _move_aside_leftovers(inv)
+    reinstall_tf = bool(codes & {"import-package-owned-twice", "damaged-install",
+                                 "orphan-import-folder", "duplicate-dist-info"}) and any(
+        f for f in problems if f.code in {"import-package-owned-twice", "damaged-install",
+                                          "duplicate-dist-info"} and
+        any(label.split()[0] in knowledge.TENSORFLOW_VARIANTS for label in f.distributions))
+    if reinstall_tf:
+        steps += _reset_family(inv, python, knowledge.TENSORFLOW_VARIANTS, "tensorflow",
+                               "two TensorFlow builds (or a damaged one) share tensorflow/;"
+                               " exactly one must own it")
+    keras_codes = {"keras3-under-tf-2.14-or-older", "keras3-under-tf-2.15",
+                   "keras-minor-mismatch", "keras-standalone-too-old",
+                   "keras2-under-tf-2.16-or-newer", "tensorflow-without-keras"}
+    keras_clobbered = any(f.code in {"import-package-owned-twice", "files-from-another-version",
+                                     "duplicate-dist-info", "damaged-install"}
+                          and any(label.split()[0] in knowledge.KERAS_VARIANTS
+                                  for label in f.distributions) for f in problems)
+    if keras_clobbered:
+        steps += _reset_family(inv, python, knowledge.KERAS_VARIANTS, "keras",
+                               "keras and keras-nightly (or two keras installs) share keras/")
+    reqs = [f"{tf.name}=={tf.raw_version}"]  # holds TensorFlow where it is
+    reqs += aligned_requirements(inv, tf, force_keras=keras_clobbered or bool(codes & keras_codes))
+    tf_keras = inv.tf_keras()
+    tfk_req = knowledge.tf_keras_requirement_for(line) if line else None
+    tfk_needed = bool(codes & {"tf-keras-minor-mismatch", "legacy-keras-without-tf-keras",
+                               "transformers-needs-tf-keras"}) or bool(
+        tf_keras and tf_keras.version and knowledge.minor_of(tf_keras.version) !=
+        knowledge.minor_of(tf.version))
+    no_deps_tfk = tf.name != "tensorflow" and tfk_req is not None
+    if tfk_needed and tfk_req and not no_deps_tfk:
+        reqs.append(tfk_req)
+    extra: tuple[str, ...] = ("--force-reinstall", "--no-deps") if reinstall_tf else ()
+    if reinstall_tf:
+        # Reinstall exactly the one TF build first, then let pip align the rest around it.
+        steps.append(Step(StepKind.PIP_INSTALL, f"Reinstall {tf.label} as the only owner of"
+                          " tensorflow/", argv=pip_install(inv, python, [reqs[0]], options,
+                                                            *extra),
+                          packages=(tf.name,), why="a clean copy of the build you asked for"))
+    if len(reqs) > 1 or (not reinstall_tf and codes & {"requirement-not-installed",
+                                                        "requirement-version-conflict"}):
+        steps.append(Step(StepKind.PIP_INSTALL,
+                          f"Align the stack to TensorFlow {tf.raw_version}",
+                          argv=pip_install(inv, python, [_valid(r) for r in reqs], options),
+                          packages=tuple(Requirement(r).name for r in reqs),
+                          why="TensorFlow is pinned in the same call so pip cannot move it"))
+    if tfk_needed and tfk_req and no_deps_tfk:
+        steps.append(Step(StepKind.PIP_INSTALL, f"Install {tfk_req} for {tf.name}",
+                          argv=pip_install(inv, python, [_valid(tfk_req)], options, "--no-deps"),
+                          packages=("tf-keras",),
+                          why=f"tf-keras requires the `tensorflow` distribution by name; with"
+                              f" {tf.name} pip would install a second 600 MB TensorFlow build"
+                              " over the same folder, so it is installed without dependencies"
+                              f" ({tf.name} provides them)"))
+    for dist in _damaged_others(inv, problems):
+        steps.append(Step(StepKind.PIP_INSTALL, f"Reinstall damaged {dist.label}",
+                          argv=pip_install(inv, python, [f"{dist.name}=={dist.raw_version}"],
+                                           options, "--force-reinstall", "--no-deps"),
+                          packages=(dist.name,), why="files listed in its RECORD are missing"))
+    if tf_keras and "tf-keras-minor-mismatch" in codes and not tfk_req:
+        plan.notes.append("no tf-keras release matches this TensorFlow line")
+    steps += _manual_steps(result)
+    plan.steps = steps
+    return _split(plan, problems)
+
+
+def aligned_requirements(inv: Inventory, tf: Distribution, *, force_keras: bool) -> list[str]:
+    """What keras / numpy / protobuf / ml-dtypes must become for the TensorFlow being kept,
+    read from that TensorFlow's own Requires-Dist (plus what its metadata gets wrong)."""
+    line = knowledge.tf_line(tf.version)
+    reqs = []
+    keras = inv.keras()
+    keras_req = requirement_on(tf, inv, "keras")
+    if force_keras or keras is None or (keras_req and not satisfied(keras_req, keras)):
+        reqs.append(_keras_req(line, tf, inv))
+    for name in ("numpy", "protobuf", "ml-dtypes"):
+        spec = requirement_on(tf, inv, name)
+        current = inv.get(name)
+        uncapped = (name == "numpy" and tf.version is not None and current is not None and
+                    current.version is not None and current.version.major >= 2 and
+                    knowledge.numpy_uncapped_release(tf.version))
+        if uncapped:
+            reqs.append("numpy<2")
+        elif spec and not satisfied(spec, current):
+            reqs.append(f"{name}{spec.specifier}")
+    return reqs
+
+
+def _damaged_others(inv: Inventory, problems: list[Finding]) -> list[Distribution]:
+    out = []
+    for dist in inv.active_distributions:
+        if dist.missing_files and dist.family is None and dist.name in knowledge.STACK:
+            out.append(dist)
+    return out
+
+
+def _target_line(inv: Inventory) -> knowledge.TFLine | None:
+    return knowledge.newest_line_for_python(inv.interpreter.short_version)
+
+
+def _upgrade_name(tf: Distribution | None) -> str:
+    if tf is not None and tf.name in ("tensorflow", "tensorflow-cpu"):
+        return tf.name
+    return "tensorflow"
+
+
+def plan_upgrade(result: ScanResult, options: FixOptions, *,
+                 strategy: Strategy = Strategy.UPGRADE) -> Plan:
+    inv, python = result.environment, result.python
+    problems = _problems(result)
+    plan = Plan(strategy, python, [], [], [])
+    line = _target_line(inv)
+    if line is None:
+        plan.blocked = (f"no stable TensorFlow has wheels for Python"
+                        f" {inv.interpreter.version_text}; use fresh-venv with a supported Python")
+        return plan
+    tf = chosen_tensorflow(inv)
+    name = _upgrade_name(tf)
+    steps = _move_aside_leftovers(inv)
+    others = sorted({d.name for d in inv.distributions if d.active and d.name in
+                     knowledge.TENSORFLOW_VARIANTS and d.name != name})
+    if others:
+        steps.append(Step(StepKind.PIP_UNINSTALL, f"Uninstall {', '.join(others)}",
+                          argv=pip_uninstall(inv, python, others), packages=tuple(others),
+                          why=f"{name} will be the only TensorFlow build"))
+    nightly = [d.name for d in inv.active_distributions if d.name in ("keras-nightly",
+                                                                       "tf-keras-nightly")]
+    if nightly:
+        steps.append(Step(StepKind.PIP_UNINSTALL, f"Uninstall {', '.join(nightly)}",
+                          argv=pip_uninstall(inv, python, nightly), packages=tuple(nightly),
+                          why="nightlies share keras/ and tf_keras/ with the releases"))
+    reqs = [knowledge.pin_for_line(line, name), f"keras{line.keras}"]
+    tfk = knowledge.tf_keras_requirement_for(line)
+    want_tfk = (inv.tf_keras() is not None or strategy is Strategy.LEGACY) and tfk
+    if want_tfk and name == "tensorflow":
+        reqs.append(tfk)
+    steps.append(Step(StepKind.PIP_INSTALL, f"Install TensorFlow {line.minor_text} with its Keras",
+                      argv=pip_install(inv, python, [_valid(r) for r in reqs], options),
+                      packages=tuple(Requirement(r).name for r in reqs),
+                      why="TensorFlow and its Keras move together, in one pip call"))
+    if want_tfk and name != "tensorflow":
+        steps.append(Step(StepKind.PIP_INSTALL, f"Install {tfk} for {name}",
+                          argv=pip_install(inv, python, [_valid(tfk)], options, "--no-deps"),
+                          packages=("tf-keras",),
+                          why=f"tf-keras depends on `tensorflow` by name; {name} provides it"))
+    if strategy is Strategy.LEGACY:
+        steps += _legacy_env_steps(inv)
+    steps += _manual_steps(result)
+    plan.steps = steps
+    return _split(plan, problems)
+
+
+def plan_legacy(result: ScanResult, options: FixOptions) -> Plan:
+    """Keras 2 semantics on TF >= 2.16: tf-keras~=2.N.0 plus TF_USE_LEGACY_KERAS=1."""
+    inv, python = result.environment, result.python
+    tf = chosen_tensorflow(inv)
+    if tf is None or tf.version is None or tf.version < Version("2.16") or \
+            _codes(result.findings) & {"import-package-owned-twice", "damaged-install"}:
+        return plan_upgrade(result, options, strategy=Strategy.LEGACY)
+    problems = _problems(result)
+    line = knowledge.tf_line(tf.version)
+    plan = Plan(Strategy.LEGACY, python, [], [], [])
+    tfk = knowledge.tf_keras_requirement_for(line) if line else None
+    if tfk is None:
+        plan.blocked = f"no tf-keras release is known for TensorFlow {tf.raw_version}"
+        return plan
+    steps = _move_aside_leftovers(inv)
+    if tf.name == "tensorflow":
+        steps.append(Step(StepKind.PIP_INSTALL, f"Install {tfk} beside {tf.label}",
+                          argv=pip_install(inv, python, [f"{tf.name}=={tf.raw_version}",
+                                                         _valid(tfk)], options),
+                          packages=("tensorflow", "tf-keras"),
+                          why="pinned together so pip cannot move TensorFlow"))
+    else:
+        steps.append(Step(StepKind.PIP_INSTALL, f"Install {tfk} for {tf.name}",
+                          argv=pip_install(inv, python, [_valid(tfk)], options, "--no-deps"),
+                          packages=("tf-keras",),
+                          why=f"tf-keras depends on `tensorflow` by name; {tf.name} provides"
+                              " it, and a plain install would add a second TensorFlow build"))
+    steps += _legacy_env_steps(inv)
+    steps += _manual_steps(result)
+    plan.steps = steps
+    return _split(plan, problems)
+
+
+def activation_files(inv: Inventory) -> list[str]:
+    """Where this environment gets activated: venv activate scripts, conda's activate.d."""
+    prefix = inv.interpreter.prefix
+    if inv.interpreter.kind == "venv":
+        folder = os.path.join(prefix, "Scripts" if os.name == "nt" else "bin")
+        names = ("activate", "activate.fish", "activate.csh", "activate.bat")
+        return [os.path.join(folder, n) for n in names if os.path.isfile(os.path.join(folder, n))]
+    if inv.interpreter.kind == "conda":
+        return [os.path.join(prefix, "etc", "conda", "activate.d", "kerasfix-env.sh"),
+                os.path.join(prefix, "etc", "conda", "deactivate.d", "kerasfix-env.sh")]
+    return []
+
+
+def _legacy_env_steps(inv: Inventory) -> list[Step]:
+    files = activation_files(inv)
+    if not files:
+        return [Step(StepKind.MANUAL, "Set TF_USE_LEGACY_KERAS=1 before Python starts",
+                     instruction="add `export TF_USE_LEGACY_KERAS=1` to your shell profile"
+                                 " (~/.bashrc, ~/.zshrc) or your job script",
+                     why="this environment has no activation script kerasfix can edit")]
+    return [Step(StepKind.SET_ENV_VAR, "Set TF_USE_LEGACY_KERAS=1 when this environment is"
+                 " activated", paths=tuple(files), env_var=("TF_USE_LEGACY_KERAS", "1"),
+                 why="TensorFlow reads it before the first import; a marked block that undo"
+                     " removes again")]
+
+
+def default_venv_path(inv: Inventory) -> str:
+    return os.path.join(inv.interpreter.cwd, ".venv-tf")
+
+
+def plan_fresh_venv(result: ScanResult, options: FixOptions) -> Plan:
+    inv = result.environment
+    problems = _problems(result)
+    plan = Plan(Strategy.FRESH_VENV, result.python, [], [], [])
+    line = _target_line(inv)
+    base = inv.interpreter.base_executable
+    if line is None:
+        plan.blocked = (f"Python {inv.interpreter.version_text} has no TensorFlow wheels: create"
+                        " the environment with a supported Python (3.10-3.13), e.g."
+                        " `uv venv -p 3.12` or `conda create -n tf python=3.12`")
+        return plan
+    dest = os.path.abspath(options.venv_path or default_venv_path(inv))
+    if os.path.exists(dest):
+        plan.blocked = f"{dest} exists; choose another --venv path"
+        return plan
+    new_python = os.path.join(dest, "Scripts" if os.name == "nt" else "bin",
+                              "python.exe" if os.name == "nt" else "python")
+    tf = chosen_tensorflow(inv)
+    name = _upgrade_name(tf)
+    reqs = [knowledge.pin_for_line(line, name), f"keras{line.keras}"]
+    tfk = knowledge.tf_keras_requirement_for(line)
+    if inv.tf_keras() is not None and tfk and name == "tensorflow":
+        reqs.append(tfk)
+    if options.carry_over:
+        reqs += _carry_over(inv)
+    plan.steps = [
+        Step(StepKind.CREATE_VENV, f"Create a virtual environment at {dest}",
+             argv=(base, "-m", "venv", dest), why="the old environment is left untouched"),
+        Step(StepKind.PIP_INSTALL, f"Install TensorFlow {line.minor_text} with its Keras into it",
+             argv=(new_python, "-m", "pip", "install", *PIP_FLAGS, *options.index_flags,
+                   *[_valid(r) for r in reqs]),
+             packages=tuple(Requirement(r).name for r in reqs)),
+    ]
+    plan.notes.append(f"new environment: {dest} — use it with `source"
+                      f" {os.path.join(dest, 'bin', 'activate')}`, or point your IDE / Jupyter"
+                      f" kernel at {new_python}")
+    return _split(plan, problems, fresh=True)
+
+
+def _carry_over(inv: Inventory) -> list[str]:
+    """The user's own requested packages, at their versions, minus the TF stack."""
+    return [f"{d.name}=={d.raw_version}" for d in inv.active_distributions
+            if d.requested and d.name not in knowledge.STACK and d.name not in
+            ("pip", "setuptools", "wheel") and d.raw_version and d.origin == "site-packages"]
+
+
+# ---------------------------------------------------------------- choosing
+
+
+BUILDERS = {Strategy.REPAIR: plan_repair, Strategy.UPGRADE: plan_upgrade,
+            Strategy.LEGACY: plan_legacy, Strategy.FRESH_VENV: plan_fresh_venv}
+
+
+def _split(plan: Plan, problems: list[Finding], fresh: bool = False) -> Plan:
+    """Which findings the plan is meant to clear and which it leaves (manual or out of scope)."""
+    manual_codes = {s.title for s in plan.manual_steps}
+    for f in problems:
+        if fresh or (plan.strategy in f.strategies and f.title not in manual_codes):
+            plan.resolves.append(f)
+        else:
+            plan.leaves.append(f)
+    return plan
+
+
+def python_after(plan: Plan) -> str:
+    """The interpreter the fixed environment runs: the new venv's for fresh-venv."""
+    if plan.strategy == Strategy.FRESH_VENV.value:
+        created = next((s for s in plan.steps if s.kind is StepKind.PIP_INSTALL), None)
+        if created is not None:
+            return created.argv[0]
+    return plan.target_python
+
+
+def can_change_in_place(inv: Inventory) -> str | None:
+    """Why this environment must not be modified in place (None: it may be)."""
+    interp = inv.interpreter
+    if interp.externally_managed:
+        return f"it is externally managed ({interp.externally_managed_path})"
+    if not interp.site_writable:
+        return f"{interp.purelib} is not writable by you"
+    return None
+
+
+def build_plan(result: ScanResult, strategy: Strategy, options: FixOptions) -> Plan:
+    plan = BUILDERS[strategy](result, options)
+    plan.index_flags = options.index_flags
+    reason = can_change_in_place(result.inventory)
+    if reason and strategy is not Strategy.FRESH_VENV and not plan.blocked:
+        plan.blocked = f"kerasfix will not modify this environment: {reason}. Use fresh-venv."
+    if not plan.blocked:
+        plan.blocked = _touches_outside(plan, result.inventory)
+    if not plan.blocked:
+        _download_first(plan, result.environment)
+    return plan
+
+
+def _touches_outside(plan: Plan, inv: Inventory) -> str | None:
+    """pip uninstalls whatever copy it finds inside the prefix, also one in a folder a .pth
+    file adds: such a copy is the user's, so a plan that would replace it does not start."""
+    prefix = inv.interpreter.prefix
+    at_risk = {d.name: d for d in inv.distributions if d.origin in ("pth", "other")
+               and inside(d.location, prefix)}
+    for step in plan.automatic_steps:
+        hit = next((at_risk[n] for n in map(canonicalize_name, step.packages) if n in at_risk),
+                   None)
+        if hit is not None and step.kind in (StepKind.PIP_INSTALL, StepKind.PIP_UNINSTALL):
+            return (f"{hit.label} in {hit.location} is not the environment's own copy and pip"
+                    f" would replace it; take that folder off sys.path first (see"
+                    f" {CODE_OUTSIDE}), then run the fix again")
+    return None
+
+
+def _download_first(plan: Plan, inv: Inventory) -> None:
+    """Installs that follow an uninstall get their wheels downloaded before anything else runs,
+    then install from that folder: an index that fails mid-run (offline, a timeout) stops the
+    plan at the download, while the environment is still whole."""
+    # Moving a pip stash (~ensorflow) aside takes nothing a later step needs; an uninstall does.
+    first_change = next((i for i, s in enumerate(plan.steps)
+                         if s.kind is StepKind.PIP_UNINSTALL), None)
+    if first_change is None:
+        return
+    wheels = str(snapshots.folder_for(inv.interpreter.prefix, plan.id) / "wheels")
+    downloads, rewritten = [], []
+    for step in plan.steps:
+        index = plan.steps.index(step)
+        if step.kind is StepKind.PIP_INSTALL and index > first_change and "install" in step.argv:
+            downloads.append(_download_step(step, wheels))
+            at = step.argv.index("install") + 1
+            step = replace(step, argv=(*step.argv[:at], "--no-index", "--find-links", wheels,
+                                       *step.argv[at:]),
+                           why=(step.why + "; " if step.why else "") +
+                           "from the wheels downloaded before the first change")
+        rewritten.append(step)
+    plan.steps = downloads + rewritten
+
+
+def _download_step(install: Step, wheels: str) -> Step:
+    at = install.argv.index("install")
+    base, args = install.argv[:at], install.argv[at + 1:]
+    flags, reqs, skip = [], [], False
+    for arg in args:
+        if skip:
+            flags.append(arg)
+            skip = False
+        elif arg in ("--find-links", "-f", "--index-url", "-i", "--extra-index-url"):
+            flags.append(arg)
+            skip = True
+        elif arg.startswith("-"):
+            if arg in ("--no-index", "--no-deps", "--disable-pip-version-check"):
+                flags.append(arg)
+        else:
+            reqs.append(arg)
+    return Step(StepKind.PIP_DOWNLOAD, f"Download the wheels for: {install.title}",
+                argv=(*base, "download", *flags, "--dest", wheels, *reqs),
+                packages=install.packages, resolves=(install.argv,),
+                why="nothing is uninstalled until every wheel is here")
+
+
+def recommend(result: ScanResult) -> Strategy | None:
+    """The least disruptive strategy that resolves every error (None: nothing to fix)."""
+    errors = [f for f in result.findings if f.severity is Severity.ERROR]
+    problems = _problems(result)
+    if not problems:
+        return None
+    if can_change_in_place(result.inventory):
+        return Strategy.FRESH_VENV
+    pool = errors or problems
+    for strategy in ORDER:
+        if all(strategy in f.strategies or f.strategies in ((), (Strategy.MANUAL,))
+               for f in pool):
+            return strategy
+    return Strategy.FRESH_VENV

@@ -1,0 +1,1 @@
+"""Many environments at once: scanning them side by side and the admin reports."""

@@ -1,0 +1,229 @@
+"""What is true of TensorFlow, Keras and tf-keras, as data plus small functions.
+
+Sources: the PyPI metadata of every line in kerasfix/knowledge/data/tf-keras-matrix.json (which
+tests/test_knowledge.py holds this table to) and
+TensorFlow's own `tensorflow/__init__.py` / `lazy_loader.py` for how `tf.keras` is routed.
+Where the installed metadata can answer (a TF wheel's own Requires-Dist), the checks read the
+metadata; this table covers what metadata does not say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+# Distributions that install the same import folder and so overwrite each other (§3.1).
+TENSORFLOW_VARIANTS: frozenset[str] = frozenset({
+    "tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tensorflow-macos",
+    "tensorflow-aarch64", "tensorflow-cpu-aws", "intel-tensorflow", "tensorflow-rocm",
+    "tf-nightly", "tf-nightly-cpu", "tf-nightly-gpu", "intel-tensorflow-avx512",
+})
+KERAS_VARIANTS: frozenset[str] = frozenset({"keras", "keras-nightly"})
+TF_KERAS_VARIANTS: frozenset[str] = frozenset({"tf-keras", "tf-keras-nightly"})
+KERAS_CORE = "keras-core"
+
+# Import folder -> the distributions that may own it.
+IMPORT_PACKAGES: dict[str, frozenset[str]] = {
+    "tensorflow": TENSORFLOW_VARIANTS,
+    "keras": KERAS_VARIANTS,
+    "tf_keras": TF_KERAS_VARIANTS,
+    "numpy": frozenset({"numpy"}),
+    "ml_dtypes": frozenset({"ml-dtypes"}),
+}
+
+# The whole stack kerasfix reasons about; everything else is checked like `pip check` does.
+STACK: frozenset[str] = (
+    TENSORFLOW_VARIANTS | KERAS_VARIANTS | TF_KERAS_VARIANTS
+    | frozenset({KERAS_CORE, "numpy", "protobuf", "ml-dtypes", "tensorboard",
+                 "tensorflow-estimator", "tensorflow-metal", "tensorflow-io-gcs-filesystem"})
+)
+
+# Exactly these values turn legacy Keras on (TensorFlow's lazy_loader.py, 2.15+).
+LEGACY_KERAS_ON: frozenset[str] = frozenset({"1", "true", "True"})
+LEGACY_KERAS_OFF_LOOKING: frozenset[str] = frozenset({"0", "false", "False", ""})
+
+# Stub `tensorflow` wheels: their real files come from a platform distribution (§3.2).
+STUB_PAYLOADS: tuple[str, ...] = ("tensorflow-intel", "tensorflow-cpu-aws", "tensorflow-macos")
+
+
+@dataclass(frozen=True)
+class TFLine:
+    """One TensorFlow minor line (§1.1, §1.2, §6), latest patch unless noted."""
+
+    minor: int
+    python_min: tuple[int, int]
+    python_max: tuple[int, int]  # newest CPython with Linux x86_64 wheels
+    keras: str  # TF's own keras pin (specifier text)
+    tf_keras: str | None  # the tf-keras release line for the legacy route
+    numpy: str  # what really works (tighter than the metadata for 2.10/2.11/2.14.0)
+    protobuf: str
+    newest_patch: str
+
+    @property
+    def minor_text(self) -> str:
+        return f"2.{self.minor}"
+
+    @property
+    def keras_major(self) -> int:
+        return 3 if self.minor >= 16 else 2
+
+    def supports_python(self, version: tuple[int, int]) -> bool:
+        return self.python_min <= version <= self.python_max
+
+
+_PB_OLD = "<3.20,>=3.9.2"
+_PB_MID = "!=4.21.0,!=4.21.1,!=4.21.2,!=4.21.3,!=4.21.4,!=4.21.5,<5.0.0dev,>=3.20.3"
+_PB_18 = "!=4.21.0,!=4.21.1,!=4.21.2,!=4.21.3,!=4.21.4,!=4.21.5,<6.0.0dev,>=3.20.3"
+
+TF_LINES: dict[int, TFLine] = {line.minor: line for line in (
+    TFLine(10, (3, 7), (3, 10), "<2.11,>=2.10.0", None, ">=1.20,<2", _PB_OLD, "2.10.1"),
+    TFLine(11, (3, 8), (3, 10), "<2.12,>=2.11.0", None, ">=1.20,<2", _PB_OLD, "2.11.1"),
+    TFLine(12, (3, 8), (3, 11), "<2.13,>=2.12.0", None, "<=1.24.3,>=1.22", _PB_MID, "2.12.1"),
+    TFLine(13, (3, 8), (3, 11), "<2.14,>=2.13.1", None, "<=1.24.3,>=1.22", _PB_MID, "2.13.1"),
+    TFLine(14, (3, 9), (3, 11), "<2.15,>=2.14.0", None, "<2.0.0,>=1.23.5", _PB_MID, "2.14.1"),
+    TFLine(15, (3, 9), (3, 11), "<2.16,>=2.15.0", "~=2.15.1", "<2.0.0,>=1.23.5", _PB_MID,
+           "2.15.1"),
+    TFLine(16, (3, 9), (3, 12), ">=3.0.0", "~=2.16.0", "<2.0.0,>=1.23.5", _PB_MID, "2.16.2"),
+    TFLine(17, (3, 9), (3, 12), ">=3.2.0", "~=2.17.0", "<2.0.0,>=1.23.5", _PB_MID, "2.17.1"),
+    TFLine(18, (3, 9), (3, 12), ">=3.5.0", "~=2.18.0", "<2.1.0,>=1.26.0", _PB_18, "2.18.1"),
+    TFLine(19, (3, 9), (3, 12), ">=3.5.0", "~=2.19.0", "<2.2.0,>=1.26.0", _PB_18, "2.19.1"),
+    TFLine(20, (3, 9), (3, 13), ">=3.10.0", "~=2.20.1", ">=1.26.0", ">=5.28.0", "2.20.0"),
+    TFLine(21, (3, 10), (3, 13), ">=3.12.0", "~=2.21.0", ">=1.26.0", "<8.0.0,>=6.31.1",
+           "2.21.0"),
+)}
+NEWEST_LINE = max(TF_LINES)
+
+# TF releases whose metadata lets NumPy 2 in although the build was compiled against NumPy 1.
+NUMPY_UNCAPPED = (SpecifierSet(">=2.10,<2.12"), SpecifierSet("==2.14.0"))
+
+# keras releases and the oldest Python they install on (§1.2).
+KERAS_PYTHON_FLOOR: tuple[tuple[str, tuple[int, int]], ...] = (
+    (">=3.13", (3, 11)), (">=3.11", (3, 10)), (">=3.0", (3, 9)),
+)
+
+
+def parse_version(text: str | None) -> Version | None:
+    if not text:
+        return None
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def minor_of(version: Version) -> tuple[int, int]:
+    return (version.major, version.minor)
+
+
+def tf_line(version: Version | None) -> TFLine | None:
+    """The table row for an installed TF 2.x version (None for 1.x or unknown lines)."""
+    if version is None or version.major != 2:
+        return None
+    return TF_LINES.get(version.minor)
+
+
+def family_of(name: str | NormalizedName) -> str | None:
+    canon = canonicalize_name(name)
+    for package, members in IMPORT_PACKAGES.items():
+        if canon in members:
+            return package
+    return None
+
+
+def numpy_uncapped_release(tf_version: Version) -> bool:
+    return any(tf_version in spec for spec in NUMPY_UNCAPPED)
+
+
+def newest_line_for_python(version: tuple[int, int]) -> TFLine | None:
+    """The newest TF line with Linux x86_64 wheels for this CPython (None: no stable TF)."""
+    for minor in sorted(TF_LINES, reverse=True):
+        if TF_LINES[minor].supports_python(version):
+            return TF_LINES[minor]
+    return None
+
+
+def lines_for_python(version: tuple[int, int]) -> list[TFLine]:
+    return [line for line in TF_LINES.values() if line.supports_python(version)]
+
+
+@dataclass(frozen=True)
+class KerasRoute:
+    """What `tf.keras` resolves to, derived from TensorFlow's routing code (§1.3)."""
+
+    kind: str  # "keras2", "keras3", "tf_keras", "fail"
+    module: str | None  # e.g. "keras._tf_keras.keras"
+    failure: str | None = None  # the message the user sees on first use of tf.keras
+
+
+KERAS_MISSING_MESSAGE = "ImportError: Keras cannot be imported. Check that it is installed."
+
+
+def route_tf_keras(
+    tf_version: Version,
+    keras_version: Version | None,
+    legacy_env: str | None,
+    tf_keras_present: bool,
+) -> KerasRoute:
+    """Which Keras `tf.keras` becomes for these installed versions and this environment."""
+    if tf_version.major != 2 or tf_version.minor < 15:
+        # TF <= 2.14: a plain LazyLoader hard-wired to keras.api._v2.keras; no variable read.
+        if keras_version is None:
+            return KerasRoute("fail", None, "ModuleNotFoundError: No module named 'keras'")
+        if keras_version.major >= 3:
+            return KerasRoute("fail", None, "ModuleNotFoundError: No module named"
+                              " 'tensorflow.keras' (tf.keras.X: No module named 'keras.api')")
+        if keras_version < Version("2.6"):
+            return KerasRoute("fail", None, "ModuleNotFoundError: No module named 'keras.api'")
+        return KerasRoute("keras2", "keras.api._v2.keras")
+    if legacy_env in LEGACY_KERAS_ON:
+        if tf_keras_present:
+            return KerasRoute("tf_keras", "tf_keras.api._v2.keras")
+        return KerasRoute("fail", None, "Your environment has TF_USE_LEGACY_KERAS set to True, but"
+                          " you do not have the tf_keras package installed ... "
+                          + KERAS_MISSING_MESSAGE)
+    if keras_version is None:
+        return KerasRoute("fail", None, KERAS_MISSING_MESSAGE)
+    if keras_version.major >= 3:
+        return KerasRoute("keras3", "keras._tf_keras.keras")
+    return KerasRoute("keras2", "keras.api._v2.keras")
+
+
+ROUTE_MARKERS = (("tf_keras/api/_v", "tf_keras"), ("keras/_tf_keras/keras", "keras3"),
+                 ("keras/api/_v", "keras2"))
+
+
+def route_kind_from_file(path: str | None) -> str | None:
+    """Which Keras a loaded `tensorflow.keras` module is, from its __file__."""
+    if not path:
+        return None
+    norm = path.replace("\\", "/")
+    return next((kind for marker, kind in ROUTE_MARKERS if marker in norm), None)
+
+
+def keras_python_floor(keras_version: Version) -> tuple[int, int]:
+    for spec, floor in KERAS_PYTHON_FLOOR:
+        if keras_version in SpecifierSet(spec):
+            return floor
+    return (3, 8)
+
+
+def pin_for_line(line: TFLine, distribution: str) -> str:
+    """A requirement that keeps `distribution` on this TF line, e.g. 'tensorflow-cpu==2.18.*'."""
+    return f"{distribution}=={line.newest_patch.rsplit('.', 1)[0]}.*"
+
+
+def keras_requirement_for(line: TFLine) -> str:
+    """The keras that fits a TF line: the matching Keras 2 minor (2.13 needs >=2.13.1), or
+    TensorFlow's own Keras 3 floor."""
+    if line.minor == 13:
+        return "keras>=2.13.1,<2.14"
+    if line.keras_major == 2:
+        return f"keras~=2.{line.minor}.0"
+    return f"keras{line.keras}"
+
+
+def tf_keras_requirement_for(line: TFLine) -> str | None:
+    return f"tf-keras{line.tf_keras}" if line.tf_keras else None

@@ -1,0 +1,1 @@
+"""Renderers: one module per output (text, JSON, Markdown) of scans, fixes and explanations."""

@@ -1,0 +1,160 @@
+"""The fix (or dry-run audit) report as Markdown or JSON (`kerasfix.fix/1`), for a file."""
+
+from __future__ import annotations
+
+import json
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kerasfix import __version__
+from kerasfix.diagnose.scan import ScanResult
+from kerasfix.files import validate_report_path, write_atomic
+from kerasfix.fix import state
+from kerasfix.fix.plan import Plan, Step
+from kerasfix.fix.preview import PlanPreview, StepPreview
+from kerasfix.fix.runner import RunResult
+from kerasfix.fix.verify import Comparison
+from kerasfix.report.scan_json import finding_dict
+from kerasfix.textsafe import plural, visible_data
+
+FIX_SCHEMA = "kerasfix.fix/1"
+
+
+@dataclass
+class FixReport:
+    before: ScanResult
+    preview: PlanPreview
+    dry_run: bool
+    run: RunResult | None = None
+    after: ScanResult | None = None
+    comparison: Comparison | None = None
+    exit_code: int = 0
+    undo_command: str | None = None
+
+
+def step_dict(step: Step, preview: StepPreview | None) -> dict[str, Any]:
+    p = preview or StepPreview(step)
+    return {
+        "kind": step.kind.value, "title": step.title, "argv": list(step.argv),
+        "command": step.command_text(), "why": step.why, "automatic": step.automatic,
+        "changes": [{"name": c.name, "before": c.before, "after": c.after, "flag": c.flag}
+                    for c in p.changes],
+        "files": p.files, "size_bytes": p.size_bytes, "shared_with": list(p.shared_with),
+        "preview_error": p.error,
+        "unresolved": p.unresolved,
+    }
+
+
+def plan_dict(plan: Plan, preview: PlanPreview | None) -> dict[str, Any]:
+    """A plan with its preview, as in `kerasfix.fix/1` and `kerasfix.audit/1`."""
+    previews = preview.steps if preview else [None] * len(plan.steps)
+    return {
+        "strategy": str(getattr(plan.strategy, "value", plan.strategy)),
+        "blocked": plan.blocked,
+        "unresolved": preview.unresolved if preview else None,
+        "notes": list(plan.notes),
+        "steps": [step_dict(s, p) for s, p in zip(plan.steps, previews)],
+        "resolves": [f.code for f in plan.resolves],
+        "leaves": [f.code for f in plan.leaves],
+    }
+
+
+def plan_markdown(plan: dict[str, Any]) -> list[str]:
+    """The steps of a plan dict as Markdown lines, every command exactly as it runs."""
+    plan = visible_data(plan, keep="\t")  # control characters visible, newlines too
+    out: list[str] = []
+    if not plan["steps"]:
+        out.append("Nothing to run.")
+    for i, step in enumerate(plan["steps"], 1):
+        out.append(f"{i}. {step['title']}" + ("" if step["automatic"] else " *(manual)*"))
+        out.append(f"   ```\n   {step['command']}\n   ```")
+        if step["why"]:
+            out.append(f"   {step['why']}")
+        for c in step["changes"]:
+            flag = f" ⚠ {c['flag']}" if c["flag"] else ""
+            out.append(f"   - {c['name']}: {c['before'] or '—'} → {c['after'] or 'removed'}{flag}")
+        if step["files"]:
+            out.append(f"   - {plural(step['files'], 'file')}, {step['size_bytes'] / 1e6:.1f} MB")
+        for shared in step["shared_with"]:
+            out.append(f"   - ⚠ {shared}")
+        if step["preview_error"]:
+            cannot = "pip cannot resolve this" if step.get("unresolved") else "preview"
+            out.append(f"   - {cannot}: {step['preview_error']}")
+    return out
+
+
+def fix_document(r: FixReport) -> dict[str, Any]:
+    plan = r.preview.plan
+    return {
+        "schema": FIX_SCHEMA,
+        "kerasfix_version": __version__,
+        "generated_at": state.now(),
+        "user": state.who(),
+        "host": socket.gethostname(),
+        "dry_run": r.dry_run,
+        "target": {"python": r.before.target.python, "reason": r.before.target.reason,
+                   "prefix": r.before.inventory.interpreter.prefix},
+        "findings_before": [finding_dict(f) for f in r.before.findings],
+        "plan": plan_dict(plan, r.preview),
+        "run": None if r.run is None else {
+            "status": r.run.status,
+            "snapshot": r.run.snapshot.id if r.run.snapshot else None,
+            "steps": [{"index": o.index, "command": o.step.command_text(),
+                       "exit_code": o.returncode, "seconds": round(o.seconds, 2)}
+                      for o in r.run.outcomes],
+        },
+        "findings_after": None if r.after is None else [finding_dict(f)
+                                                         for f in r.after.findings],
+        "comparison": None if r.comparison is None else {
+            "resolved": [f.code for f in r.comparison.resolved],
+            "remaining": [f.code for f in r.comparison.remaining],
+            "new": [f.code for f in r.comparison.new],
+        },
+        "undo": r.undo_command,
+        "exit_code": r.exit_code,
+    }
+
+
+def fix_markdown(r: FixReport) -> str:
+    # The one choke point: names, paths and versions are written by others; a control
+    # character or a newline in them must neither reach a terminal nor break the Markdown.
+    doc = visible_data(fix_document(r), keep="\t")
+    plan = doc["plan"]
+    out = [f"# kerasfix {'dry-run audit' if r.dry_run else 'fix report'}", "",
+           f"- target: `{doc['target']['python']}` ({doc['target']['reason']})",
+           f"- environment: `{doc['target']['prefix']}`",
+           f"- by {doc['user']} on {doc['host']}, {doc['generated_at']}, kerasfix"
+           f" {doc['kerasfix_version']}",
+           f"- strategy: **{plan['strategy']}**" + (f" — blocked: {plan['blocked']}"
+                                                    if plan["blocked"] else "")
+           + (f" — will not start: {plan['unresolved']}" if plan.get("unresolved") else ""),
+           "", "## Findings", ""]
+    for f in doc["findings_before"]:
+        out.append(f"- **{f['severity']}** `{f['code']}` — {f['title']}")
+    out += ["", "## Plan", "", *plan_markdown(plan)]
+    if doc["run"]:
+        out += ["", "## Run", "", f"status: {doc['run']['status']}, snapshot"
+                f" `{doc['run']['snapshot']}`", ""]
+        for s in doc["run"]["steps"]:
+            out.append(f"- exit {s['exit_code']} in {s['seconds']} s: `{s['command']}`")
+    if doc["comparison"]:
+        cmp = doc["comparison"]
+        out += ["", "## Verification", "",
+                f"- resolved: {', '.join(cmp['resolved']) or '—'}",
+                f"- remaining: {', '.join(cmp['remaining']) or '—'}",
+                f"- new: {', '.join(cmp['new']) or '—'}"]
+    if doc["undo"]:
+        out += ["", f"Undo: `{doc['undo']}`"]
+    out += ["", f"Exit code: {doc['exit_code']}", ""]
+    return "\n".join(out)
+
+
+def write_report(r: FixReport, path: str | Path) -> None:
+    """Markdown, or JSON for a .json name; never through a symlink, never half written."""
+    target = validate_report_path(path)
+    if target.suffix.lower() == ".json":
+        write_atomic(target, json.dumps(fix_document(r), indent=2) + "\n")
+    else:
+        write_atomic(target, fix_markdown(r))
