@@ -190,8 +190,9 @@ def cmd_app(args: argparse.Namespace) -> int:
         scan_args.root = args.root
         return cmd_scan_all(scan_args) if args.all else cmd_scan(scan_args)
     from kerasfix.tui.app import KerasfixApp
+    from kerasfix.tui.settings import AppSettings
 
-    code = KerasfixApp(target, dry_run=args.dry_run, pick_first=args.all,
+    code = KerasfixApp(target, settings=AppSettings(dry_run=args.dry_run), pick_first=args.all,
                        roots=tuple(args.root)).run()
     return code or EXIT_OK
 

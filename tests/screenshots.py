@@ -21,6 +21,7 @@ import demo
 from kerasfix.diagnose.scan import scan
 from kerasfix.inspect.target import Target
 from kerasfix.tui.app import KerasfixApp
+from kerasfix.tui.settings import AppSettings
 
 OUT = demo.ROOT / "screenshots"
 SIZE = (120, 40)
@@ -39,7 +40,7 @@ def app_for(python: Path, *, dry_run: bool) -> KerasfixApp:
     target = Target(str(python), "--python")
     env = {k: v for k, v in os.environ.items() if k not in ("TF_USE_LEGACY_KERAS",
                                                             "KERAS_BACKEND")}
-    return KerasfixApp(target, dry_run=dry_run,
+    return KerasfixApp(target, settings=AppSettings(dry_run=dry_run),
                        scanner=lambda deep=False: scan(target, deep=deep,
                                                        cwd=str(demo.project()), env=env))
 

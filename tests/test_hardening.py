@@ -211,11 +211,13 @@ async def test_tui_shows_names_paths_and_log_lines_visibly(tmp_path: Path, state
     from kerasfix.tui.app import KerasfixApp
     from kerasfix.tui.fix_screen import FixScreen
     from kerasfix.tui.scan_screen import ScanScreen
+    from kerasfix.tui.settings import AppSettings
     from kerasfix.tui.undo_screen import UndoScreen
 
     env = poisoned(tmp_path / f"[b]t{META}")
     target = Target(env.python, "--python")
-    app = KerasfixApp(target, verify_deep=False, scanner=lambda deep=False: scan(
+    app = KerasfixApp(target, settings=AppSettings(verify_deep=False),
+                      scanner=lambda deep=False: scan(
         target, cwd=str(env.root / "work"), env={**os.environ, "HOME": str(env.root / "home")}))
     async with app.run_test(size=(160, 40)) as pilot:
         screen = next(s for s in app.screen_stack if isinstance(s, ScanScreen))
@@ -240,7 +242,7 @@ async def test_tui_shows_names_paths_and_log_lines_visibly(tmp_path: Path, state
         header = screen.query_one("#env-header")
         assert_no_raw(str(header.render()))
 
-        fix = FixScreen(screen.result)
+        fix = FixScreen(screen.result, app.settings)
         await app.push_screen(fix)
         written: list[Text] = []
         monkeypatch.setattr(fix.query_one("#log", RichLog), "write",
@@ -253,7 +255,7 @@ async def test_tui_shows_names_paths_and_log_lines_visibly(tmp_path: Path, state
         fix.dismiss(None)
         await pilot.pause()
 
-        undo = UndoScreen(screen.result)
+        undo = UndoScreen(screen.result, app.settings)
         await app.push_screen(undo)
         logged: list[Text] = []
         monkeypatch.setattr(undo.query_one("#undo-log", RichLog), "write",

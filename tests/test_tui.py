@@ -23,10 +23,12 @@ from fakeenv import pip_offline as pip
 from textual.widgets import Button
 
 from kerasfix.diagnose.scan import scan
+from kerasfix.fix.planner import FixOptions
 from kerasfix.inspect.target import Target
 from kerasfix.tui.app import KerasfixApp
 from kerasfix.tui.fix_screen import FixScreen
 from kerasfix.tui.scan_screen import ScanScreen
+from kerasfix.tui.settings import AppSettings
 from kerasfix.tui.undo_screen import UndoScreen
 
 SHOWN = "kerasfix-tui-tests"  # what the snapshots show for this run's folder
@@ -104,8 +106,9 @@ def make_app(env: FakeEnv, wheels: Path, *, dry_run: bool = False,
     clean["HOME"] = str(env.root / "home")
     target = Target(env.python, "--python")
     return KerasfixApp(
-        target, dry_run=dry_run, verify_deep=False,
-        fix_options={"find_links": (str(find_links or wheels),), "no_index": True},
+        target,
+        settings=AppSettings(dry_run=dry_run, verify_deep=False, fix_options=FixOptions(
+            find_links=(str(find_links or wheels),), no_index=True)),
         scanner=lambda deep=False: scan(target, deep=deep, cwd=str(env.root / "work"),
                                         env=clean))
 

@@ -5,6 +5,8 @@ The pasted text is anyone's: it is shown through `visible_data` and only as Text
 
 from __future__ import annotations
 
+import io
+
 from rich.console import Console, RenderableType
 from rich.padding import Padding
 from rich.text import Text
@@ -51,3 +53,11 @@ def render_explanation(explanation: Explanation, diagnosis: Diagnosis | None,
                        console: Console) -> None:
     for part in explanation_parts(explanation, diagnosis):
         console.print(part)
+
+
+def plain_text(parts: list[RenderableType], width: int = 100) -> str:
+    """The parts as plain text, laid out as a terminal of `width` columns would show them."""
+    console = Console(width=width, file=io.StringIO(), record=True, color_system=None)
+    for part in parts:
+        console.print(part)
+    return console.export_text()

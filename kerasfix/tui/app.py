@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from textual.app import App, SystemCommand
@@ -13,8 +13,7 @@ from kerasfix.diagnose.scan import ScanResult, scan
 from kerasfix.inspect.discovery import FoundEnv
 from kerasfix.inspect.target import Target
 from kerasfix.tui.scan_screen import ScanScreen
-
-Scanner = Callable[..., ScanResult]
+from kerasfix.tui.settings import AppSettings, Scanner
 
 
 class KerasfixApp(App[int]):
@@ -27,23 +26,20 @@ class KerasfixApp(App[int]):
         Binding("t", "toggle_theme", "Theme", id="theme"),
     ]
 
-    def __init__(self, target: Target, *, dry_run: bool = False,
-                 fix_options: dict[str, Any] | None = None,
-                 scanner: Scanner | None = None, verify_deep: bool = True,
-                 pick_first: bool = False, roots: tuple[str, ...] = ()) -> None:
+    def __init__(self, target: Target, *, settings: AppSettings | None = None,
+                 scanner: Scanner | None = None, pick_first: bool = False,
+                 roots: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.target = target
-        self.dry_run = dry_run
-        self.fix_options = fix_options or {}
+        self.settings = settings or AppSettings()
         self.scanner: Scanner = scanner or (lambda deep=False: scan(target, deep=deep))
-        self.last_scan: ScanResult | None = None
-        self.verify_deep = verify_deep  # tests on fabricated stacks skip the runtime import
+        self.last_scan: ScanResult | None = None  # the newest scan shown (bench, tests)
         self.pick_first = pick_first  # `kerasfix --all`: the environment picker comes first
         self.roots = roots
 
     def on_mount(self) -> None:
         self.theme = "textual-dark"
-        self.push_screen(ScanScreen())
+        self.push_screen(ScanScreen(self.settings, self.scanner))
         if self.pick_first:
             self.action_environments()
 
@@ -66,7 +62,10 @@ class KerasfixApp(App[int]):
         self.scanner = lambda deep=False: scan(target, deep=deep, env=environ)
         while len(self.screen_stack) > 2:
             self.pop_screen()
-        self.switch_screen(ScanScreen())
+        self.switch_screen(ScanScreen(self.settings, self.scanner))
+
+    def on_scan_screen_scanned(self, message: ScanScreen.Scanned) -> None:
+        self.last_scan = message.result
 
     def action_help(self) -> None:
         from kerasfix.tui.help_screen import HelpScreen

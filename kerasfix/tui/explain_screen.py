@@ -13,7 +13,7 @@ from textual.widgets import Button, Footer, Static, TextArea
 
 from kerasfix.diagnose.explain import diagnose, explain_text
 from kerasfix.diagnose.scan import ScanResult
-from kerasfix.report.explain_text import explanation_parts
+from kerasfix.report.explain_text import explanation_parts, plain_text
 from kerasfix.tui.widgets import EnvHeader
 
 
@@ -23,9 +23,10 @@ class ExplainScreen(Screen[None]):
         Binding("ctrl+e", "explain", "Explain", id="explain-run", priority=True),
     ]
 
-    def __init__(self, result: ScanResult | None) -> None:
+    def __init__(self, result: ScanResult | None, *, dry_run: bool = False) -> None:
         super().__init__()
         self.result = result
+        self.dry_run = dry_run  # only for the header's banner
         self.plain = ""  # the last answer as text, for tests
 
     def compose(self) -> ComposeResult:
@@ -42,7 +43,7 @@ class ExplainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         unscanned = "" if self.result else "Not scanned yet: causes are not checked here"
-        self.query_one(EnvHeader).show(self.result, dry_run=self.app.dry_run,  # type: ignore
+        self.query_one(EnvHeader).show(self.result, dry_run=self.dry_run,
                                        status=unscanned)
         self.query_one(TextArea).focus()
 
@@ -59,8 +60,7 @@ class ExplainScreen(Screen[None]):
         diagnosis = diagnose(explanation, self.result) if (
             explanation.matched and self.result is not None) else None
         parts = explanation_parts(explanation, diagnosis, confirm=False)
-        self.plain = "\n".join(getattr(p, "plain", None) or getattr(p.renderable, "plain", "")
-                               for p in parts)
+        self.plain = plain_text(parts)
         self.query_one("#explain-body", Static).update(Group(*parts))
 
     def action_back(self) -> None:

@@ -35,6 +35,7 @@ from kerasfix.report.fix_report import FixReport, write_report
 from kerasfix.report.fix_text import preview_renderable
 from kerasfix.report.safe_console import visible_text
 from kerasfix.textsafe import one_line, plural, visible
+from kerasfix.tui.settings import AppSettings
 from kerasfix.tui.widgets import EnvHeader
 
 STRATEGY_TEXT = {
@@ -71,9 +72,10 @@ class FixScreen(Screen[None]):
         Binding("pageup,k", "scroll(-1)", "Scroll up", show=False, id="scroll-up"),
     ]
 
-    def __init__(self, result: ScanResult) -> None:
+    def __init__(self, result: ScanResult, settings: AppSettings) -> None:
         super().__init__()
         self.result = result
+        self.settings = settings
         self.plans: dict[Strategy, Plan] = {}
         self.preview: PlanPreview | None = None
         self.cancel_event = threading.Event()
@@ -82,7 +84,7 @@ class FixScreen(Screen[None]):
 
     @property
     def dry_run(self) -> bool:
-        return bool(self.app.dry_run)  # type: ignore[attr-defined]
+        return self.settings.dry_run
 
     def compose(self) -> ComposeResult:
         yield EnvHeader(id="env-header")
@@ -111,7 +113,7 @@ class FixScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(EnvHeader).show(self.result, dry_run=self.dry_run)
-        options = planner.FixOptions(**self.app.fix_options)  # type: ignore[attr-defined]
+        options = self.settings.fix_options
         recommended = planner.recommend(self.result)
         strategies = self.query_one("#strategies", OptionList)
         for strategy in (Strategy.REPAIR, Strategy.LEGACY, Strategy.UPGRADE,
@@ -263,7 +265,7 @@ class FixScreen(Screen[None]):
     def verify_now(self) -> None:
         assert self.preview is not None
         after, comparison = verify(planner.python_after(self.preview.plan), self.result,
-                                   deep=self.app.verify_deep)  # type: ignore[attr-defined]
+                                   deep=self.settings.verify_deep)
         self.app.call_from_thread(self.show_outcome, (after, comparison))
 
     def show_outcome(self, verified) -> None:  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Tree
 from textual.worker import get_current_worker
@@ -15,6 +16,7 @@ from kerasfix.errors import KerasfixError
 from kerasfix.fix.workflow import interrupted_notice
 from kerasfix.report.tree import TreeItem, build_tree
 from kerasfix.textsafe import one_line
+from kerasfix.tui.settings import AppSettings, Scanner
 from kerasfix.tui.widgets import DetailPane, EnvHeader, EnvTree
 
 
@@ -30,8 +32,17 @@ class ScanScreen(Screen[None]):
         Binding("escape", "close_search", "Close search", show=False, id="close-search"),
     ]
 
-    def __init__(self) -> None:
+    class Scanned(Message):
+        """A scan finished and is on screen."""
+
+        def __init__(self, result: ScanResult) -> None:
+            super().__init__()
+            self.result = result
+
+    def __init__(self, settings: AppSettings, scanner: Scanner) -> None:
         super().__init__()
+        self.settings = settings
+        self.scanner = scanner
         self.result: ScanResult | None = None
         self.problems_only = False
         self.search_text = ""
@@ -47,7 +58,7 @@ class ScanScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(EnvTree).focus()
-        self.header.show(None, dry_run=self.app.dry_run)  # type: ignore[attr-defined]
+        self.header.show(None, dry_run=self.settings.dry_run)
         self.run_scan()
 
     @property
@@ -59,11 +70,11 @@ class ScanScreen(Screen[None]):
     def run_scan(self, deep: bool = False) -> None:
         worker = get_current_worker()
         try:
-            result = self.app.scanner(deep=deep)  # type: ignore[attr-defined]
+            result = self.scanner(deep=deep)
         except KerasfixError as err:
             self.app.call_from_thread(self.app.notify, one_line(str(err)), severity="error",
                                       timeout=30, markup=False)
-            self.app.call_from_thread(self.header.show, None, dry_run=self.app.dry_run,
+            self.app.call_from_thread(self.header.show, None, dry_run=self.settings.dry_run,
                                       status=f"Cannot scan: {err}")
             return
         if not worker.is_cancelled:
@@ -71,11 +82,11 @@ class ScanScreen(Screen[None]):
 
     def show_result(self, result: ScanResult) -> None:
         self.result = result
-        self.app.last_scan = result  # type: ignore[attr-defined]
+        self.post_message(self.Scanned(result))
         status = ""
         if result.runtime is not None:
             status = "deep check done"
-        self.header.show(result, dry_run=self.app.dry_run, status=status)  # type: ignore
+        self.header.show(result, dry_run=self.settings.dry_run, status=status)
         self.refresh_tree()
         try:
             notice = interrupted_notice(result.inventory.interpreter.prefix)
@@ -114,13 +125,13 @@ class ScanScreen(Screen[None]):
 
     # ------------------------------------------------------------ actions
     def action_rescan(self) -> None:
-        self.header.show(self.result, dry_run=self.app.dry_run, status="rescanning…")  # type: ignore
+        self.header.show(self.result, dry_run=self.settings.dry_run, status="rescanning…")
         self.run_scan()
 
     def action_deep(self) -> None:
         if self.result is None:
             return
-        self.header.show(self.result, dry_run=self.app.dry_run,  # type: ignore[attr-defined]
+        self.header.show(self.result, dry_run=self.settings.dry_run,
                          status="deep check: importing TensorFlow in a subprocess…")
         self.notify("Deep check started: TensorFlow is imported in a subprocess of the target.")
         self.run_scan(deep=True)
@@ -148,18 +159,20 @@ class ScanScreen(Screen[None]):
             return
         from kerasfix.tui.fix_screen import FixScreen
 
-        self.app.push_screen(FixScreen(self.result), callback=lambda _: self.action_rescan())
+        self.app.push_screen(FixScreen(self.result, self.settings),
+                             callback=lambda _: self.action_rescan())
 
     def action_explain(self) -> None:
         from kerasfix.tui.explain_screen import ExplainScreen
 
-        self.app.push_screen(ExplainScreen(self.result))
+        self.app.push_screen(ExplainScreen(self.result, dry_run=self.settings.dry_run))
 
     def action_undo(self) -> None:
         if self.result is None:
             return
         from kerasfix.tui.undo_screen import UndoScreen
 
-        self.app.push_screen(UndoScreen(self.result), callback=lambda _: self.action_rescan())
+        self.app.push_screen(UndoScreen(self.result, self.settings),
+                             callback=lambda _: self.action_rescan())
 
 

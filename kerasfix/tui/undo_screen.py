@@ -23,6 +23,7 @@ from kerasfix.fix.workflow import start_blocker
 from kerasfix.report.fix_text import preview_renderable
 from kerasfix.report.safe_console import visible_text
 from kerasfix.textsafe import plural, visible
+from kerasfix.tui.settings import AppSettings
 from kerasfix.tui.widgets import EnvHeader
 
 
@@ -45,9 +46,10 @@ class _Events(Events):
 class UndoScreen(Screen[None]):
     BINDINGS = [Binding("escape", "back", "Back", id="back")]
 
-    def __init__(self, result: ScanResult) -> None:
+    def __init__(self, result: ScanResult, settings: AppSettings) -> None:
         super().__init__()
         self.result = result
+        self.settings = settings
         self.snaps = snapshots.list_snapshots(result.inventory.interpreter.prefix)
         self.plan: Plan | None = None
         self.snap: snapshots.Snapshot | None = None
@@ -67,7 +69,7 @@ class UndoScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(EnvHeader).show(self.result, dry_run=self.app.dry_run)  # type: ignore
+        self.query_one(EnvHeader).show(self.result, dry_run=self.settings.dry_run)
         options = self.query_one("#snapshots", OptionList)
         if not self.snaps:
             self.query_one("#undo-body", Static).update("No snapshots: kerasfix has not changed"
@@ -95,12 +97,12 @@ class UndoScreen(Screen[None]):
 
     def show_preview(self, preview) -> None:  # type: ignore[no-untyped-def]
         self.query_one("#undo-body", Static).update(
-            preview_renderable(preview, dry_run=self.app.dry_run))  # type: ignore
+            preview_renderable(preview, dry_run=self.settings.dry_run))
         restore = self.query_one("#restore", Button)
-        restore.disabled = (self.app.dry_run  # type: ignore[attr-defined]
+        restore.disabled = (self.settings.dry_run
                             or start_blocker(preview) is not None)
         if not preview.plan.steps and self.snap is not None and \
-                not self.app.dry_run:  # type: ignore[attr-defined]
+                not self.settings.dry_run:
             snapshots.close(self.snap)  # nothing to restore: later runs stop warning
         restore.focus()
 

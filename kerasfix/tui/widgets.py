@@ -65,14 +65,14 @@ class EnvTree(Tree[TreeItem]):
         self.clear()
         self.root.set_label(item_label(model))
         self.root.data = model
-        self._add_children(self.root, model)
+        self._add_items(self.root, model)
         self.root.expand()
 
-    def _add_children(self, node: TreeNode[TreeItem], model: TreeItem) -> None:
+    def _add_items(self, node: TreeNode[TreeItem], model: TreeItem) -> None:
         for child in model.children:
             if child.children:
                 sub = node.add(item_label(child), data=child, expand=child.expanded)
-                self._add_children(sub, child)
+                self._add_items(sub, child)
             else:
                 node.add_leaf(item_label(child), data=child)
 
