@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -50,7 +50,9 @@ def visible_data(obj: T, keep: str = "\n\t") -> T:
     no change are returned as they are, so the common case copies nothing; a shared object is
     copied once (identity is kept). Other types (enums, versions, requirements) pass through.
     """
-    return _Walk(keep).walk(obj)
+    # The walk rebuilds every container as its own type (a dict as a dict, a dataclass through
+    # dataclasses.replace), so what comes back has the type that went in.
+    return cast(T, _Walk(keep).walk(obj))
 
 
 # How each type is walked, decided once per type (renderers walk whole inventories).
@@ -94,23 +96,32 @@ class _Walk:
         return out
 
     def _copy(self, obj: Any, kind: int) -> Any:
-        walk = self.walk
         if kind == _DICT:
-            items = [(walk(k), walk(v)) for k, v in obj.items()]
-            if all(k is k0 and v is v0 for (k, v), (k0, v0) in zip(items, obj.items())):
-                return obj
-            return type(obj)(items) if type(obj) is dict else dict(items)
+            return self._copy_dict(obj)
         if kind == _SEQ:
-            values = [walk(v) for v in obj]
-            if all(v is v0 for v, v0 in zip(values, obj)):
-                return obj
-            if type(obj) in (list, tuple):
-                return type(obj)(values)
-            return type(obj)(*values) if hasattr(obj, "_fields") else type(obj)(values)
+            return self._copy_seq(obj)
+        return self._copy_dataclass(obj)
+
+    def _copy_dict(self, obj: dict[Any, Any]) -> dict[Any, Any]:
+        walk = self.walk
+        items = [(walk(k), walk(v)) for k, v in obj.items()]
+        if all(k is k0 and v is v0 for (k, v), (k0, v0) in zip(items, obj.items())):
+            return obj
+        return type(obj)(items) if type(obj) is dict else dict(items)
+
+    def _copy_seq(self, obj: list[Any] | tuple[Any, ...]) -> Any:
+        values = [self.walk(v) for v in obj]
+        if all(v is v0 for v, v0 in zip(values, obj)):
+            return obj
+        if type(obj) in (list, tuple):
+            return type(obj)(values)
+        return type(obj)(*values) if hasattr(obj, "_fields") else type(obj)(values)
+
+    def _copy_dataclass(self, obj: Any) -> Any:
         changed: dict[str, tuple[bool, Any]] = {}
         for name, init in _FIELDS[type(obj)]:
             value = getattr(obj, name)
-            new = walk(value)
+            new = self.walk(value)
             if new is not value:
                 changed[name] = (init, new)
         if not changed:

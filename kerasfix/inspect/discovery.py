@@ -49,9 +49,10 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from string import Template
+from typing import Any
 
 from kerasfix.errors import TargetError
 from kerasfix.inspect.bounded import run_bounded
@@ -254,8 +255,8 @@ def _conda_env_list(col: _Collector, exe: str, timeout: float) -> None:
         envs = json.loads(proc.stdout.decode("utf-8", "replace"))["envs"]
         paths = [p for p in envs if isinstance(p, str)]
     except (ValueError, KeyError, TypeError):
-        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        col.problem(exe, f"{label} failed: " + (err[-1][:160] if err else
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        col.problem(exe, f"{label} failed: " + (lines[-1][:160] if lines else
                                                    f"exit code {proc.returncode}"))
         return
     for path in paths:
@@ -437,7 +438,7 @@ def _kernel_python(col: _Collector, program: str, owner: str | None, spec: str
     return python, ""
 
 
-def _read_kernelspec(col: _Collector, spec: str) -> dict | None:
+def _read_kernelspec(col: _Collector, spec: str) -> dict[str, Any] | None:
     try:
         with open(spec, encoding="utf-8") as fh:
             doc = json.load(fh)
@@ -453,7 +454,8 @@ def _read_kernelspec(col: _Collector, spec: str) -> dict | None:
     if not (isinstance(argv, list) and argv and all(isinstance(a, str) for a in argv)):
         col.problem(spec, "no argv list in kernel.json")
         return None
-    return doc
+    kernelspec: dict[str, Any] = doc  # an object with an argv list of strings (checked above)
+    return kernelspec
 
 
 def _kernel(col: _Collector, folder: str, name: str, owner: str | None) -> None:
@@ -499,7 +501,7 @@ def _kernels_in(col: _Collector, kernels: str, owner: str | None) -> None:
 
 def _jupyter(col: _Collector, include_system: bool) -> None:
     seen: set[str] = set()
-    dirs = [(d, None) for d in _kernel_dirs(col, include_system)]
+    dirs: list[tuple[str, str | None]] = [(d, None) for d in _kernel_dirs(col, include_system)]
     dirs += [(os.path.join(r.prefix, "share", "jupyter", "kernels"), r.prefix)
              for r in list(col.records.values()) if r.kind != "shim"]
     for folder, owner in dirs:
@@ -512,7 +514,7 @@ def _jupyter(col: _Collector, include_system: bool) -> None:
 # ---------------------------------------------------------------- names and entry point
 
 
-def _names(records: list[_Record], tilde) -> list[str]:
+def _names(records: list[_Record], tilde: Callable[[str], str]) -> list[str]:
     """Short display names, made longer only where two would be equal."""
 
     def short(r: _Record) -> str:
@@ -529,8 +531,11 @@ def _names(records: list[_Record], tilde) -> list[str]:
         parts = [p for p in parts if p not in ("envs", "versions")]
         return "/".join(parts[-2:]) if len(parts) >= 2 else tilde(r.prefix)
 
+    def full(r: _Record) -> str:
+        return tilde(r.prefix)
+
     names = [short(r) for r in records]
-    for level in (longer, lambda r: tilde(r.prefix)):
+    for level in (longer, full):
         clash = {n for n in names if names.count(n) > 1}
         names = [level(r) if n in clash else n for r, n in zip(records, names)]
     return names

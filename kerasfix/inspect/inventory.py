@@ -194,7 +194,7 @@ class Inventory:
             owners = [d for d in owners if d.location == _parent(first.path)] or owners
         # Of two owners of one folder, the one whose __init__.py is on disk was installed last.
         owners.sort(key=lambda d: d.init_written_by_me.get("tensorflow") is not True)
-        return (owners or candidates or [None])[0]
+        return _first(owners or candidates)
 
     def keras(self) -> Distribution | None:
         return _first(self.installed(knowledge.KERAS_VARIANTS))
@@ -283,7 +283,7 @@ def _interpreter(raw: dict[str, Any]) -> Interpreter:
     return Interpreter(
         executable=raw["executable"],
         base_executable=raw.get("base_executable") or raw["executable"],
-        version=tuple(raw["version"]),  # type: ignore[arg-type]
+        version=(raw["version"][0], raw["version"][1], raw["version"][2]),  # shape: 3+ ints
         implementation=raw["implementation"],
         platform=raw["platform"],
         bits=raw["bits"],
@@ -400,7 +400,9 @@ def _malformed_is_probe_error(build: Callable[[dict[str, Any]], Inventory]
 @_malformed_is_probe_error
 def build_inventory(doc: dict[str, Any]) -> Inventory:
     interpreter = _interpreter(doc["interpreter"])
-    entries, dists, leftovers = [], [], []
+    entries: list[PathEntry] = []
+    dists: list[Distribution] = []
+    leftovers: list[tuple[str, str]] = []
     unowned_raw: list[tuple[str, list[str]]] = []
     for raw in doc["sys_path"]:
         entries.append(PathEntry(

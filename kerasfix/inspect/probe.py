@@ -105,11 +105,12 @@ def finish_probe(started: StartedProbe) -> dict[str, Any]:
     if problem:  # a fake or broken interpreter: named here, not a TypeError in a check
         raise ProbeError(f"the probe's answer from {target.python} is malformed:"
                          f" {one_line(problem)[:200]}")
+    checked: dict[str, Any] = doc  # shape_problem found an object of the probe's shape
     if head.strip():
-        doc.setdefault("problems", []).append(
+        checked.setdefault("problems", []).append(
             {"kind": "stdout-noise", "path": target.python,
              "error": "startup code printed: " + head.strip()[:200]})
-    return doc
+    return checked
 
 
 def run_probe(target: Target, timeout: float | None = None, cwd: str | None = None,

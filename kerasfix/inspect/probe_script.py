@@ -5,11 +5,19 @@ environment, so `sys.path` is what the user's own `python -c` sees. It reads fil
 only: it never imports TensorFlow, Keras or any third-party module. It prints one JSON document
 after a marker line. Every error is recorded in the document, never raised.
 
-Keep this file free of kerasfix imports and of syntax newer than Python 3.8.
+Keep this file free of kerasfix imports and of syntax newer than Python 3.8. Annotations are
+for the type checker only (never evaluated here: `from __future__ import annotations`), and
+`typing` is not imported at run time: the probe's own start-up time is part of every scan.
 """
+
+from __future__ import annotations
 
 import os
 import sys
+
+TYPE_CHECKING = False  # mypy reads `if TYPE_CHECKING` blocks; Python never runs them
+if TYPE_CHECKING:
+    from typing import Any, Optional  # noqa: F401 (Optional: for 3.8-readable annotations)
 
 USER_SYS_PATH = list(sys.path)
 
@@ -56,7 +64,7 @@ VERSION_FILES = {
 }
 _VERSION_RE = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.M)
 
-problems = []
+problems: list[dict[str, str]] = []
 
 
 def problem(kind, path, err):
@@ -167,7 +175,7 @@ def interpreter_facts():
 
 def pth_sources(site_dirs):
     """Map each path a .pth file adds to the .pth file that adds it."""
-    found = {}
+    found: dict[str, str] = {}
     for sdir in site_dirs:
         try:
             names = sorted(n for n in os.listdir(sdir) if n.endswith(".pth"))
@@ -267,8 +275,8 @@ def top_of(rel):
     return first
 
 
-_LISTINGS = {}
-_DENIED = set()  # folders listdir refused (permissions): unreadable, not missing
+_LISTINGS: dict[str, frozenset[str] | None] = {}
+_DENIED: set[str] = set()  # folders listdir refused (permissions): unreadable, not missing
 
 
 def listing(folder):
@@ -310,13 +318,15 @@ def check_files(base, rels):
     Files in a folder the user may not read are not missing: the outermost such folder is
     returned instead, so a chmod 000 package reads as a permission problem, not as damage.
     """
-    by_dir = {}
+    by_dir: dict[str, list[str]] = {}
     for rel in rels:
         if "__pycache__" in rel or rel.endswith(".pyc"):
             continue
         folder, _, name = rel.replace("\\", "/").rpartition("/")
         by_dir.setdefault(folder, []).append(name)
-    missing, examples, outside, unreadable = 0, [], 0, set()
+    missing, outside = 0, 0
+    examples: list[str] = []
+    unreadable: set[str] = set()
     for folder, names in by_dir.items():
         path = os.path.join(base, folder) if folder else base
         present = listing(path)
@@ -335,7 +345,9 @@ def check_files(base, rels):
 
 def read_metadata(text):
     """Core-metadata headers. A small reader: email.parser costs ~0.5 ms a file."""
-    fields = {"name": None, "version": None, "requires_dist": [], "requires_python": None}
+    requires_dist: list[str] = []
+    fields: dict[str, Any] = {"name": None, "version": None, "requires_dist": requires_dist,
+                              "requires_python": None}
     key = None
     for line in text.splitlines():
         if not line:
@@ -347,7 +359,7 @@ def read_metadata(text):
             continue
         key, value = key.strip().lower(), value.strip()
         if key == "requires-dist":
-            fields["requires_dist"].append(value)
+            requires_dist.append(value)
         elif key in ("name", "version", "requires-python"):
             fields[key.replace("-", "_")] = fields[key.replace("-", "_")] or value
     return fields
@@ -368,11 +380,9 @@ def file_version(base, top):
     return None
 
 
-def read_dist(entry_path, dirname):
-    full = os.path.join(entry_path, dirname)
-    is_egg = dirname.endswith(".egg-info")
+def _new_dist(dirname, full, is_egg):
     stem = dirname[: -len(".dist-info")] if not is_egg else dirname[: -len(".egg-info")]
-    dist = {"dir": dirname, "path": full, "format": "egg-info" if is_egg else "dist-info",
+    return {"dir": dirname, "path": full, "format": "egg-info" if is_egg else "dist-info",
             "dir_name": stem.split("-")[0],
             "dir_version": stem.split("-")[1] if "-" in stem else None,
             "name": None, "version": None, "requires_dist": [], "requires_python": None,
@@ -380,67 +390,68 @@ def read_dist(entry_path, dirname):
             "tops": [], "record_files": 0, "missing_files": 0, "missing_examples": [],
             "owns_init": [], "init_missing": [], "init_written_by_me": {},
             "file_versions": {}, "errors": [], "unreadable": []}
-    if os.path.isdir(full) and denied(full):  # chmod 000: the user may not read its metadata
-        dist["unreadable"] = [full]
-        return dist
-    if is_egg and os.path.isfile(full):  # old-style single-file egg-info
-        meta_path = full
-    else:
-        meta_path = os.path.join(full, "PKG-INFO" if is_egg else "METADATA")
+
+
+def _read_core_metadata(dist, meta_path):
     text = read_text(meta_path, "metadata")
     if text is None:
         dist["errors"].append("metadata unreadable or missing")
-    else:
-        try:
-            dist.update(read_metadata(text))
-        except Exception as err:  # email parser on garbage: report, go on
-            dist["errors"].append("metadata unparsable: %s" % err)
-        if not dist["name"]:
-            dist["errors"].append("metadata has no Name")
-        if not dist["version"]:
-            dist["errors"].append("metadata has no Version")
-    here = listing(full) if not (is_egg and os.path.isfile(full)) else None
-    if here is None:
-        return dist
+        return
+    try:
+        dist.update(read_metadata(text))
+    except Exception as err:  # email parser on garbage: report, go on
+        dist["errors"].append("metadata unparsable: %s" % err)
+    if not dist["name"]:
+        dist["errors"].append("metadata has no Name")
+    if not dist["version"]:
+        dist["errors"].append("metadata has no Version")
+
+
+def _read_install_files(dist, full, here):
+    """REQUESTED, INSTALLER, WHEEL and direct_url.json of a metadata folder."""
     dist["requested"] = "REQUESTED" in here
-    installer = os.path.join(full, "INSTALLER")
     if "INSTALLER" in here:
+        installer = os.path.join(full, "INSTALLER")
         dist["installer"] = (read_text(installer, "installer") or "").strip() or None
-    wheel = os.path.join(full, "WHEEL")
     if "WHEEL" in here:
-        for line in (read_text(wheel, "wheel") or "").splitlines():
+        for line in (read_text(os.path.join(full, "WHEEL"), "wheel") or "").splitlines():
             if line.startswith("Tag:"):
                 dist["wheel_tags"].append(line[4:].strip())
-    durl = os.path.join(full, "direct_url.json")
     if "direct_url.json" in here:
+        durl = os.path.join(full, "direct_url.json")
         try:
             data = json.loads(read_text(durl, "direct_url") or "{}")
             dist["direct_url"] = {"url": data.get("url"),
                                   "editable": bool(data.get("dir_info", {}).get("editable"))}
         except ValueError as err:
             dist["errors"].append("direct_url.json unparsable: %s" % err)
-    if is_egg:
-        files = read_text(os.path.join(full, "installed-files.txt"), "record") \
-            if os.path.isfile(os.path.join(full, "installed-files.txt")) else None
-        rels = [os.path.normpath(os.path.join(dirname, line.strip()))
-                for line in (files or "").splitlines() if line.strip()]
-        tops_txt = os.path.join(full, "top_level.txt")
-        tops = set()
-        if os.path.isfile(tops_txt):
-            tops.update(t.strip() for t in (read_text(tops_txt, "top_level") or "").splitlines()
-                        if t.strip())
-    else:
-        record = os.path.join(full, "RECORD")
-        rels, tops, init_hashes = [], set(), {}
-        if "RECORD" in here:
-            dist["record"] = True
-            rels, init_hashes = parse_record(read_text(record, "record") or "")
-        else:
-            dist["errors"].append("RECORD missing")
-    firsts = {rel.replace("\\", "/").partition("/")[0] for rel in rels}
-    tops.update(t for t in map(top_of, firsts) if t)
-    dist["tops"] = sorted(tops)
-    dist["record_files"] = len(rels)
+
+
+def _egg_files(full, dirname):
+    """An egg-info's installed files (relative to its entry) and its top_level.txt names."""
+    listed = os.path.join(full, "installed-files.txt")
+    files = read_text(listed, "record") if os.path.isfile(listed) else None
+    rels = [os.path.normpath(os.path.join(dirname, line.strip()))
+            for line in (files or "").splitlines() if line.strip()]
+    tops_txt = os.path.join(full, "top_level.txt")
+    tops: set[str] = set()
+    if os.path.isfile(tops_txt):
+        tops.update(t.strip() for t in (read_text(tops_txt, "top_level") or "").splitlines()
+                    if t.strip())
+    return rels, tops
+
+
+def _record_files(dist, full, here):
+    """A dist-info's RECORD paths and the recorded hashes of watched __init__.py files."""
+    if "RECORD" not in here:
+        dist["errors"].append("RECORD missing")
+        return [], {}
+    dist["record"] = True
+    return parse_record(read_text(os.path.join(full, "RECORD"), "record") or "")
+
+
+def _check_on_disk(dist, entry_path, rels, init_hashes, is_egg):
+    """What RECORD (or installed-files.txt) lists against what is on disk."""
     missing = check_files(entry_path, rels)
     dist["missing_files"], dist["missing_examples"], dist["missing_outside"] = missing[:3]
     dist["unreadable"] = missing[3]
@@ -454,6 +465,36 @@ def read_dist(entry_path, dirname):
         dist["init_written_by_me"] = {
             t: file_hash_matches(os.path.join(entry_path, t, "__init__.py"), init_hashes.get(t))
             for t in dist["owns_init"] if t not in dist["init_missing"]}
+
+
+def read_dist(entry_path, dirname):
+    full = os.path.join(entry_path, dirname)
+    is_egg = dirname.endswith(".egg-info")
+    dist = _new_dist(dirname, full, is_egg)
+    if os.path.isdir(full) and denied(full):  # chmod 000: the user may not read its metadata
+        dist["unreadable"] = [full]
+        return dist
+    single_file = is_egg and os.path.isfile(full)  # old-style single-file egg-info
+    if single_file:
+        meta_path = full
+    else:
+        meta_path = os.path.join(full, "PKG-INFO" if is_egg else "METADATA")
+    _read_core_metadata(dist, meta_path)
+    here = listing(full) if not single_file else None
+    if here is None:
+        return dist
+    _read_install_files(dist, full, here)
+    if is_egg:
+        rels, tops = _egg_files(full, dirname)
+        init_hashes: dict[str, str] = {}
+    else:
+        rels, init_hashes = _record_files(dist, full, here)
+        tops = set()
+    firsts = {rel.replace("\\", "/").partition("/")[0] for rel in rels}
+    tops.update(t for t in map(top_of, firsts) if t)
+    dist["tops"] = sorted(tops)
+    dist["record_files"] = len(rels)
+    _check_on_disk(dist, entry_path, rels, init_hashes, is_egg)
     dist["file_versions"] = {t: v for t in VERSION_FILES if t in tops
                              for v in [file_version(entry_path, t)] if v}
     return dist
@@ -461,7 +502,7 @@ def read_dist(entry_path, dirname):
 
 def scan_dir(path, is_site):
     """List the distributions, leftovers and top-level import names of one path entry."""
-    out = {"dists": [], "leftovers": [], "names": [], "error": None}
+    out: dict[str, Any] = {"dists": [], "leftovers": [], "names": [], "error": None}
     try:
         with os.scandir(path) as it:
             items = list(it)
@@ -486,7 +527,7 @@ def scan_dir(path, is_site):
 def scan_zip(path):
     import zipfile
 
-    out = {"dists": [], "leftovers": [], "names": [], "error": None}
+    out: dict[str, Any] = {"dists": [], "leftovers": [], "names": [], "error": None}
     try:
         with zipfile.ZipFile(path) as zf:
             for member in zf.namelist():
@@ -511,7 +552,7 @@ def scan_zip(path):
 # lists scripts-3.10/distro and python3-pip's ../scripts/pip: build-tree paths dpkg never
 # installed. For such a distribution dpkg's file list, not RECORD, says what must be on disk.
 DPKG_INFO = "/var/lib/dpkg/info"
-_DPKG_FILES = {}
+_DPKG_FILES: dict[str, frozenset[str] | None] = {}
 
 
 def dpkg_files(package):
@@ -589,7 +630,7 @@ def mark_dpkg(entries):
 
 def import_candidates(entries, ext_suffixes):
     """Where each watched name could be imported from, in sys.path order."""
-    found = {name: [] for name in SHADOW_NAMES}
+    found: dict[str, list[dict[str, Any]]] = {name: [] for name in SHADOW_NAMES}
     for entry in entries:
         if entry["kind"] != "dir":
             continue
@@ -615,7 +656,7 @@ def import_candidates(entries, ext_suffixes):
 
 def conda_records(prefix):
     meta = os.path.join(prefix, "conda-meta")
-    records = []
+    records: list[dict[str, Any]] = []
     if not os.path.isdir(meta):
         return records
     try:

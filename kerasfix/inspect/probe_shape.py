@@ -8,6 +8,7 @@ deep inside a check. Keys not listed are not checked, so the probe may grow.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -66,34 +67,47 @@ def _check(value: Any, spec: Any, where: str) -> str | None:
     if isinstance(spec, Opt):
         return None if value is None else _check(value, spec.spec, where)
     if isinstance(spec, dict):
-        if not isinstance(value, dict):
-            return f"{where or 'the answer'}: not an object"
-        for key, sub in spec.items():
-            name = key.lstrip("?")
-            if name not in value:
-                if key.startswith("?"):
-                    continue
-                return f"{where}{'.' if where else ''}{name}: missing"
-            problem = _check(value[name], sub, f"{where}{'.' if where else ''}{name}")
-            if problem:
-                return problem
-        return None
+        return _check_object(value, spec, where)
     if isinstance(spec, list):
-        if not isinstance(value, list):
-            return f"{where}: not a list"
-        for i, item in enumerate(value):
-            problem = _check(item, spec[0], f"{where}[{i}]")
-            if problem:
-                return problem
-        return None
+        return _check_list(value, spec[0], where)
     if isinstance(spec, MapOf):
-        if not isinstance(value, dict):
-            return f"{where}: not an object"
-        for key, item in value.items():
-            problem = _check(item, spec.spec, f"{where}.{key}")
-            if problem:
-                return problem
-        return None
+        return _check_map(value, spec.spec, where)
     if not isinstance(value, spec) or (spec is int and isinstance(value, bool)):
         return f"{where}: not {NAMES.get(spec, spec.__name__)}"
+    return None
+
+
+def _check_object(value: Any, spec: dict[str, Any], where: str) -> str | None:
+    if not isinstance(value, dict):
+        return f"{where or 'the answer'}: not an object"
+    for key, sub in spec.items():
+        name = key.lstrip("?")
+        here = f"{where}{'.' if where else ''}{name}"
+        if name not in value:
+            if key.startswith("?"):
+                continue
+            return f"{here}: missing"
+        problem = _check(value[name], sub, here)
+        if problem:
+            return problem
+    return None
+
+
+def _check_list(value: Any, item_spec: Any, where: str) -> str | None:
+    if not isinstance(value, list):
+        return f"{where}: not a list"
+    return _first_problem((item, item_spec, f"{where}[{i}]") for i, item in enumerate(value))
+
+
+def _check_map(value: Any, item_spec: Any, where: str) -> str | None:
+    if not isinstance(value, dict):
+        return f"{where}: not an object"
+    return _first_problem((item, item_spec, f"{where}.{key}") for key, item in value.items())
+
+
+def _first_problem(checks: Iterable[tuple[Any, Any, str]]) -> str | None:
+    for value, spec, where in checks:
+        problem = _check(value, spec, where)
+        if problem:
+            return problem
     return None

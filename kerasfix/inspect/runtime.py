@@ -121,12 +121,12 @@ def run_group(python: str, group: str, timeout: float, cwd: str | None,
         proc = finish(child, timeout)
     except OSError as err:
         proc = Completed(127, b"", str(err).encode(), False)
-    stdout, stderr, code, timed_out = proc.stdout, proc.stderr, proc.returncode, proc.timed_out
-    out = stdout.decode("utf-8", "replace")
-    err = stderr.decode("utf-8", "replace")
-    tail = "\n".join(err.strip().splitlines()[-12:])
-    return ProcessOutcome(group, _parse_steps(out), code, _signal_name(code), timed_out, tail,
-                          NUMPY_ABI in err, time.perf_counter() - started)
+    code = proc.returncode
+    out = proc.stdout.decode("utf-8", "replace")
+    errors = proc.stderr.decode("utf-8", "replace")
+    tail = "\n".join(errors.strip().splitlines()[-12:])
+    return ProcessOutcome(group, _parse_steps(out), code, _signal_name(code), proc.timed_out,
+                          tail, NUMPY_ABI in errors, time.perf_counter() - started)
 
 
 def run_runtime_check(python: str, groups: list[str], timeout: float = 120.0,
