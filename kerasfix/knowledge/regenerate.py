@@ -89,7 +89,7 @@ def _get(url: str, byte_range: tuple[int, int] | None = None, accept: str | None
         try:
             with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
                                         timeout=120) as resp:
-                data = resp.read()
+                data: bytes = resp.read()
                 if byte_range and resp.status != 206:
                     raise RuntimeError(f"{url}: the server ignores range requests")
                 return data
@@ -191,7 +191,9 @@ def read_wheel(url: str, size: int) -> dict[str, Any]:
 
 def project_files(project: str) -> list[dict[str, Any]]:
     url = f"{PYPI_URL}/{project}/"
-    return json.loads(_get(url, accept="application/vnd.pypi.simple.v1+json"))["files"]
+    rows: list[dict[str, Any]] = json.loads(
+        _get(url, accept="application/vnd.pypi.simple.v1+json"))["files"]  # PEP 691 JSON
+    return rows
 
 
 def plan_release(project: str, version: str, files: list[dict[str, Any]]) -> dict[str, Any]:

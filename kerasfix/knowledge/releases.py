@@ -20,13 +20,16 @@ MATRIX_FILE = "tf-keras-matrix.json"
 @lru_cache(maxsize=1)
 def load_matrix() -> dict[str, Any]:
     """The whole file: {"generated", "source", "packages": {distribution: [release, ...]}}."""
-    text = files("kerasfix.knowledge").joinpath("data", MATRIX_FILE).read_text(encoding="utf-8")
-    return json.loads(text)
+    text = files("kerasfix.knowledge").joinpath("data").joinpath(MATRIX_FILE).read_text(
+        encoding="utf-8")
+    matrix: dict[str, Any] = json.loads(text)  # the committed file: one JSON object
+    return matrix
 
 
 def releases(distribution: str) -> list[dict[str, Any]]:
     """The rows of one distribution ([] for one the file does not cover)."""
-    return load_matrix()["packages"].get(distribution, [])
+    rows: list[dict[str, Any]] = load_matrix()["packages"].get(distribution, [])
+    return rows
 
 
 def release(distribution: str, version: str) -> dict[str, Any] | None:
