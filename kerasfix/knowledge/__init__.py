@@ -67,8 +67,15 @@ class TFLine:
         return f"2.{self.minor}"
 
     @property
+    def version(self) -> Version:
+        return Version(self.newest_patch)
+
+    @property
     def keras_major(self) -> int:
-        return 3 if self.minor >= 16 else 2
+        """The Keras major TensorFlow's own keras pin asks for (the major of its floor)."""
+        floors = [Version(s.version).major for s in SpecifierSet(self.keras)
+                  if s.operator in (">=", "~=", "==", ">")]
+        return max(floors, default=2)
 
     def supports_python(self, version: tuple[int, int]) -> bool:
         return self.python_min <= version <= self.python_max
@@ -95,6 +102,27 @@ TF_LINES: dict[int, TFLine] = {line.minor: line for line in (
            "2.21.0"),
 )}
 NEWEST_LINE = max(TF_LINES)
+
+# Thresholds that are not a TF line's own pin. Each is written here once; the predicates in
+# kerasfix/knowledge/compat.py are the only readers outside this file.
+# TensorFlow's lazy loader picks Keras 2 or 3 by what is installed, and reads
+# TF_USE_LEGACY_KERAS, from 2.15 (tensorflow/python/util/lazy_loader.py KerasLazyLoader);
+# before, tf.keras is hard-wired to keras.api._v2.keras.
+KERAS_LOADER_FIRST = Version("2.15")
+# keras.api._v2 (where TF 2 loads tf.keras from) ships from keras 2.6; older keras is the
+# multi-backend standalone Keras.
+KERAS_API_V2_FIRST = Version("2.6")
+KERAS_3 = Version("3")  # the first Keras 3 (a Keras major, not a pin)
+NUMPY_2 = Version("2")  # NumPy 2 changed the C ABI: builds against NumPy 1 do not load with it
+NUMPY_2_PYTHON_FLOOR = (3, 9)  # NumPy 2 has no wheels for older Pythons
+# protobuf < 3.20 has no google.protobuf.internal.builder, which TF 2.12+'s *_pb2 need.
+PROTOBUF_BUILDER_FIRST = Version("3.20")
+# TF <= 2.11's *_pb2 were generated with protoc < 3.20: a protobuf above their cap refuses them
+# ("Descriptors cannot be created directly"); from 2.12 a protobuf above the cap only warns.
+PROTOBUF_NEW_GENCODE_TF = Version("2.12")
+TENSORFLOW_GPU_LAST = Version("2.11.0")  # 2.12.0 is an sdist that raises on purpose
+AND_CUDA_FIRST = Version("2.14")  # the tensorflow[and-cuda] extra exists from TF 2.14
+TRANSFORMERS_TF_LAST = Version("5.0.0.dev0")  # transformers 5 dropped its TensorFlow models
 
 # TF releases whose metadata lets NumPy 2 in although the build was compiled against NumPy 1.
 NUMPY_UNCAPPED = (SpecifierSet(">=2.10,<2.12"), SpecifierSet("==2.14.0"))
@@ -168,14 +196,14 @@ def route_tf_keras(
     tf_keras_present: bool,
 ) -> KerasRoute:
     """Which Keras `tf.keras` becomes for these installed versions and this environment."""
-    if tf_version.major != 2 or tf_version.minor < 15:
+    if tf_version.major != 2 or tf_version < KERAS_LOADER_FIRST:
         # TF <= 2.14: a plain LazyLoader hard-wired to keras.api._v2.keras; no variable read.
         if keras_version is None:
             return KerasRoute("fail", None, "ModuleNotFoundError: No module named 'keras'")
-        if keras_version.major >= 3:
+        if keras_version >= KERAS_3:
             return KerasRoute("fail", None, "ModuleNotFoundError: No module named"
                               " 'tensorflow.keras' (tf.keras.X: No module named 'keras.api')")
-        if keras_version < Version("2.6"):
+        if keras_version < KERAS_API_V2_FIRST:
             return KerasRoute("fail", None, "ModuleNotFoundError: No module named 'keras.api'")
         return KerasRoute("keras2", "keras.api._v2.keras")
     if legacy_env in LEGACY_KERAS_ON:
@@ -186,7 +214,7 @@ def route_tf_keras(
                           + KERAS_MISSING_MESSAGE)
     if keras_version is None:
         return KerasRoute("fail", None, KERAS_MISSING_MESSAGE)
-    if keras_version.major >= 3:
+    if keras_version >= KERAS_3:
         return KerasRoute("keras3", "keras._tf_keras.keras")
     return KerasRoute("keras2", "keras.api._v2.keras")
 
