@@ -26,7 +26,7 @@ class Strategy(str, Enum):
     MANUAL = "manual"  # something only the user can do (rename their keras.py, unset a variable)
 
 
-class Step(str, Enum):
+class RuntimeStep(str, Enum):
     """Runtime steps of the deep check a finding predicts will fail."""
 
     IMPORT_TENSORFLOW = "import_tensorflow"
@@ -49,7 +49,7 @@ class Finding:
     paths: tuple[str, ...] = ()
     strategies: tuple[Strategy, ...] = ()
     scenario: str | None = None  # the reference catalogue entry, e.g. "S1"
-    predicts: tuple[Step, ...] = ()  # runtime steps this finding says will fail
+    predicts: tuple[RuntimeStep, ...] = ()  # runtime steps this finding says will fail
     runtime: str | None = None  # "confirmed" / "not reproduced", set by the deep check
     runtime_note: str | None = None
     manual: tuple[str, ...] = field(default=())  # exact instructions for the user's own action

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kerasfix import knowledge
-from kerasfix.diagnose.findings import Finding, Severity, Step
+from kerasfix.diagnose.findings import Finding, RuntimeStep, Severity
 from kerasfix.diagnose.findings import Strategy as S
 from kerasfix.inspect.bounded import Completed, finish, kill_group, start
 
@@ -42,7 +42,7 @@ SIGNAL_MEANING = {
 
 @dataclass
 class StepResult:
-    step: Step
+    step: RuntimeStep
     ok: bool | None  # None: started but never finished (crash or timeout)
     seconds: float = 0.0
     error: str | None = None
@@ -67,14 +67,14 @@ class RuntimeReport:
     outcomes: list[ProcessOutcome]
     timeout: float
 
-    def step(self, step: Step) -> StepResult | None:
+    def step(self, step: RuntimeStep) -> StepResult | None:
         for outcome in self.outcomes:
             for result in outcome.steps:
                 if result.step is step:
                     return result
         return None
 
-    def outcome_of(self, step: Step) -> ProcessOutcome | None:
+    def outcome_of(self, step: RuntimeStep) -> ProcessOutcome | None:
         for outcome in self.outcomes:
             if any(r.step is step for r in outcome.steps):
                 return outcome
@@ -90,7 +90,7 @@ def _parse_steps(stdout: str) -> list[StepResult]:
             row = json.loads(line[len(MARK):])
         except ValueError:
             continue
-        step = Step(row.pop("step"))
+        step = RuntimeStep(row.pop("step"))
         if row.pop("begin", False):
             results[step.value] = StepResult(step, None)
             continue
@@ -175,17 +175,17 @@ def _last_exception(stderr: str) -> str | None:
 
 
 STEP_TITLES = {
-    Step.IMPORT_TENSORFLOW: "`import tensorflow` fails",
-    Step.TF_KERAS_ATTRIBUTE: "`tf.keras.Model` (attribute access) fails",
-    Step.TF_KERAS: "`from tensorflow.keras.models import Sequential` fails",
-    Step.FIT: "a one-layer Sequential model cannot be trained",
-    Step.IMPORT_KERAS: "`import keras` fails",
-    Step.IMPORT_TF_KERAS: "`import tf_keras` fails",
+    RuntimeStep.IMPORT_TENSORFLOW: "`import tensorflow` fails",
+    RuntimeStep.TF_KERAS_ATTRIBUTE: "`tf.keras.Model` (attribute access) fails",
+    RuntimeStep.TF_KERAS: "`from tensorflow.keras.models import Sequential` fails",
+    RuntimeStep.FIT: "a one-layer Sequential model cannot be trained",
+    RuntimeStep.IMPORT_KERAS: "`import keras` fails",
+    RuntimeStep.IMPORT_TF_KERAS: "`import tf_keras` fails",
 }
 
 
-GROUP_FIRST_STEP = {"tensorflow": Step.IMPORT_TENSORFLOW, "keras": Step.IMPORT_KERAS,
-                    "tf_keras": Step.IMPORT_TF_KERAS}
+GROUP_FIRST_STEP = {"tensorflow": RuntimeStep.IMPORT_TENSORFLOW,
+                    "keras": RuntimeStep.IMPORT_KERAS, "tf_keras": RuntimeStep.IMPORT_TF_KERAS}
 
 
 def _step_failure(outcome: ProcessOutcome, failed: StepResult) -> Finding:
@@ -227,7 +227,7 @@ def runtime_findings(report: RuntimeReport) -> list[Finding]:
 
 
 def _healthy(report: RuntimeReport) -> list[Finding]:
-    fit, imported = report.step(Step.FIT), report.step(Step.IMPORT_TENSORFLOW)
+    fit, imported = report.step(RuntimeStep.FIT), report.step(RuntimeStep.IMPORT_TENSORFLOW)
     if not (fit and fit.ok and imported):
         return []
     if any(r.ok is not True for o in report.outcomes for r in o.steps) or any(
@@ -252,7 +252,7 @@ ROUTE_NAMES = {"keras2": "Keras 2 (the keras 2.x package)", "keras3": "Keras 3",
 
 def observed_route(report: RuntimeReport) -> str | None:
     """What tf.keras really was: from the loaded module's file."""
-    for step in (Step.TF_KERAS_ATTRIBUTE, Step.TF_KERAS):
+    for step in (RuntimeStep.TF_KERAS_ATTRIBUTE, RuntimeStep.TF_KERAS):
         result = report.step(step)
         if result and result.ok:
             kind = knowledge.route_kind_from_file(result.data.get("keras_file"))

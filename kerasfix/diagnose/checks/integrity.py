@@ -13,13 +13,13 @@ from packaging.version import Version
 
 from kerasfix import knowledge
 from kerasfix.diagnose.checks.base import applies, check, pip_cmd, reinstall_cmd
-from kerasfix.diagnose.findings import Finding, Severity, Step
+from kerasfix.diagnose.findings import Finding, RuntimeStep, Severity
 from kerasfix.diagnose.findings import Strategy as S
 from kerasfix.inspect.inventory import Distribution, Inventory
 
 SYMPTOM_NAMESPACE = "AttributeError: module '{pkg}' has no attribute '__version__'"
-STEP_FOR_PACKAGE = {"tensorflow": Step.IMPORT_TENSORFLOW, "keras": Step.IMPORT_KERAS,
-                    "tf_keras": Step.IMPORT_TF_KERAS}
+STEP_FOR_PACKAGE = {"tensorflow": RuntimeStep.IMPORT_TENSORFLOW, "keras": RuntimeStep.IMPORT_KERAS,
+                    "tf_keras": RuntimeStep.IMPORT_TF_KERAS}
 
 
 @check
@@ -215,7 +215,7 @@ def tensorflow_stub_without_payload(inv: Inventory) -> Iterator[Finding]:
         paths=(tf.dist_dir,),
         strategies=(S.REPAIR, S.UPGRADE),
         scenario="S21",
-        predicts=(Step.IMPORT_TENSORFLOW,),
+        predicts=(RuntimeStep.IMPORT_TENSORFLOW,),
         manual=(pip_cmd(inv, "install", str(req).split(";")[0].replace(" ", "")),),
     )
 

@@ -19,7 +19,7 @@ from kerasfix.diagnose.checks.base import (
     satisfied,
     tf_keras_install,
 )
-from kerasfix.diagnose.findings import Finding, Severity, Step
+from kerasfix.diagnose.findings import Finding, RuntimeStep, Severity
 from kerasfix.diagnose.findings import Strategy as S
 from kerasfix.inspect.inventory import Distribution, Inventory
 
@@ -74,7 +74,7 @@ def keras3_under_old_tensorflow(inv: Inventory) -> Iterator[Finding]:
         paths=(keras.dist_dir,),
         strategies=(S.REPAIR, S.UPGRADE, S.LEGACY, S.FRESH_VENV),
         scenario="S2",
-        predicts=(Step.TF_KERAS, Step.TF_KERAS_ATTRIBUTE),
+        predicts=(RuntimeStep.TF_KERAS, RuntimeStep.TF_KERAS_ATTRIBUTE),
         manual=(pip_cmd(inv, "install", _keras_pin(line)),),
     )
 
@@ -144,9 +144,9 @@ def keras_version_fits_tensorflow(inv: Inventory) -> Iterator[Finding]:
                   " fails at import in ways that do not mention versions.")
         symptom = ("AttributeError: module 'tensorflow.compat.v2.__internal__' has no attribute"
                    " ... / AlreadyExistsError: Another metric with the same name already exists")
-    predicts = (Step.TF_KERAS,)
+    predicts = (RuntimeStep.TF_KERAS,)
     if line and line.minor <= 12 and not old:
-        predicts = (Step.IMPORT_TENSORFLOW,)  # 2.10-2.12 load keras eagerly at import
+        predicts = (RuntimeStep.IMPORT_TENSORFLOW,)  # 2.10-2.12 load keras eagerly at import
     severity = Severity.ERROR
     if code == "keras-minor-mismatch" and _adjacent_late_keras2(tf.version, keras.version):
         # Verified with real installs: keras 2.14 on TF 2.15 and 2.15 on 2.14 import and train;
@@ -195,7 +195,7 @@ def tensorflow_without_keras(inv: Inventory) -> Iterator[Finding]:
         distributions=(tf.label,),
         strategies=(S.REPAIR, S.LEGACY, S.FRESH_VENV),
         scenario="S23",
-        predicts=(Step.TF_KERAS, Step.TF_KERAS_ATTRIBUTE),
+        predicts=(RuntimeStep.TF_KERAS, RuntimeStep.TF_KERAS_ATTRIBUTE),
         manual=(pip_cmd(inv, "install", _keras_pin(line)),),
     )
 
@@ -229,7 +229,7 @@ def tf_keras_matches_tensorflow(inv: Inventory) -> Iterator[Finding]:
         paths=(tf_keras.dist_dir,),
         strategies=(S.REPAIR, S.LEGACY, S.UPGRADE, S.FRESH_VENV),
         scenario="S5",
-        predicts=(Step.IMPORT_TF_KERAS,),
+        predicts=(RuntimeStep.IMPORT_TF_KERAS,),
         manual=(tf_keras_install(inv, tf, fix),) if fix else (),
     )
 
@@ -295,8 +295,8 @@ def legacy_keras_variable(inv: Inventory) -> Iterator[Finding]:
             distributions=(tf.label,),
             strategies=(S.LEGACY, S.REPAIR, S.MANUAL),
             scenario="S4",
-            predicts=(Step.TF_KERAS_ATTRIBUTE,) if tf.version >= Version("2.16") else
-            (Step.TF_KERAS_ATTRIBUTE, Step.TF_KERAS),
+            predicts=(RuntimeStep.TF_KERAS_ATTRIBUTE,) if tf.version >= Version("2.16") else
+            (RuntimeStep.TF_KERAS_ATTRIBUTE, RuntimeStep.TF_KERAS),
             manual=(tf_keras_install(inv, tf, fix) if fix else pip_cmd(inv, "install",
                                                                           "tf-keras"),
                     "or: unset TF_USE_LEGACY_KERAS"),
@@ -412,7 +412,7 @@ def keras_backend(inv: Inventory) -> Iterator[Finding]:
         paths=() if env_backend else (str(where),),
         strategies=(S.MANUAL,),
         scenario="S25",
-        predicts=(Step.IMPORT_KERAS, Step.TF_KERAS) if absent else (),
+        predicts=(RuntimeStep.IMPORT_KERAS, RuntimeStep.TF_KERAS) if absent else (),
         manual=("unset KERAS_BACKEND" if env_backend else
                 f'edit {where}: "backend": "tensorflow"',),
     )

@@ -12,7 +12,7 @@ from packaging.version import Version
 
 from kerasfix import knowledge
 from kerasfix.diagnose.checks.base import check, pip_cmd, requirement_on, satisfied
-from kerasfix.diagnose.findings import Finding, Severity, Step
+from kerasfix.diagnose.findings import Finding, RuntimeStep, Severity
 from kerasfix.diagnose.findings import Strategy as S
 from kerasfix.inspect.inventory import Inventory
 
@@ -56,7 +56,7 @@ def numpy_fits_tensorflow(inv: Inventory) -> Iterator[Finding]:
         paths=(numpy.dist_dir,),
         strategies=(S.REPAIR, S.UPGRADE, S.FRESH_VENV),
         scenario="S11",
-        predicts=(Step.IMPORT_TENSORFLOW,),
+        predicts=(RuntimeStep.IMPORT_TENSORFLOW,),
         manual=(pip_cmd(inv, "install", fix),),
     )
 
@@ -81,7 +81,7 @@ def protobuf_fits_tensorflow(inv: Inventory) -> Iterator[Finding]:
                   f" ({req.specifier}). It still imports, with warnings printed; pip check"
                   " reports the conflict and the next protobuf release may break it.")
     else:
-        severity, predicts = Severity.ERROR, (Step.IMPORT_TENSORFLOW,)
+        severity, predicts = Severity.ERROR, (RuntimeStep.IMPORT_TENSORFLOW,)
         symptom = ("TypeError: Descriptors cannot be created directly. If this call came from a"
                    " _pb2.py file, your generated code is out of date ..." if old_tf else
                    "ImportError: cannot import name 'builder' from 'google.protobuf.internal'"
@@ -127,6 +127,6 @@ def ml_dtypes_fits_tensorflow(inv: Inventory) -> Iterator[Finding]:
                   f"installed: {mld.label}" if mld else "not installed"),
         distributions=tuple(d.label for d in (tf, mld) if d),
         strategies=(S.REPAIR, S.UPGRADE, S.FRESH_VENV),
-        predicts=(Step.IMPORT_TENSORFLOW,),
+        predicts=(RuntimeStep.IMPORT_TENSORFLOW,),
         manual=(pip_cmd(inv, "install", f"ml-dtypes{req.specifier}"),),
     )

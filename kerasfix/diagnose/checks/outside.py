@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from kerasfix import knowledge
-from kerasfix.diagnose.findings import Finding, Severity, Step, sort_findings
+from kerasfix.diagnose.findings import Finding, RuntimeStep, Severity, sort_findings
 from kerasfix.diagnose.findings import Strategy as S
 from kerasfix.inspect.inventory import Distribution, Inventory
 
@@ -99,10 +99,10 @@ def _finding(inv: Inventory, view: Inventory, dist: Distribution,
     )
 
 
-def _predicts(dist: Distribution, consequences: Iterable[Finding]) -> tuple[Step, ...]:
+def _predicts(dist: Distribution, consequences: Iterable[Finding]) -> tuple[RuntimeStep, ...]:
     steps = {s for f in consequences for s in f.predicts}
     if dist.family == "keras":
-        steps |= {Step.IMPORT_KERAS}
+        steps |= {RuntimeStep.IMPORT_KERAS}
     return tuple(sorted(steps, key=lambda s: s.value))
 
 

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 
 from kerasfix import knowledge
 from kerasfix.diagnose.checks.base import check, pip_cmd
-from kerasfix.diagnose.findings import Finding, Severity, Step
+from kerasfix.diagnose.findings import Finding, RuntimeStep, Severity
 from kerasfix.diagnose.findings import Strategy as S
 from kerasfix.inspect.inventory import Distribution, Inventory
 
-STEP_FOR = {"tensorflow": Step.IMPORT_TENSORFLOW, "keras": Step.IMPORT_KERAS,
-            "tf_keras": Step.IMPORT_TF_KERAS}
+STEP_FOR = {"tensorflow": RuntimeStep.IMPORT_TENSORFLOW, "keras": RuntimeStep.IMPORT_KERAS,
+            "tf_keras": RuntimeStep.IMPORT_TF_KERAS}
 LOCAL_ORIGINS = ("cwd", "pythonpath", "other", "pth")
 WATCHED_DISTS = {"tensorflow": knowledge.TENSORFLOW_VARIANTS, "keras": knowledge.KERAS_VARIANTS,
                  "tf_keras": knowledge.TF_KERAS_VARIANTS, "numpy": frozenset({"numpy"}),
@@ -133,12 +133,12 @@ def shadowed_duplicate_distribution(inv: Inventory) -> Iterator[Finding]:
         )
 
 
-def _predicts(name: str) -> tuple[Step, ...]:
+def _predicts(name: str) -> tuple[RuntimeStep, ...]:
     """A shadowed keras breaks tf.keras too (TensorFlow imports it); numpy and friends break
     `import tensorflow` itself."""
     if name == "keras":
-        return (Step.IMPORT_KERAS, Step.TF_KERAS, Step.TF_KERAS_ATTRIBUTE)
-    return (STEP_FOR[name],) if name in STEP_FOR else (Step.IMPORT_TENSORFLOW,)
+        return (RuntimeStep.IMPORT_KERAS, RuntimeStep.TF_KERAS, RuntimeStep.TF_KERAS_ATTRIBUTE)
+    return (STEP_FOR[name],) if name in STEP_FOR else (RuntimeStep.IMPORT_TENSORFLOW,)
 
 
 def _same_family(a: Distribution, b: Distribution) -> bool:
