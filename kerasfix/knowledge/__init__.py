@@ -120,6 +120,8 @@ PROTOBUF_BUILDER_FIRST = Version("3.20")
 # TF <= 2.11's *_pb2 were generated with protoc < 3.20: a protobuf above their cap refuses them
 # ("Descriptors cannot be created directly"); from 2.12 a protobuf above the cap only warns.
 PROTOBUF_NEW_GENCODE_TF = Version("2.12")
+# TF 2.10-2.12 import keras eagerly in `import tensorflow`; later lines load it on first use.
+KERAS_EAGER_IMPORT_LAST = Version("2.12")
 TENSORFLOW_GPU_LAST = Version("2.11.0")  # 2.12.0 is an sdist that raises on purpose
 AND_CUDA_FIRST = Version("2.14")  # the tensorflow[and-cuda] extra exists from TF 2.14
 TRANSFORMERS_TF_LAST = Version("5.0.0.dev0")  # transformers 5 dropped its TensorFlow models

@@ -98,8 +98,19 @@ def keras_major_for(tf_version: Version) -> int:
     return lines[0].keras_major if tf_version < lines[0].version else 2
 
 
+def keras3_line(tf_version: Version) -> bool:
+    """Whether this TensorFlow is built for Keras 3 (its own keras pin)."""
+    return keras_major_for(tf_version) >= knowledge.KERAS_3.major
+
+
+def keras_imported_eagerly(tf_version: Version) -> bool:
+    """Whether `import tensorflow` itself imports keras (so a broken keras fails it)."""
+    return tf_version.major == knowledge.KERAS_EAGER_IMPORT_LAST.major and \
+        knowledge.minor_of(tf_version) <= knowledge.minor_of(knowledge.KERAS_EAGER_IMPORT_LAST)
+
+
 def last_keras2_line() -> TFLine:
-    return max((li for li in knowledge.TF_LINES.values() if li.keras_major < 3),
+    return max((li for li in knowledge.TF_LINES.values() if not keras3_line(li.version)),
                key=lambda li: li.minor)
 
 
@@ -110,8 +121,7 @@ def keras_fits(tf_version: Version, keras_version: Version,
     line = knowledge.tf_line(tf_version)
     spec = declared if declared is not None else SpecifierSet(line.keras) if line else None
     requirement = _text(spec) or f"keras {tf_version.major}.{tf_version.minor}"
-    built_for = keras_major_for(tf_version)
-    if is_keras3(keras_version) and built_for < 3:
+    if is_keras3(keras_version) and not keras3_line(tf_version):
         if routes_by_installed_keras(tf_version):
             return Verdict(False, f"TensorFlow {tf_version} pins Keras 2 but routes tf.keras to"
                            " the installed Keras 3", requirement, Side.ABOVE,
@@ -119,13 +129,13 @@ def keras_fits(tf_version: Version, keras_version: Version,
         return Verdict(False, f"TensorFlow {tf_version} loads tf.keras from keras.api._v2,"
                        " which Keras 3 does not have", requirement, Side.ABOVE,
                        Misfit.KERAS3_UNDER_FIXED_ROUTE)
-    if not is_keras3(keras_version) and built_for >= 3:
+    if not is_keras3(keras_version) and keras3_line(tf_version):
         return Verdict(False, f"TensorFlow {tf_version} is built for Keras 3", requirement,
                        Side.BELOW, Misfit.KERAS2_UNDER_KERAS3_LINE)
     if spec is not None:
         inside = keras_version in spec
     else:  # no pin known: Keras 3 lines take any Keras 3, Keras 2 lines their own minor
-        inside = built_for >= 3 or knowledge.minor_of(keras_version) == knowledge.minor_of(
+        inside = keras3_line(tf_version) or knowledge.minor_of(keras_version) == knowledge.minor_of(
             tf_version)
     if inside and not standalone_keras(keras_version):
         return _fits(f"keras {keras_version} fits TensorFlow {tf_version}", requirement)

@@ -16,14 +16,13 @@ from kerasfix.diagnose.checks.base import (
     check,
     pip_cmd,
     requirement_on,
-    satisfied,
     tf_keras_install,
 )
 from kerasfix.diagnose.findings import Finding, RuntimeStep, Severity
 from kerasfix.diagnose.findings import Strategy as S
 from kerasfix.inspect.inventory import Distribution, Inventory
-
-TRANSFORMERS_TF_LAST = Version("5.0.0.dev0")  # transformers 5 dropped its TensorFlow models
+from kerasfix.knowledge import compat
+from kerasfix.knowledge.compat import Misfit
 
 
 def _stack(inv: Inventory) -> tuple[Distribution | None, Distribution | None, Distribution | None]:
@@ -56,7 +55,7 @@ def keras3_under_old_tensorflow(inv: Inventory) -> Iterator[Finding]:
     if not (tf and keras and tf.version and keras.version):
         return
     line = knowledge.tf_line(tf.version)
-    if keras.version.major < 3 or tf.version >= Version("2.15"):
+    if compat.keras_fits(tf.version, keras.version).misfit is not Misfit.KERAS3_UNDER_FIXED_ROUTE:
         return
     yield Finding(
         code="keras3-under-tf-2.14-or-older",
@@ -84,8 +83,10 @@ def keras3_under_tensorflow_215(inv: Inventory) -> Iterator[Finding]:
     tf, keras, _ = _stack(inv)
     if not (tf and keras and tf.version and keras.version):
         return
-    if knowledge.minor_of(tf.version) != (2, 15) or keras.version.major < 3:
+    verdict = compat.keras_fits(tf.version, keras.version)
+    if verdict.misfit is not Misfit.KERAS3_UNDER_KERAS2_LINE:
         return
+    line = knowledge.tf_line(tf.version)
     legacy = inv.legacy_keras_env in knowledge.LEGACY_KERAS_ON and inv.tf_keras()
     yield Finding(
         code="keras3-under-tf-2.15",
@@ -105,8 +106,40 @@ def keras3_under_tensorflow_215(inv: Inventory) -> Iterator[Finding]:
         paths=(keras.dist_dir,),
         strategies=(S.REPAIR, S.UPGRADE, S.LEGACY, S.FRESH_VENV),
         scenario="S1",
-        manual=(pip_cmd(inv, "install", "keras~=2.15.0"),),
+        manual=(pip_cmd(inv, "install", _keras_pin(line)),),
     )
+
+
+# How the keras_fits verdict reads for each misfit this check reports (S6, S24, S7).
+_KERAS_MISFIT_TEXT = {
+    Misfit.STANDALONE_KERAS: (
+        "keras-standalone-too-old", "S6",
+        "keras {keras} is the old multi-backend standalone Keras. TensorFlow {tf} loads tf.keras"
+        " from keras.api._v2.keras, which it does not have, and keras 2.4 itself imports"
+        " tf.keras back, so both fail.",
+        "ModuleNotFoundError: No module named 'keras.api' / ImportError: Keras requires"
+        " TensorFlow 2.2 or higher"),
+    Misfit.KERAS2_UNDER_KERAS3_LINE: (
+        "keras2-under-tf-2.16-or-newer", "S24",
+        "TensorFlow {tf} is built for Keras 3 but keras {keras} is installed (a requirements pin"
+        " or a forced install). TF routes tf.keras to the Keras 2 package, which calls"
+        " TensorFlow private APIs that are gone.",
+        "AttributeError: module 'tensorflow._api.v2.compat.v2.__internal__' has no attribute"
+        " 'register_load_context_function'"),
+    Misfit.KERAS_MINOR: (
+        "keras-minor-mismatch", "S7",
+        "keras {keras} is not the Keras line TensorFlow {tf} was built with. Keras 2 calls"
+        " TensorFlow's private APIs, so a different minor fails at import in ways that do not"
+        " mention versions.",
+        "AttributeError: module 'tensorflow.compat.v2.__internal__' has no attribute ... /"
+        " AlreadyExistsError: Another metric with the same name already exists"),
+}
+
+
+def _keras_predicts(tf: Version, misfit: Misfit) -> tuple[RuntimeStep, ...]:
+    if compat.keras_imported_eagerly(tf) and misfit is not Misfit.STANDALONE_KERAS:
+        return (RuntimeStep.IMPORT_TENSORFLOW,)  # these lines load keras eagerly at import
+    return (RuntimeStep.TF_KERAS,)
 
 
 @check
@@ -115,40 +148,18 @@ def keras_version_fits_tensorflow(inv: Inventory) -> Iterator[Finding]:
     tf, keras, _ = _stack(inv)
     if not (tf and keras and tf.version and keras.version):
         return
-    line = knowledge.tf_line(tf.version)
-    if keras.version.major >= 3 and tf.version < Version("2.16"):
-        return  # S1/S2 above say it better
     req = requirement_on(tf, inv, "keras") or requirement_on(tf, inv, keras.name)
-    ok = satisfied(req, keras) if req else _same_minor(tf.version, keras.version)
-    if ok:
-        return
-    old = keras.version < Version("2.6")
-    if old:
-        code, scenario = "keras-standalone-too-old", "S6"
-        detail = (f"keras {keras.raw_version} is the old multi-backend standalone Keras. TensorFlow"
-                  f" {tf.raw_version} loads tf.keras from keras.api._v2.keras, which it does not"
-                  " have, and keras 2.4 itself imports tf.keras back, so both fail.")
-        symptom = ("ModuleNotFoundError: No module named 'keras.api' / ImportError: Keras requires"
-                   " TensorFlow 2.2 or higher")
-    elif keras.version.major == 2 and tf.version >= Version("2.16"):
-        code, scenario = "keras2-under-tf-2.16-or-newer", "S24"
-        detail = (f"TensorFlow {tf.raw_version} is built for Keras 3 but keras {keras.raw_version}"
-                  " is installed (a requirements pin or a forced install). TF routes tf.keras to"
-                  " the Keras 2 package, which calls TensorFlow private APIs that are gone.")
-        symptom = ("AttributeError: module 'tensorflow._api.v2.compat.v2.__internal__' has no"
-                   " attribute 'register_load_context_function'")
-    else:
-        code, scenario = "keras-minor-mismatch", "S7"
-        detail = (f"keras {keras.raw_version} is not the Keras line TensorFlow {tf.raw_version}"
-                  " was built with. Keras 2 calls TensorFlow's private APIs, so a different minor"
-                  " fails at import in ways that do not mention versions.")
-        symptom = ("AttributeError: module 'tensorflow.compat.v2.__internal__' has no attribute"
-                   " ... / AlreadyExistsError: Another metric with the same name already exists")
-    predicts = (RuntimeStep.TF_KERAS,)
-    if line and line.minor <= 12 and not old:
-        predicts = (RuntimeStep.IMPORT_TENSORFLOW,)  # 2.10-2.12 load keras eagerly at import
+    verdict = compat.keras_fits(tf.version, keras.version, req.specifier if req else None)
+    if verdict.ok or verdict.misfit not in _KERAS_MISFIT_TEXT:
+        return  # fits, or S1/S2 above say it better
+    assert verdict.misfit is not None
+    code, scenario, detail, symptom_text = _KERAS_MISFIT_TEXT[verdict.misfit]
+    detail = detail.format(keras=keras.raw_version, tf=tf.raw_version)
+    symptom: str | None = symptom_text
+    predicts = _keras_predicts(tf.version, verdict.misfit)
     severity = Severity.ERROR
-    if code == "keras-minor-mismatch" and _adjacent_late_keras2(tf.version, keras.version):
+    if code == "keras-minor-mismatch" and compat.keras2_neighbours_tolerated(tf.version,
+                                                                             keras.version):
         # Verified with real installs: keras 2.14 on TF 2.15 and 2.15 on 2.14 import and train;
         # only pip check complains. Earlier lines broke on private-API changes.
         severity, predicts = Severity.WARNING, ()
@@ -168,7 +179,7 @@ def keras_version_fits_tensorflow(inv: Inventory) -> Iterator[Finding]:
         strategies=(S.REPAIR, S.UPGRADE, S.FRESH_VENV),
         scenario=scenario,
         predicts=predicts,
-        manual=(pip_cmd(inv, "install", _keras_pin(line)),),
+        manual=(pip_cmd(inv, "install", _keras_pin(knowledge.tf_line(tf.version))),),
     )
 
 
@@ -205,7 +216,7 @@ def tf_keras_matches_tensorflow(inv: Inventory) -> Iterator[Finding]:
     tf, _, tf_keras = _stack(inv)
     if not (tf and tf_keras and tf.version and tf_keras.version):
         return
-    if _same_minor(tf.version, tf_keras.version):
+    if compat.tf_keras_fits(tf.version, tf_keras.version).ok:
         return
     line = knowledge.tf_line(tf.version)
     req = requirement_on(tf_keras, inv, "tensorflow")
@@ -241,7 +252,7 @@ def legacy_keras_variable(inv: Inventory) -> Iterator[Finding]:
     if value is None or not tf or not tf.version:
         return
     on = value in knowledge.LEGACY_KERAS_ON
-    if tf.version < Version("2.15"):
+    if not compat.routes_by_installed_keras(tf.version):
         if on or value not in knowledge.LEGACY_KERAS_OFF_LOOKING:
             yield Finding(
                 code="legacy-keras-variable-ignored-by-old-tf",
@@ -272,6 +283,7 @@ def legacy_keras_variable(inv: Inventory) -> Iterator[Finding]:
     if not tf_keras:
         line = knowledge.tf_line(tf.version)
         fix = knowledge.tf_keras_requirement_for(line) if line else "tf-keras"
+        keras3_line = compat.keras3_line(tf.version)
         yield Finding(
             code="legacy-keras-without-tf-keras",
             severity=Severity.ERROR,
@@ -281,7 +293,7 @@ def legacy_keras_variable(inv: Inventory) -> Iterator[Finding]:
                     " ImportError."
                     + (" Code that uses `from tensorflow.keras... import` statements silently"
                        " gets Keras 3 instead, so the same program half works."
-                       if tf.version >= Version("2.16") else
+                       if keras3_line else
                        " `from tensorflow.keras ... import` fails too (No module named"
                        " 'tensorflow.keras').")
                     + " Install the"
@@ -295,14 +307,14 @@ def legacy_keras_variable(inv: Inventory) -> Iterator[Finding]:
             distributions=(tf.label,),
             strategies=(S.LEGACY, S.REPAIR, S.MANUAL),
             scenario="S4",
-            predicts=(RuntimeStep.TF_KERAS_ATTRIBUTE,) if tf.version >= Version("2.16") else
+            predicts=(RuntimeStep.TF_KERAS_ATTRIBUTE,) if keras3_line else
             (RuntimeStep.TF_KERAS_ATTRIBUTE, RuntimeStep.TF_KERAS),
             manual=(tf_keras_install(inv, tf, fix) if fix else pip_cmd(inv, "install",
                                                                           "tf-keras"),
                     "or: unset TF_USE_LEGACY_KERAS"),
         )
         return
-    if keras and keras.version and keras.version.major >= 3:
+    if keras and keras.version and compat.is_keras3(keras.version):
         yield Finding(
             code="two-kerases-in-one-process",
             severity=Severity.INFO,
@@ -322,10 +334,10 @@ def tf_keras_installed_but_unused(inv: Inventory) -> Iterator[Finding]:
     tf, _, tf_keras = _stack(inv)
     if not (tf and tf_keras and tf.version) or inv.legacy_keras_env in knowledge.LEGACY_KERAS_ON:
         return
-    if not _same_minor(tf.version, tf_keras.version or Version("0")):
+    if not (tf_keras.version and compat.tf_keras_fits(tf.version, tf_keras.version).ok):
         return  # the mismatch finding speaks
-    why = ("TensorFlow 2.14 and older never route tf.keras to tf-keras"
-           if tf.version < Version("2.15") else
+    why = (f"TensorFlow {_before_loader()} and older never route tf.keras to tf-keras"
+           if not compat.routes_by_installed_keras(tf.version) else
            "TF_USE_LEGACY_KERAS is not set to 1, so tf.keras is Keras 3")
     yield Finding(
         code="tf-keras-not-routed",
@@ -344,8 +356,8 @@ def transformers_needs_tf_keras(inv: Inventory) -> Iterator[Finding]:
     transformers = inv.get("transformers")
     if not (tf and keras and transformers and tf.version and keras.version) or tf_keras:
         return
-    if keras.version.major < 3 or (transformers.version and
-                                   transformers.version >= TRANSFORMERS_TF_LAST):
+    if not compat.is_keras3(keras.version) or (
+            transformers.version and not compat.transformers_has_tf_models(transformers.version)):
         return
     line = knowledge.tf_line(tf.version)
     fix = knowledge.tf_keras_requirement_for(line) if line else "tf-keras"
@@ -386,7 +398,7 @@ def keras_core_present(inv: Inventory) -> Iterator[Finding]:
 @check
 def keras_backend(inv: Inventory) -> Iterator[Finding]:
     keras = inv.keras()
-    if not keras or not keras.version or keras.version.major < 3:
+    if not keras or not keras.version or not compat.is_keras3(keras.version):
         return
     env_backend = inv.interpreter.env.get("KERAS_BACKEND")
     file_backend = inv.keras_config.get("backend")
@@ -418,13 +430,11 @@ def keras_backend(inv: Inventory) -> Iterator[Finding]:
     )
 
 
-def _adjacent_late_keras2(tf: Version, keras: Version) -> bool:
-    pair = {knowledge.minor_of(tf), knowledge.minor_of(keras)}
-    return pair in ({(2, 14), (2, 15)}, {(2, 13), (2, 14)})
-
-
-def _same_minor(a: Version, b: Version) -> bool:
-    return knowledge.minor_of(a) == knowledge.minor_of(b)
+def _before_loader() -> str:
+    """'2.14': the last TensorFlow line whose tf.keras is hard-wired to keras.api._v2."""
+    return max((li for li in knowledge.TF_LINES.values()
+                if not compat.routes_by_installed_keras(li.version)),
+               key=lambda li: li.minor).minor_text
 
 
 def _req_text(dist: Distribution, inv: Inventory, name: str) -> str:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from kerasfix import knowledge
 from kerasfix.diagnose.checks.base import check, pip_cmd, requirement_on, satisfied
 from kerasfix.diagnose.findings import Finding, RuntimeStep, Severity
 from kerasfix.diagnose.findings import Strategy as S
 from kerasfix.inspect.inventory import Inventory
+from kerasfix.knowledge import compat
+from kerasfix.knowledge.compat import Misfit, Side
 
 NUMPY_BANNER = ("A module that was compiled using NumPy 1.x cannot be run in NumPy 2.x as it may"
                 " crash ... AttributeError: _ARRAY_API not found ... ImportError:"
@@ -29,13 +31,15 @@ def numpy_fits_tensorflow(inv: Inventory) -> Iterator[Finding]:
     if not (tf and tf.version and numpy and numpy.version):
         return
     req = requirement_on(tf, inv, "numpy")
-    spec_ok = req is None or satisfied(req, numpy)
-    uncapped = (numpy.version.major >= 2 and tf.version < Version("2.18")
-                and knowledge.numpy_uncapped_release(tf.version))
-    if spec_ok and not uncapped:
+    # no numpy requirement at all: only the NumPy 1 / NumPy 2 ABI fact is left to judge
+    verdict = compat.numpy_fits(tf.version, numpy.version,
+                                req.specifier if req else SpecifierSet())
+    if verdict.ok:
         return
-    too_new = req is not None and numpy.version.major >= 2 and tf.version < Version("2.18")
-    fix = "numpy<2" if (too_new or uncapped) else str(req).replace(" ", "")
+    abi = verdict.misfit is Misfit.NUMPY_ABI
+    uncapped = abi and compat.numpy_uncapped(tf.version)
+    silent = uncapped and verdict.declared_allows  # pip installed it without complaint
+    fix = "numpy<2" if abi else str(req).replace(" ", "")
     yield Finding(
         code="numpy-incompatible",
         severity=Severity.ERROR,
@@ -44,12 +48,11 @@ def numpy_fits_tensorflow(inv: Inventory) -> Iterator[Finding]:
                 " C ABI, so `import tensorflow` prints NumPy's ABI banner and fails."
                 + (" Its metadata does not cap NumPy (a known gap in 2.10, 2.11 and 2.14.0), so"
                    " pip installed NumPy 2 without complaint and pip check is silent."
-                   if uncapped and spec_ok else "")
-                if (too_new or uncapped) else
+                   if silent else "")
+                if abi else
                 f"TensorFlow {tf.raw_version} declares {req}; NumPy {numpy.raw_version} is outside"
                 " that range."),
-        symptom=(NUMPY_UNCAPPED_SYMPTOM if uncapped and spec_ok else
-                 NUMPY_BANNER if (too_new or uncapped) else None),
+        symptom=(NUMPY_UNCAPPED_SYMPTOM if silent else NUMPY_BANNER if abi else None),
         evidence=(f"{tf.label} requires {req}" if req else f"{tf.label} declares no numpy cap",
                   f"installed: {numpy.label}"),
         distributions=(tf.label, numpy.label),
@@ -61,18 +64,28 @@ def numpy_fits_tensorflow(inv: Inventory) -> Iterator[Finding]:
     )
 
 
+def _protobuf_error_symptom(tf: Version, pb: Version) -> str:
+    if compat.protobuf_above_is_fatal(tf):
+        return ("TypeError: Descriptors cannot be created directly. If this call came from a"
+                " _pb2.py file, your generated code is out of date ...")
+    if compat.protobuf_lacks_builder(pb):
+        return "ImportError: cannot import name 'builder' from 'google.protobuf.internal'"
+    return ("google.protobuf.runtime_version.VersionError: Detected incompatible Protobuf"
+            " Gencode/Runtime versions")
+
+
 @check
 def protobuf_fits_tensorflow(inv: Inventory) -> Iterator[Finding]:
     tf, pb = inv.tensorflow(), inv.get("protobuf")
     if not (tf and tf.version and pb and pb.version):
         return
     req = requirement_on(tf, inv, "protobuf")
-    if not req or satisfied(req, pb):
+    if not req:
         return  # (TF 2.20 with protobuf 7 has no cap and was checked to work)
-    too_new = any(spec.operator in ("<", "<=") and not spec.contains(pb.version, prereleases=True)
-                  for spec in req.specifier)
-    old_tf = tf.version < Version("2.12")
-    if too_new and not old_tf:
+    verdict = compat.protobuf_side(tf.version, pb.version, req.specifier)
+    if verdict.ok:
+        return
+    if verdict.side is Side.ABOVE and not compat.protobuf_above_is_fatal(tf.version):
         # Checked with real installs: TF 2.18 with protobuf 6.33 imports and trains, printing
         # "'MessageFactory' object has no attribute 'GetPrototype'" lines.
         severity, predicts = Severity.WARNING, ()
@@ -82,12 +95,7 @@ def protobuf_fits_tensorflow(inv: Inventory) -> Iterator[Finding]:
                   " reports the conflict and the next protobuf release may break it.")
     else:
         severity, predicts = Severity.ERROR, (RuntimeStep.IMPORT_TENSORFLOW,)
-        symptom = ("TypeError: Descriptors cannot be created directly. If this call came from a"
-                   " _pb2.py file, your generated code is out of date ..." if old_tf else
-                   "ImportError: cannot import name 'builder' from 'google.protobuf.internal'"
-                   if pb.version < Version("3.20") else
-                   "google.protobuf.runtime_version.VersionError: Detected incompatible Protobuf"
-                   " Gencode/Runtime versions")
+        symptom = _protobuf_error_symptom(tf.version, pb.version)
         detail = (f"TensorFlow's generated *_pb2 modules need protobuf {req.specifier}; another"
                   f" package (or a manual change) installed {pb.raw_version}, so"
                   " `import tensorflow` fails inside its protobuf modules.")

@@ -13,6 +13,7 @@ from kerasfix.diagnose.checks.base import applies, check, pip_cmd, satisfied
 from kerasfix.diagnose.findings import Finding, Severity
 from kerasfix.diagnose.findings import Strategy as S
 from kerasfix.inspect.inventory import Distribution, Inventory
+from kerasfix.knowledge import compat
 
 # Pairs a dedicated check explains better; the generic check stays quiet about them.
 _EXPLAINED_ELSEWHERE = {
@@ -175,6 +176,7 @@ def tensorflow_wheels_for_python(inv: Inventory) -> Iterator[Finding]:
         return
     if not stack_present and newest is not None:
         return
+    newest_line = knowledge.TF_LINES[knowledge.NEWEST_LINE]
     yield Finding(
         code="no-tensorflow-wheels-for-python",
         severity=Severity.WARNING if stack_present else Severity.INFO,
@@ -182,7 +184,8 @@ def tensorflow_wheels_for_python(inv: Inventory) -> Iterator[Finding]:
                + (" (32-bit)" if interp.bits == 32 else "")),
         detail=("`pip install tensorflow` fails here with 'Could not find a version that"
                 " satisfies the requirement tensorflow'. Use a Python that TensorFlow supports"
-                " (3.10-3.13 for TF 2.21) in a fresh environment."),
+                f" ({compat.python_window(newest_line)} for TF {newest_line.minor_text}) in a"
+                " fresh environment."),
         symptom="ERROR: No matching distribution found for tensorflow",
         evidence=(f"interpreter: {interp.executable} ({interp.version_text}, {interp.bits}-bit)",),
         strategies=(S.FRESH_VENV,),
