@@ -40,6 +40,8 @@ from kerasfix import knowledge
 from kerasfix.diagnose.findings import Finding, Severity
 from kerasfix.diagnose.findings import Strategy as S
 from kerasfix.errors import KerasfixError
+from kerasfix.knowledge import candidates, compat
+from kerasfix.knowledge.compat import Misfit, Side
 
 if TYPE_CHECKING:
     from kerasfix.inspect.inventory import Interpreter
@@ -80,22 +82,8 @@ REQ_CODES: dict[str, str] = {
     "req-unknown-extra": "warning: tensorflow[and-cuda] on a TF line without that extra",
 }
 
-# Releases to test specifiers against (pip picks among real releases; these are the ones that
-# matter for the rules, reference §1-§2). Versions named in a pin are added on the fly.
-KERAS_RELEASES = ("2.2.4", "2.3.1", "2.4.3", "2.6.0", "2.7.0", "2.8.0", "2.9.0", "2.10.0",
-                  "2.11.0", "2.12.0", "2.13.1", "2.14.0", "2.15.0", "3.0.5", "3.1.1", "3.2.1",
-                  "3.3.3", "3.4.1", "3.5.0", "3.6.0", "3.7.0", "3.8.0", "3.9.2", "3.10.0",
-                  "3.11.3", "3.12.0", "3.13.0", "3.14.0", "3.15.1")
-# tf-keras releases and whether they declare their TensorFlow requirement (2.14.1/2.15.0 don't).
-TF_KERAS_RELEASES = (("2.14.1", False), ("2.15.0", False), ("2.15.1", True), ("2.16.0", True),
-                     ("2.17.0", True), ("2.18.0", True), ("2.19.0", True), ("2.20.0", True),
-                     ("2.20.1", True), ("2.21.0", True))
-NUMPY_RELEASES = ("1.19.5", "1.20.3", "1.21.6", "1.22.4", "1.23.5", "1.24.3", "1.24.4",
-                  "1.25.2", "1.26.4", "2.0.2", "2.1.3", "2.2.6", "2.3.5", "2.4.6")
-PROTOBUF_RELEASES = ("3.9.2", "3.19.6", "3.20.3", "4.21.12", "4.23.4", "4.25.9", "5.26.1",
-                     "5.28.3", "5.29.6", "6.30.2", "6.31.1", "6.33.6", "7.36.2")
-TENSORFLOW_GPU_LAST = Version("2.11.0")  # 2.12.0 is an sdist that raises on purpose
-AND_CUDA_FIRST = 14  # the and-cuda extra exists from TF 2.14
+# Releases to test specifiers against (pip picks among real releases): kerasfix.knowledge
+# .candidates. Versions named in a pin are added on the fly.
 
 
 # ---------------------------------------------------------------- pins
@@ -310,8 +298,8 @@ def _stack(pins: dict[str, Pin], interpreter: Interpreter | None) -> _Stack:
 
 
 def _has_wheels(line: knowledge.TFLine, interpreter: Interpreter) -> bool:
-    return (interpreter.implementation == "cpython" and interpreter.bits == 64
-            and line.supports_python(interpreter.short_version))
+    return compat.python_fits(line, interpreter.short_version, bits=interpreter.bits,
+                              implementation=interpreter.implementation).ok
 
 
 def _line_versions(line: knowledge.TFLine, pin: Pin) -> list[Version]:
@@ -326,7 +314,7 @@ def _allowed_lines(pin: Pin) -> list[knowledge.TFLine]:
     lines = [line for line in knowledge.TF_LINES.values()
              if any(pin.allows(v) for v in _line_versions(line, pin))]
     if pin.name == "tensorflow-gpu":
-        lines = [line for line in lines if line.minor <= TENSORFLOW_GPU_LAST.minor]
+        lines = [line for line in lines if compat.tensorflow_gpu_has_line(line)]
     return lines
 
 
@@ -336,7 +324,7 @@ def _pick(pin: Pin, line: knowledge.TFLine) -> Version | None:
     return max(allowed) if allowed else None
 
 
-def _candidates(pin: Pin | None, releases: tuple[str, ...]) -> list[Version]:
+def _candidates(pin: Pin | None, releases: tuple[str, ...] | list[str]) -> list[Version]:
     versions = {Version(v) for v in releases}
     if pin is not None:
         versions.update(pin.mentioned())
@@ -401,12 +389,11 @@ def _tensorflow_gpu(stack: _Stack) -> Iterator[Finding]:
     pin = stack.pins.get("tensorflow-gpu")
     if pin is None:
         return
-    picks = [v for v in (*(Version(v) for v in ("2.10.1", "2.11.0", "2.12.0")),
-                         *pin.mentioned()) if pin.allows(v)]
-    broken = not picks or max(picks) > TENSORFLOW_GPU_LAST
+    picks = _candidates(pin, candidates.tensorflow_gpu_releases())
+    broken = not picks or not compat.tensorflow_gpu_builds(max(picks))
     newest = knowledge.newest_line_for_python(stack.py) if stack.py else None
     line = newest or knowledge.TF_LINES[knowledge.NEWEST_LINE]
-    same = [knowledge.TF_LINES[v.minor] for v in picks if v <= TENSORFLOW_GPU_LAST
+    same = [knowledge.TF_LINES[v.minor] for v in picks if compat.tensorflow_gpu_builds(v)
             and v.minor in knowledge.TF_LINES]
     yield _finding(
         "req-tensorflow-gpu", Severity.ERROR if broken else Severity.WARNING,
@@ -432,7 +419,8 @@ def _line_unknown(stack: _Stack) -> Iterator[Finding]:
     yield _finding(
         "req-tensorflow-line-unknown", Severity.INFO,
         f"{pin.text}: kerasfix has no data for the TensorFlow versions this allows",
-        f"kerasfix knows TensorFlow 2.10-2.{knowledge.NEWEST_LINE}; the pairing checks were"
+        f"kerasfix knows TensorFlow 2.{min(knowledge.TF_LINES)}-2.{knowledge.NEWEST_LINE}; the"
+        " pairing checks were"
         " skipped for this pin.", (pin,))
 
 
@@ -443,7 +431,7 @@ def _python_support(stack: _Stack) -> Iterator[Finding]:
     if any(_has_wheels(line, interp) for line in stack.allowed):
         return
     newest = knowledge.newest_line_for_python(interp.short_version)
-    windows = ", ".join(f"{line.minor_text}: {_py(line.python_min)}-{_py(line.python_max)}"
+    windows = ", ".join(f"{line.minor_text}: {compat.python_window(line)}"
                         for line in stack.allowed[-3:])
     yield _finding(
         "req-no-tensorflow-wheels-for-python", Severity.ERROR,
@@ -463,37 +451,58 @@ def _python_support(stack: _Stack) -> Iterator[Finding]:
 
 def _keras_options(stack: _Stack, keras: Pin) -> list[Version]:
     """Keras versions pip may choose: the pin's, narrowed by TensorFlow's own keras pin."""
-    candidates = _candidates(keras, KERAS_RELEASES)
+    options = _candidates(keras, candidates.keras_releases())
     if not stack.lines:
-        return candidates
-    return [v for v in candidates
-            if any(v in SpecifierSet(line.keras) for line in stack.lines)]
+        return options
+    return [v for v in options
+            if any(compat.keras_fits(line.version, v).ok for line in stack.lines)]
 
 
 def _keras_python(stack: _Stack) -> Iterator[Finding]:
     keras = stack.first(knowledge.KERAS_VARIANTS)
     if keras is None or stack.py is None:
         return
-    options = _keras_options(stack, keras)
-    if not options or min(knowledge.keras_python_floor(v) for v in options) <= stack.py:
+    py = stack.py
+    verdicts = [compat.keras_python_fits(v, py) for v in _keras_options(stack, keras)]
+    if not verdicts or any(v.ok for v in verdicts):
         return
-    floor = min(knowledge.keras_python_floor(v) for v in options)
+    floor = min((v.requirement for v in verdicts), key=lambda r: Version(r.lstrip(">=")))
     yield _finding(
         "req-keras-needs-newer-python", Severity.ERROR,
-        f"{keras.text} needs Python >= {_py(floor)}; the target is {_py(stack.py)}",
-        "keras 3.11-3.12 need Python >= 3.10 and keras 3.13+ need >= 3.11: pip finds no"
-        " release this pin allows.", (keras,), scenario="S13",
-        symptom=f"ERROR: Package 'keras' requires a different Python: {_py(stack.py)} not in"
-                f" '>={_py(floor)}'",
-        manual=("keras<3.13 (Python 3.10) / keras<3.11 (Python 3.9), or a newer Python",))
+        f"{keras.text} needs Python {floor.replace('>=', '>= ')}; the target is {_py(py)}",
+        f"{compat.keras_python_floors_text()}: pip finds no release this pin allows.", (keras,),
+        scenario="S13",
+        symptom=f"ERROR: Package 'keras' requires a different Python: {_py(py)} not in"
+                f" '{floor}'",
+        manual=(f"{compat.keras_python_caps_text()}, or a newer Python",))
 
 
-def _keras_pin_for(line: knowledge.TFLine) -> str:
-    if line.minor == 13:
-        return "keras>=2.13.1,<2.14"
-    if line.keras_major == 2:
-        return f"keras~=2.{line.minor}.0"
-    return f"keras{line.keras}"
+# What each keras_fits misfit means for a requirements file: (code, what happens when forced).
+_KERAS3_FORCED = {
+    Misfit.KERAS3_UNDER_KERAS2_LINE: ("S1", "tf.keras silently becomes Keras 3 (TF {line})"),
+    Misfit.KERAS3_UNDER_FIXED_ROUTE: ("S2", "`from tensorflow.keras ...` fails: No module named"
+                                            " 'tensorflow.keras'"),
+}
+
+
+def _keras_misfit(stack: _Stack, wanted: list[Version], line: knowledge.TFLine
+                  ) -> tuple[str, str, str]:
+    """(code, scenario, what happens when forced in) for keras versions no TF line accepts."""
+    misfits = {compat.keras_fits(line.version, v).misfit for v in wanted}
+    if wanted and misfits <= set(_KERAS3_FORCED):
+        scenario, forced = _KERAS3_FORCED[min(misfits, key=list(_KERAS3_FORCED).index)]
+        return "req-keras3-with-tf-2.15-or-older", scenario, forced.format(line=line.minor_text)
+    if wanted and not any(compat.is_keras3(v) for v in wanted) and all(
+            compat.keras3_line(li.version) for li in stack.lines):
+        return ("req-keras2-with-tf-2.16-or-newer", "S24",
+                "tf.keras fails: module 'tensorflow._api.v2.compat.v2.__internal__' has no"
+                " attribute 'register_load_context_function'")
+    if wanted and all(compat.standalone_keras(v) for v in wanted):
+        return ("req-keras-minor-mismatch", "S6",
+                "the old standalone keras breaks tf.keras: No module named 'keras.api' /"
+                " Keras requires TensorFlow 2.2 or higher")
+    return ("req-keras-minor-mismatch", "S7",
+            "Keras 2 calls TensorFlow internals of its own minor and fails at import")
 
 
 def _keras_fits(stack: _Stack) -> Iterator[Finding]:
@@ -502,24 +511,10 @@ def _keras_fits(stack: _Stack) -> Iterator[Finding]:
         return
     if _keras_options(stack, keras):
         return  # pip finds a keras that TensorFlow's own pin accepts
-    wanted = _candidates(keras, KERAS_RELEASES)
     line = stack.newest
     assert line is not None
-    majors = {v.major for v in wanted}
-    if majors == {3} and line.minor <= 15:
-        code, scenario = "req-keras3-with-tf-2.15-or-older", "S1" if line.minor == 15 else "S2"
-        forced = ("tf.keras silently becomes Keras 3 (TF 2.15)" if line.minor == 15 else
-                  "`from tensorflow.keras ...` fails: No module named 'tensorflow.keras'")
-    elif majors and max(majors) <= 2 and min(li.minor for li in stack.lines) >= 16:
-        code, scenario = "req-keras2-with-tf-2.16-or-newer", "S24"
-        forced = ("tf.keras fails: module 'tensorflow._api.v2.compat.v2.__internal__' has no"
-                  " attribute 'register_load_context_function'")
-    else:
-        old = bool(wanted) and max(wanted) < Version("2.6")
-        code, scenario = "req-keras-minor-mismatch", "S6" if old else "S7"
-        forced = ("the old standalone keras breaks tf.keras: No module named 'keras.api' /"
-                  " Keras requires TensorFlow 2.2 or higher" if old else
-                  "Keras 2 calls TensorFlow internals of its own minor and fails at import")
+    code, scenario, forced = _keras_misfit(
+        stack, _candidates(keras, candidates.keras_releases()), line)
     yield _finding(
         code, Severity.ERROR,
         f"{keras.text} does not fit {tf.text} (TensorFlow {_minors(stack.lines)} requires"
@@ -529,9 +524,16 @@ def _keras_fits(stack: _Stack) -> Iterator[Finding]:
         (tf, keras), scenario=scenario,
         symptom=f"ERROR: Cannot install {tf.text} and {keras.text} because these package"
                 " versions have conflicting dependencies.",
-        manual=(f"{_keras_pin_for(line)}  (instead of {keras.text})",
-                *((f"or keep Keras 2 on TF {line.minor_text}: tf-keras~=2.{line.minor}.0 and"
-                   " TF_USE_LEGACY_KERAS=1",) if line.minor >= 16 else ())))
+        manual=(f"{knowledge.keras_requirement_for(line)}  (instead of {keras.text})",
+                *((f"or keep Keras 2 on TF {line.minor_text}: {line_tf_keras} and"
+                   " TF_USE_LEGACY_KERAS=1",) if (line_tf_keras := _legacy_pin(line)) else ())))
+
+
+def _legacy_pin(line: knowledge.TFLine) -> str | None:
+    """Keras 2 on a Keras 3 line: its tf-keras (None on Keras 2 lines)."""
+    if not compat.keras3_line(line.version):
+        return None
+    return f"tf-keras~=2.{line.minor}.0"
 
 
 def _tf_keras_requirement(lines: list[knowledge.TFLine]) -> str:
@@ -542,9 +544,9 @@ def _tf_keras_requirement(lines: list[knowledge.TFLine]) -> str:
 
 
 def _tf_keras_options(pin: Pin) -> list[tuple[Version, bool]]:
-    releases = dict((Version(v), pinned) for v, pinned in TF_KERAS_RELEASES)
+    releases = dict((Version(v), pinned) for v, pinned in candidates.tf_keras_releases())
     for version in pin.mentioned():
-        releases.setdefault(version, version >= Version("2.15.1"))
+        releases.setdefault(version, candidates.tf_keras_declares_tensorflow(version))
     return sorted((v, p) for v, p in releases.items() if pin.allows(v))
 
 
@@ -553,8 +555,7 @@ def _tf_keras_fits(stack: _Stack) -> Iterator[Finding]:
     if pin is None or tf is None or not stack.lines:
         return
     options = _tf_keras_options(pin)
-    minors = {line.minor for line in stack.lines}
-    if not options or any(v.release[:2] == (2, m) for v, _ in options for m in minors):
+    if not options or any(_tf_keras_fits_any(v, stack.lines) for v, _ in options):
         return
     line = stack.newest
     assert line is not None
@@ -575,14 +576,17 @@ def _tf_keras_fits(stack: _Stack) -> Iterator[Finding]:
         (f"drop {pin.text}: TensorFlow {line.minor_text} never routes tf.keras to tf-keras",))
 
 
+def _tf_keras_fits_any(version: Version, lines: list[knowledge.TFLine]) -> bool:
+    return any(compat.tf_keras_fits(line.version, version).ok for line in lines)
+
+
 def _tf_keras_unpinned(stack: _Stack) -> Iterator[Finding]:
     """S24: a tf-keras pin wider than TensorFlow's minor makes pip choose TensorFlow."""
     pin, tf = stack.first(knowledge.TF_KERAS_VARIANTS), stack.tf
     if pin is None or tf is None or not stack.lines:
         return
     options = _tf_keras_options(pin)
-    minors = {line.minor for line in stack.lines}
-    fitting = [v for v, _ in options if v.release[:2] in {(2, m) for m in minors}]
+    fitting = [v for v, _ in options if _tf_keras_fits_any(v, stack.lines)]
     stray = [v for v, _ in options if v not in fitting]
     if not fitting or not stray:
         return  # no overlap is the mismatch check's; no stray version is a proper pin
@@ -606,8 +610,8 @@ def _tf_keras_second_build(stack: _Stack) -> Iterator[Finding]:
     if pin is None or tf is None or tf.name == "tensorflow" or not stack.lines:
         return
     declares = [v for v, d in _tf_keras_options(pin) if d]
-    if not declares or stack.newest is None or stack.newest.minor < 15:
-        return
+    if not declares or stack.newest is None or not stack.newest.tf_keras:
+        return  # no tf-keras line for this TensorFlow
     fix = knowledge.tf_keras_requirement_for(stack.newest) or "tf-keras"
     yield _finding(
         "req-tf-keras-pulls-second-tensorflow", Severity.WARNING,
@@ -624,17 +628,18 @@ def _numpy_fits(stack: _Stack) -> Iterator[Finding]:
     numpy, tf = stack.pins.get("numpy"), stack.tf
     if numpy is None or tf is None or not stack.lines:
         return
-    options = _candidates(numpy, NUMPY_RELEASES)
-    if any(v in SpecifierSet(line.numpy) for v in options for line in stack.lines):
+    options = _candidates(numpy, candidates.NUMPY_RELEASES)
+    if any(compat.numpy_fits(line.version, v).ok for v in options for line in stack.lines):
         return
     line = stack.newest
     assert line is not None
     uncapped = all(_uncapped_pick(tf, li) for li in stack.lines)
+    numpy2_line = compat.numpy2_first_line().minor_text
     yield _finding(
         "req-numpy-conflict", Severity.ERROR,
         f"{numpy.text} does not fit {tf.text} (TensorFlow {line.minor_text} works with numpy"
         f" {line.numpy})",
-        ("TensorFlow < 2.18 is compiled against NumPy 1.x. "
+        (f"TensorFlow < {numpy2_line} is compiled against NumPy 1.x. "
          + ("This release does not cap numpy, so pip installs the pin and `import tensorflow`"
             " fails." if uncapped else
             "pip refuses this file (ResolutionImpossible); forced in, `import tensorflow`"
@@ -643,13 +648,13 @@ def _numpy_fits(stack: _Stack) -> Iterator[Finding]:
         symptom="A module that was compiled using NumPy 1.x cannot be run in NumPy 2 ..."
                 " AttributeError: _ARRAY_API not found",
         manual=(f"numpy{line.numpy}  (instead of {numpy.text})",
-                *(("or move to tensorflow>=2.18 (accepts numpy 2)",) if line.minor < 18
-                  else ())))
+                *((f"or move to tensorflow>={numpy2_line} (accepts numpy 2)",)
+                  if not compat.numpy2_supported(line.version) else ())))
 
 
 def _uncapped_pick(tf: Pin, line: knowledge.TFLine) -> bool:
     pick = _pick(tf, line)
-    return pick is not None and knowledge.numpy_uncapped_release(pick)
+    return pick is not None and compat.numpy_uncapped(pick)
 
 
 def _numpy_uncapped(stack: _Stack) -> Iterator[Finding]:
@@ -658,10 +663,11 @@ def _numpy_uncapped(stack: _Stack) -> Iterator[Finding]:
     if tf is None or line is None or not _uncapped_pick(tf, line):
         return
     numpy = stack.pins.get("numpy")
-    if numpy is not None and not any(v.major >= 2 for v in _candidates(numpy, NUMPY_RELEASES)):
+    if numpy is not None and not any(compat.is_numpy2(v) for v in
+                                     _candidates(numpy, candidates.NUMPY_RELEASES)):
         return  # the file caps numpy itself
-    if stack.py is not None and stack.py < (3, 9):
-        return  # NumPy 2 has no wheels for Python 3.8 and older
+    if stack.py is not None and not compat.numpy2_installable(stack.py):
+        return  # NumPy 2 has no wheels for this Python
     pick = _pick(tf, line)
     yield _finding(
         "req-numpy-uncapped-tensorflow", Severity.ERROR,
@@ -680,14 +686,14 @@ def _protobuf_fits(stack: _Stack) -> Iterator[Finding]:
     pb, tf = stack.pins.get("protobuf"), stack.tf
     if pb is None or tf is None or not stack.lines:
         return
-    options = _candidates(pb, PROTOBUF_RELEASES)
-    if any(v in SpecifierSet(line.protobuf) for v in options for line in stack.lines):
+    options = _candidates(pb, candidates.PROTOBUF_RELEASES)
+    if any(compat.protobuf_side(line.version, v).ok for v in options for line in stack.lines):
         return
     line = stack.newest
     assert line is not None
-    spec = SpecifierSet(line.protobuf)
-    too_new = all(any(s.operator in ("<", "<=") and not s.contains(v) for s in spec)
-                  for v in options) if options else False
+    verdicts = [compat.protobuf_side(line.version, v) for v in options]
+    spec = SpecifierSet(verdicts[0].requirement if verdicts else line.protobuf)
+    too_new = bool(verdicts) and all(v.side is Side.ABOVE for v in verdicts)
     yield _finding(
         "req-protobuf-conflict", Severity.ERROR,
         f"{pb.text} does not fit {tf.text} (TensorFlow {line.minor_text} requires protobuf"
@@ -705,9 +711,11 @@ def _transformers(stack: _Stack) -> Iterator[Finding]:
     transformers = stack.pins.get("transformers")
     if transformers is None or stack.tf is None or not stack.lines:
         return
-    if stack.first(knowledge.TF_KERAS_VARIANTS) or min(li.minor for li in stack.lines) < 16:
+    if stack.first(knowledge.TF_KERAS_VARIANTS) or not all(
+            compat.keras3_line(li.version) for li in stack.lines):
         return
-    if not any(transformers.allows(Version(v)) for v in ("4.30.0", "4.49.0", "4.57.0")):
+    if not any(compat.transformers_has_tf_models(v) for v in
+               _candidates(transformers, candidates.TRANSFORMERS_WITH_TF)):
         return  # transformers 5 dropped its TensorFlow models altogether
     line = stack.newest
     assert line is not None
@@ -715,7 +723,8 @@ def _transformers(stack: _Stack) -> Iterator[Finding]:
     yield _finding(
         "req-transformers-needs-tf-keras", Severity.WARNING,
         f"{transformers.text} with {stack.tf.text} needs tf-keras for its TF models",
-        ("TensorFlow >= 2.16 brings Keras 3, which transformers' TF* models refuse; they need"
+        (f"TensorFlow >= {compat.first_keras3_line().minor_text} brings Keras 3, which"
+         " transformers' TF* models refuse; they need"
          " tf-keras (Keras 2) of TensorFlow's minor. PyTorch models are unaffected."),
         (stack.tf, transformers), scenario="S3",
         symptom="ValueError: Your currently installed version of Keras is Keras 3, but this is"
@@ -727,13 +736,14 @@ def _and_cuda(stack: _Stack) -> Iterator[Finding]:
     tf = stack.tf
     if tf is None or "and-cuda" not in tf.extras or not stack.lines:
         return
-    if max(line.minor for line in stack.lines) >= AND_CUDA_FIRST:
+    if any(compat.has_and_cuda_extra(line) for line in stack.lines):
         return
+    first = knowledge.minor_of(knowledge.AND_CUDA_FIRST)
     yield _finding(
         "req-unknown-extra", Severity.WARNING,
         f"{tf.text}: TensorFlow {_minors(stack.lines)} has no and-cuda extra",
         ("The and-cuda extra (which installs the NVIDIA CUDA libraries) exists from TensorFlow"
-         " 2.14; pip only warns that the extra does not exist and installs no CUDA"
+         f" {_py(first)}; pip only warns that the extra does not exist and installs no CUDA"
          " libraries."), (tf,),
         manual=("install CUDA/cuDNN yourself for this TensorFlow, or move to"
-                " tensorflow[and-cuda]>=2.14",))
+                f" tensorflow[and-cuda]>={_py(first)}",))

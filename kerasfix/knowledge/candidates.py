@@ -36,6 +36,12 @@ def keras_releases() -> tuple[str, ...]:
     return tuple(row["version"] for row in releases.releases("keras"))
 
 
+@lru_cache(maxsize=1)
+def tensorflow_gpu_releases() -> tuple[str, ...]:
+    """tensorflow-gpu releases in the committed metadata (the last, 2.12.0, refuses to build)."""
+    return tuple(row["version"] for row in releases.releases("tensorflow-gpu"))
+
+
 def _declares_tensorflow(row: dict[str, object]) -> bool:
     wheels = row.get("wheels_read") or []
     assert isinstance(wheels, list)

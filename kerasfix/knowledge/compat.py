@@ -109,6 +109,11 @@ def keras_imported_eagerly(tf_version: Version) -> bool:
         knowledge.minor_of(tf_version) <= knowledge.minor_of(knowledge.KERAS_EAGER_IMPORT_LAST)
 
 
+def first_keras3_line() -> TFLine:
+    return min((li for li in knowledge.TF_LINES.values() if keras3_line(li.version)),
+               key=lambda li: li.minor)
+
+
 def last_keras2_line() -> TFLine:
     return max((li for li in knowledge.TF_LINES.values() if not keras3_line(li.version)),
                key=lambda li: li.minor)
@@ -308,6 +313,11 @@ def keras_python_caps_text() -> str:
 def tensorflow_gpu_builds(version: Version) -> bool:
     """Whether a tensorflow-gpu release is a real build (after 2.11 only a refusing sdist)."""
     return version <= knowledge.TENSORFLOW_GPU_LAST
+
+
+def tensorflow_gpu_has_line(line: TFLine) -> bool:
+    """Whether tensorflow-gpu has a real build on this TF line."""
+    return knowledge.minor_of(line.version) <= knowledge.minor_of(knowledge.TENSORFLOW_GPU_LAST)
 
 
 def has_and_cuda_extra(line: TFLine) -> bool:
