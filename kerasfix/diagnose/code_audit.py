@@ -19,7 +19,7 @@ API (core: no textual/rich; the CLI's `kerasfix scan --code DIR` and the TUI bui
     keras_major_for(inventory) -> int | None
         The Keras major `tf.keras` routes to in a scanned environment (pass it to scan_code).
     KERAS_LAYOUT / rule_for(path) / keras_versions(major, tf_version)
-        Which dotted paths exist in which Keras releases (reference §2.1 and §S19); explain.py uses
+        Which dotted paths exist in which Keras releases (reference §2.1 and §S19); explain (checkers.py) uses
         them to check a `No module named 'keras.engine'` against the installed Keras.
 
 Each CodeHit carries path, line, col (1-based line, 0-based col, like ast), cell (notebook cell

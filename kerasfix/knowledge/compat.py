@@ -310,6 +310,30 @@ def keras_python_caps_text() -> str:
                       for (first, _), (_, older) in zip(rows[:0:-1], rows[-2::-1]))
 
 
+def keras_python_floor_text() -> str:
+    """'keras >= 3.13 needs Python >= 3.11': the newest Keras' Python floor."""
+    first, floor = _keras_python_rows()[-1]
+    return f"keras >= {first.major}.{first.minor} needs Python >= {_dotted(floor)}"
+
+
+def python_windows_text() -> str:
+    """'2.15: 3.9-3.11, 2.16-2.19: 3.9-3.12, ...; none for 3.14 or 32-bit': the Python windows
+    of the TF lines from the last Keras 2 line on, lines with one window grouped."""
+    lines = sorted((li for li in knowledge.TF_LINES.values()
+                    if li.minor >= last_keras2_line().minor), key=lambda li: li.minor)
+    groups: list[list[TFLine]] = []
+    for line in lines:
+        if groups and python_window(groups[-1][-1]) == python_window(line):
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    parts = [(group[0].minor_text if len(group) == 1 else
+              f"{group[0].minor_text}-{group[-1].minor_text}") + f": {python_window(group[0])}"
+             for group in groups]
+    newest = max(li.python_max for li in knowledge.TF_LINES.values())
+    return f"{', '.join(parts)}; none for {newest[0]}.{newest[1] + 1} or 32-bit"
+
+
 def tensorflow_gpu_builds(version: Version) -> bool:
     """Whether a tensorflow-gpu release is a real build (after 2.11 only a refusing sdist)."""
     return version <= knowledge.TENSORFLOW_GPU_LAST

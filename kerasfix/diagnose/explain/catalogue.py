@@ -1,57 +1,22 @@
-"""Explain an error message or traceback: which known signature it is and what likely causes it.
+"""The catalogue, as data: the causes of TensorFlow/Keras errors and the error signatures
+(regexes over a pasted text) that point at them.
 
-API (core: no textual/rich; `kerasfix explain TEXT|FILE|-` and the TUI paste box build on it):
-
-    explain_text(text) -> Explanation
-        Matches the text (one message or a whole traceback / pip log) against SIGNATURES.
-        Explanation.matches: the signatures found, most telling first; .causes: the candidate
-        Causes, most likely first; .paths: file paths in the traceback that reveal a shadowing
-        file or a user-site install; .notes: harmless lines recognised (CUDA/oneDNN start-up
-        noise); .message: one line for the user. Unmatched text gives no causes and a message
-        saying what to paste instead.
-    check_against(explanation, scan_result) -> list[CauseVerdict]
-        Judges each cause against a real scan (kerasfix.diagnose.scan.scan) of the environment that
-        produced the error: "confirmed" (with evidence from the scan's findings and inventory),
-        "ruled-out", or "unknown" (the scan cannot tell statically). Confirmed first; the first
-        confirmed one has is_the_cause=True.
-    diagnose(explanation, scan_result) -> Diagnosis
-        The same verdicts plus `cause` (THE cause, or None) and notes, e.g. that the traceback
-        ran in another environment than the one scanned.
-    read_source(arg, stdin=None) -> str
-        "-" reads stdin, an existing file path is read, anything else is the text itself.
-
-The catalogue is data: CAUSES (id, title, why, how to confirm, fix, related scan finding codes,
-scenario id of the research notes) and SIGNATURES (regexes over the text, the
-ordered cause ids). Message texts are the ones observed with real installs (work/lab/FINDINGS.md)
-where available, else the reference's.
+A Cause names the scan findings that back it (their codes, as the scan reports them) and the
+inventory checker that decides it (the function itself, from checkers.py); the version facts
+behind both live in kerasfix.knowledge.compat. Message texts are the ones observed with real
+installs (work/lab/FINDINGS.md) where available, else the reference's.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TextIO
+from dataclasses import dataclass
 
-from packaging.specifiers import SpecifierSet
-from packaging.version import Version
+from kerasfix.diagnose.explain import checkers
+from kerasfix.diagnose.explain.checkers import Checker
+from kerasfix.knowledge import compat
 
-from kerasfix import knowledge
-from kerasfix.diagnose import code_audit as codescan
-from kerasfix.diagnose.findings import Finding
-from kerasfix.errors import KerasfixError
-
-if TYPE_CHECKING:
-    from kerasfix.diagnose.scan import ScanResult
-    from kerasfix.inspect.inventory import Distribution, Inventory
-
-CONFIRMED, RULED_OUT, UNKNOWN = "confirmed", "ruled-out", "unknown"
-MAX_TEXT = 2_000_000  # a pasted log beyond this is cut to its tail (the final error is there)
-
-
-# ---------------------------------------------------------------- the catalogue: causes
+# ---------------------------------------------------------------- causes
 
 
 @dataclass(frozen=True)
@@ -64,7 +29,7 @@ class Cause:
     findings: tuple[str, ...] = ()  # scan finding codes; "code/word": the title must name word
     scenario: str | None = None
     static: bool = True  # a static scan decides it: no related finding means ruled out
-    check: str | None = None  # name of an inventory checker in CHECKERS
+    check: Checker | None = None  # the inventory checker that decides it (checkers.py)
     hints: tuple[str, ...] = ()  # regexes: text that makes this cause likelier
     personal: bool = True  # write `confirm` for the scanned interpreter (not when the point is
     #                        to ask whichever `python` runs the code)
@@ -82,14 +47,14 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           " or 'keras.api._v2'; `import keras` itself works.", _VERSIONS,
           'python -m pip install "keras~=2.N.0" (N = your TensorFlow minor; 2.13: keras>=2.13.1'
           ',<2.14), or move to TensorFlow >= 2.16',
-          ("keras3-under-tf-2.14-or-older",), "S2", check="keras3_old_tf"),
+          ("keras3-under-tf-2.14-or-older",), "S2", check=checkers.keras3_old_tf),
     Cause("tensorflow-without-keras", "TensorFlow is installed without any Keras",
           "No distribution provides the keras package (it was uninstalled, or TensorFlow came"
           " with --no-deps or from a distro/conda package). `import tensorflow` works; tf.keras"
           " fails with No module named 'tensorflow.keras' or 'Keras cannot be imported'.",
           'python -c "import keras"', 'python -m pip install "keras~=2.N.0" (TF <= 2.15) or'
           ' "keras>=3.K" (TF >= 2.16, K from TensorFlow\'s own pin)',
-          ("tensorflow-without-keras",), "S23", check="no_keras"),
+          ("tensorflow-without-keras",), "S23", check=checkers.no_keras),
     Cause("pip-interrupted", "An interrupted pip run left a package half removed",
           "pip moves a package aside to a '~'-prefixed folder (~ensorflow, ~eras) while it"
           " uninstalls or upgrades it; when pip is killed the real folder is gone or"
@@ -104,14 +69,14 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           'python -c "import keras; print(keras.__file__)"  vs  python -I -c "import keras;'
           ' print(keras.__file__)"',
           "rename the file or folder and delete the __pycache__/*.pyc next to it",
-          ("local-file-shadows-package",), "S15", check="shadow",
+          ("local-file-shadows-package",), "S15", check=checkers.shadow,
           hints=(r"partially initialized module",)),
     Cause("user-site-copy", "A copy in your user site (~/.local) is imported",
           "`pip install --user` (or pip's fallback when site-packages was not writable) put a"
           " TensorFlow/Keras in the user site, which comes before the system site-packages.",
           "python -m pip list --user", "python -m pip uninstall <package> until it says 'not"
           " installed', or run with PYTHONNOUSERSITE=1", ("user-site-package",), "S14",
-          check="user_site"),
+          check=checkers.user_site),
     Cause("keras-folder-clobbered", "Two Keras distributions shared keras/ and clobbered it",
           "keras and keras-nightly (or two copies) install the same keras/ folder; the last"
           " install overwrote the other, and uninstalling either deleted files the other still"
@@ -136,21 +101,21 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           'python -c "import os, tf_keras; print(os.environ.get(\'TF_USE_LEGACY_KERAS\'))"',
           'python -m pip install "tf-keras~=2.N.0" (N = TensorFlow minor), or unset'
           " TF_USE_LEGACY_KERAS (check shell profiles, .env files, conda env config vars)",
-          ("legacy-keras-without-tf-keras",), "S4", check="legacy"),
+          ("legacy-keras-without-tf-keras",), "S4", check=checkers.legacy),
     Cause("transformers-sets-legacy", "transformers switched TF_USE_LEGACY_KERAS on",
           "Importing a transformers TF model sets TF_USE_LEGACY_KERAS=1 inside the process, so"
           " tf.keras then needs tf-keras even though you never set the variable.",
           'python -c "import transformers, tf_keras"',
           'python -m pip install "tf-keras~=2.N.0" (pinned: a plain `pip install tf-keras` can'
           " replace TensorFlow)", ("transformers-needs-tf-keras",), "S3",
-          check="transformers", hints=(r"transformers[/\\]",)),
+          check=checkers.transformers, hints=(r"transformers[/\\]",)),
     Cause("keras-standalone-too-old", "The old multi-backend keras (< 2.6) is installed",
           "keras 2.2-2.4 is the standalone multi-backend Keras. TensorFlow 2 loads tf.keras from"
           " keras.api._v2, which it does not have, and keras 2.4 itself imports tf.keras back:"
           " both fail, with messages that blame TensorFlow.", _VERSIONS,
           'python -m pip uninstall -y keras && python -m pip install "keras~=2.N.0" (TF <= 2.15)'
           ' or "keras>=3" (TF >= 2.16); port `import keras` code to tf.keras',
-          ("keras-standalone-too-old",), "S6", check="old_keras",
+          ("keras-standalone-too-old",), "S6", check=checkers.old_keras,
           hints=(r"Using TensorFlow backend", r"tensorflow_backend\.py")),
     Cause("keras-minor-mismatch", "keras 2.x is another minor than TensorFlow",
           "Keras 2 calls TensorFlow's private APIs, so keras 2.M with TensorFlow 2.N fails at"
@@ -175,7 +140,7 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           " refuses Keras 3. PyTorch models are unaffected.", 'python -c "import tf_keras"',
           'python -m pip install "tf-keras~=2.N.0" (N = TensorFlow minor; pin it, a plain'
           " `pip install tf-keras` can replace TensorFlow)", ("transformers-needs-tf-keras",),
-          "S3", check="transformers"),
+          "S3", check=checkers.transformers),
     Cause("numpy2-under-old-tf", "NumPy 2 under a TensorFlow compiled against NumPy 1",
           "TensorFlow < 2.18 (and ml-dtypes of that era) are compiled against NumPy 1.x; NumPy 2"
           " changed the C ABI, so `import tensorflow` prints NumPy's banner and fails."
@@ -189,20 +154,20 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           'python -m pip check', "align NumPy with what TensorFlow and that package accept"
           " (kerasfix fix --strategy repair)",
           ("ml-dtypes-incompatible", "requirement-version-conflict/numpy"), "S11",
-          check="numpy_one"),
+          check=checkers.numpy_one),
     Cause("protobuf-too-new", "protobuf is newer than TensorFlow's generated code allows",
           "TensorFlow <= 2.11 was generated with protoc < 3.20; protobuf >= 4 refuses such"
           " *_pb2 modules ('Descriptors cannot be created directly'). On TF 2.12-2.19 a protobuf"
           " above the cap only prints 'GetPrototype' noise.",
           'python -c "import google.protobuf as p; print(p.__version__)"',
           'python -m pip install "protobuf<3.20" (TF <= 2.11), or the range TensorFlow declares',
-          ("protobuf-incompatible",), "S12", check="protobuf_new"),
+          ("protobuf-incompatible",), "S12", check=checkers.protobuf_too_new),
     Cause("protobuf-too-old", "protobuf is older than TensorFlow's generated code needs",
           "TensorFlow 2.12+ *_pb2 modules need google.protobuf.internal.builder (protobuf"
           " >= 3.20); TensorFlow 2.21 needs protobuf >= 6.31.1 and checks it (VersionError).",
           'python -c "import google.protobuf as p; print(p.__version__)"',
           "python -m pip install the protobuf range TensorFlow declares (python -m pip show"
-          " tensorflow)", ("protobuf-incompatible",), "S12", check="protobuf_old"),
+          " tensorflow)", ("protobuf-incompatible",), "S12", check=checkers.protobuf_too_old),
     Cause("keras3-code-for-keras2", "tf.keras is Keras 3, but the code was written for Keras 2",
           "Keras 3 (the default from TensorFlow 2.16, or keras upgraded over TF 2.15) dropped"
           " layers.experimental, TF1 backend helpers, optimizers.legacy and SavedModel folders;"
@@ -210,35 +175,35 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           ' print(tf.keras.__version__)"',
           "port the code (kerasfix scan --code DIR lists the places), or keep Keras 2:"
           ' python -m pip install "tf-keras~=2.N.0" and export TF_USE_LEGACY_KERAS=1',
-          ("keras3-under-tf-2.15",), "S1", static=False, check="keras3_active"),
+          ("keras3-under-tf-2.15",), "S1", static=False, check=checkers.keras3_active),
     Cause("keras3-savedmodel", "Keras 3 cannot load or write a TensorFlow SavedModel folder",
           "Keras 3's load_model reads only .keras and .h5 files, and save() needs one of those"
           " extensions; folders saved by Keras 2's model.save('dir') are SavedModels.",
           'python -c "import keras; print(keras.__version__)"',
           'keras.layers.TFSMLayer(path, call_endpoint="serving_default") for inference, or'
           " load it with tf_keras (tf-keras + TF_USE_LEGACY_KERAS=1) and re-save as .keras",
-          (), "S20", static=False, check="keras3_active"),
+          (), "S20", static=False, check=checkers.keras3_active),
     Cause("removed-keras-path", "The code imports a Keras path the installed Keras does not have",
           "keras.engine and keras.layers.core exist only up to keras 2.12, keras.src.engine only"
           " in 2.13-2.15, keras.api._v2 only in 2.6-2.15; Keras 3 has none of them. Your code or"
           " a library written for another Keras imports it.", _VERSIONS,
           "use the public API (kerasfix scan --code DIR shows what to write), upgrade the"
           " library, or pin the Keras line it was written for", (), "S19", static=False,
-          check="keras_path"),
+          check=checkers.keras_path),
     Cause("tf1-api-on-tf2", "The code (or an old library) uses the TensorFlow 1 API",
           "tf.get_default_graph, tf.Session, tf.placeholder and tf.contrib are TensorFlow 1;"
           " TensorFlow 2 has them only under tf.compat.v1 (contrib not at all).",
           'python -c "import tensorflow as tf; print(tf.__version__)"',
           "use tf.compat.v1.<name> (with tf.compat.v1.disable_v2_behavior()), or port to TF2",
-          (), None, static=False, check="tf2_installed"),
+          (), None, static=False, check=checkers.tf2_installed),
     Cause("python-unsupported", "No release you asked for has wheels for this Python",
           "pip only sees wheels built for your interpreter: TensorFlow 2.N supports a window of"
-          " Python versions (2.15: 3.9-3.11, 2.16-2.19: 3.9-3.12, 2.20: 3.9-3.13, 2.21:"
-          " 3.10-3.13; none for 3.14 or 32-bit), and keras >= 3.13 needs Python >= 3.11.",
+          f" Python versions ({compat.python_windows_text()}), and"
+          f" {compat.keras_python_floor_text()}.",
           'python -c "import sys, struct; print(sys.version, struct.calcsize(\'P\') * 8)"',
           "use a Python TensorFlow supports in a fresh environment (uv venv -p 3.12), or pick a"
           " release that supports yours", ("no-tensorflow-wheels-for-python",), "S13",
-          static=False, check="python_support"),
+          static=False, check=checkers.python_support),
     Cause("index-unreachable", "pip could not reach a package index that has TensorFlow",
           "'(from versions: none)' also appears when pip's index is unreachable or a private"
           " mirror lacks the package.", "python -m pip index versions tensorflow",
@@ -248,18 +213,18 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           "tensorflow itself has included GPU support since 2.1; tensorflow-gpu stopped at 2.11"
           " and 2.12.0 is a package that refuses to build.", _PIP_LIST,
           'replace it with tensorflow (Linux GPU: "tensorflow[and-cuda]==2.N.*")',
-          ("tensorflow-gpu-installed",), "S17", static=False, check="self_evident"),
+          ("tensorflow-gpu-installed",), "S17", static=False, check=checkers.self_evident),
     Cause("cpu-lacks-avx", "The CPU lacks instructions (AVX) TensorFlow's wheels are built for",
           "PyPI TensorFlow wheels use AVX; on an older CPU, a VM that hides AVX or an emulator,"
           " `import tensorflow` dies with SIGILL (Illegal instruction) and no traceback.",
           "grep -o -w -m1 avx /proc/cpuinfo", "run on a CPU with AVX, or use a TensorFlow built"
           " without it (conda-forge, or build from source)", (), None, static=False,
-          check="cpu_flags"),
+          check=checkers.cpu_flags),
     Cause("x86-python-on-apple-silicon", "An x86_64 Python runs under Rosetta on Apple silicon",
           "Rosetta does not emulate AVX, so x86_64 TensorFlow wheels crash with SIGILL.",
           "python -c \"import platform; print(platform.machine())\"",
           "use an arm64 Python (it prints arm64) and a fresh environment", (), None,
-          static=False, check="rosetta"),
+          static=False, check=checkers.rosetta),
     Cause("tensorflow-metal-mismatch", "A tensorflow-metal plugin built for another TensorFlow",
           "TensorFlow loads every library in tensorflow-plugins/ at import; a tensorflow-metal"
           " built against another TensorFlow fails with 'Symbol not found'.",
@@ -277,7 +242,7 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           " imported', which misleads.", 'python -c "import os; print(os.environ.get('
           '\'KERAS_BACKEND\'))"; cat ~/.keras/keras.json',
           'unset KERAS_BACKEND, or set "backend": "tensorflow" in keras.json',
-          ("keras-backend-not-tensorflow",), "S25", check="backend", hints=(r"KERAS_BACKEND",
+          ("keras-backend-not-tensorflow",), "S25", check=checkers.backend, hints=(r"KERAS_BACKEND",
                                                           r"keras[/\\]src[/\\]backend")),
     Cause("tensorflow-missing", "TensorFlow is not installed where the code runs",
           "The interpreter running the code has no tensorflow/ package: it is another"
@@ -286,13 +251,13 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           "install TensorFlow with the interpreter that runs the code: python -m pip install"
           ' "tensorflow==2.N.*"', ("tensorflow-stub-without-payload",
                                    "half-uninstalled-package/tensorflow"), "S21",
-          check="tensorflow_missing"),
+          check=checkers.tensorflow_missing),
     Cause("wrong-environment", "The code runs in another environment than the one you fixed",
           "A notebook kernel, IDE interpreter or `pip` from another Python: what you installed"
           " is not what runs.", 'python -c "import sys; print(sys.executable)"; python -m pip'
           " --version", "install with `<the python that runs the code> -m pip`, or scan that"
-          " one (kerasfix scan --python PATH)", (), None, static=False, check="traceback_env",
-          personal=False),
+          " one (kerasfix scan --python PATH)", (), None, static=False,
+          check=checkers.traceback_env, personal=False),
     Cause("pip-conflict", "pip reports a dependency conflict in the TensorFlow stack",
           "pip installed what you asked for and only printed the conflict: the versions that"
           " TensorFlow declares are not the ones installed.", "python -m pip check",
@@ -303,7 +268,7 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
 )}
 
 
-# ---------------------------------------------------------------- the catalogue: signatures
+# ---------------------------------------------------------------- signatures
 
 
 @dataclass(frozen=True)
@@ -547,606 +512,3 @@ SIGNATURES: tuple[Signature, ...] = (
               " oneDNN, CPU features): not errors", (), priority=0, noise=True),
 )
 
-
-# ---------------------------------------------------------------- traceback paths
-
-
-@dataclass(frozen=True)
-class TracebackPaths:
-    files: tuple[str, ...] = ()  # every file path in the text, first seen first
-    shadowing: tuple[str, ...] = ()  # keras.py, tensorflow/__init__.py ... outside site-packages
-    user_site: tuple[str, ...] = ()  # TF/Keras files loaded from a user site
-    site_packages: tuple[str, ...] = ()  # the site-packages folders the traceback ran through
-
-
-_PATH_RES = (
-    re.compile(r'File "(?P<p>[^"\n]+)", line \d+'),
-    re.compile(r"from '(?P<p>(?:[A-Za-z]:[\\/]|/)[^'\n]+)'"),
-    re.compile(r"\((?P<p>(?:[A-Za-z]:[\\/]|/)[^()\n]+?\.(?:py|so|pyd|dll|dylib)[\d.]*)\)"),
-    re.compile(r"(?:^|[\s'\"])(?P<p>(?:[A-Za-z]:\\|/)[^\s'\"():]+\.(?:py|so|pyd|dll|dylib)"
-               r"(?:\.\d+)*)"),
-)
-_SITE_RE = re.compile(r"^(?P<root>.*?[/\\](?:site|dist)-packages)(?=[/\\])")
-_USER_SITE_RE = re.compile(
-    r"(?:[/\\]\.local[/\\]lib[/\\]python\d\.\d+[/\\]site-packages"
-    r"|[/\\]AppData[/\\]Roaming[/\\]Python[/\\]Python\d+[/\\]site-packages"
-    r"|[/\\]Library[/\\]Python[/\\]\d\.\d+[/\\]lib[/\\]python[/\\]site-packages)"
-    r"[/\\](?:tensorflow|keras|tf_keras)[/\\.]")
-_SHADOW_NAMES = ("tensorflow", "keras", "tf_keras", "numpy")
-_SHADOW_RE = re.compile(rf"[/\\](?:{'|'.join(_SHADOW_NAMES)})(?:\.py|[/\\]__init__\.py)$")
-
-
-def traceback_paths(text: str) -> TracebackPaths:
-    files: list[str] = []
-    for pattern in _PATH_RES:
-        for match in pattern.finditer(text):
-            path = match.group("p").strip()
-            if path not in files:
-                files.append(path)
-    outside = [p for p in files if not _SITE_RE.match(p)]
-    shadowing = tuple(p for p in outside if _SHADOW_RE.search(p) and not _is_stdlib(p))
-    user_site = tuple(p for p in files if _USER_SITE_RE.search(p))
-    roots: list[str] = []
-    for path in files:
-        match = _SITE_RE.match(path)
-        if match and match.group("root") not in roots:
-            roots.append(match.group("root"))
-    return TracebackPaths(tuple(files), shadowing, user_site, tuple(roots))
-
-
-def _is_stdlib(path: str) -> bool:
-    return bool(re.search(r"[/\\]lib[/\\]python\d\.\d+[/\\][^/\\]+$", path))
-
-
-# ---------------------------------------------------------------- explaining
-
-
-@dataclass(frozen=True)
-class SignatureMatch:
-    signature: Signature
-    excerpt: str  # the line that matched
-    line: int  # 1-based line of the last match in the text
-    groups: dict[str, str]
-
-
-@dataclass(frozen=True)
-class Explanation:
-    text: str
-    matches: tuple[SignatureMatch, ...]  # most telling first
-    causes: tuple[Cause, ...]  # most likely first
-    support: dict[str, tuple[str, ...]]  # cause id -> the signature ids and hints behind it
-    paths: TracebackPaths
-    notes: tuple[str, ...]
-    message: str
-
-    @property
-    def matched(self) -> bool:
-        return bool(self.matches)
-
-    def group(self, name: str) -> str | None:
-        """A named regex group from the matches, e.g. 'module' of No module named '...'."""
-        for match in self.matches:
-            for key in (name, f"{name}2"):
-                if match.groups.get(key):
-                    return match.groups[key]
-        return None
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-UNMATCHED = ("No known TensorFlow/Keras error signature in this text. Paste the whole traceback"
-             " (its last lines name the real error) or pip's output, or run `kerasfix scan`,"
-             " which finds most causes without an error message.")
-
-
-def _normalise(text: str) -> str:
-    text = _ANSI.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    return text[-MAX_TEXT:]
-
-
-def _find(signature: Signature, text: str) -> SignatureMatch | None:
-    last: re.Match[str] | None = None
-    for pattern in signature.compiled():
-        for match in pattern.finditer(text):
-            if last is None or match.start() > last.start():
-                last = match
-    if last is None:
-        return None
-    line = text.count("\n", 0, last.start()) + 1
-    start = text.rfind("\n", 0, last.start()) + 1
-    end = text.find("\n", last.end())
-    excerpt = text[start:end if end != -1 else len(text)].strip()
-    groups = {k: v for k, v in last.groupdict().items() if v}
-    return SignatureMatch(signature, excerpt[:500], line, groups)
-
-
-def explain_text(text: str) -> Explanation:
-    text = _normalise(text or "")
-    found = [m for s in SIGNATURES if (m := _find(s, text))]
-    notes = tuple(m.signature.summary for m in found if m.signature.noise)
-    matches = sorted((m for m in found if not m.signature.noise),
-                     key=lambda m: (-m.signature.priority, -m.line))
-    paths = traceback_paths(text)
-    causes, support = _rank_causes(matches, text, paths)
-    if matches:
-        message = f"{matches[0].signature.summary} ({len(causes)} possible cause(s))"
-    elif notes:
-        message = ("Only harmless TensorFlow start-up messages here; the real error is"
-                   " elsewhere. " + UNMATCHED)
-    else:
-        message = UNMATCHED
-    return Explanation(text, tuple(matches), causes, support, paths, notes, message)
-
-
-def _rank_causes(matches: list[SignatureMatch], text: str, paths: TracebackPaths
-                 ) -> tuple[tuple[Cause, ...], dict[str, tuple[str, ...]]]:
-    """Causes named by more matched signatures, or favoured by text hints, come first;
-    otherwise the order of the most telling signature's list."""
-    order: list[str] = []
-    support: dict[str, list[str]] = {}
-    for match in matches:
-        for cause_id in match.signature.causes:
-            if cause_id not in order:
-                order.append(cause_id)
-            support.setdefault(cause_id, []).append(match.signature.id)
-    if matches and paths.shadowing:  # a keras.py in the traceback outweighs everything
-        if "local-file-shadows" not in order:
-            order.append("local-file-shadows")
-        support.setdefault("local-file-shadows", []).append(f"path: {paths.shadowing[0]}")
-    if matches and paths.user_site and "user-site-copy" in order:
-        support["user-site-copy"].append(f"path: {paths.user_site[0]}")
-    for cause_id in order:
-        for hint in CAUSES[cause_id].hints:
-            if re.search(hint, text):
-                support[cause_id].append(f"text: /{hint}/")
-
-    def key(cause_id: str) -> tuple[int, int, int]:
-        items = support[cause_id]
-        favoured = sum(1 for s in items if s.startswith(("path:", "text:")))
-        return (-favoured, -len(items), order.index(cause_id))
-
-    ranked = sorted(order, key=key)
-    return tuple(CAUSES[c] for c in ranked), {c: tuple(support[c]) for c in ranked}
-
-
-TEXT_SUFFIXES = (".txt", ".log", ".out", ".err", ".md", ".py", ".ipynb", ".json")
-
-
-def read_source(arg: str, stdin: TextIO | None = None) -> str:
-    """The CLI's TEXT|FILE|- argument as text. What is clearly meant as a file but cannot be
-    read, or leaves nothing to explain, is an error (exit 2), never a guess about the text."""
-    if arg == "-":
-        stream = stdin or sys.stdin
-        if stream is None:
-            raise KerasfixError("explain -: there is no standard input to read (pass the"
-                                " message, or a file holding it)")
-        text = stream.read()
-    elif len(arg) < 4096 and "\n" not in arg and os.path.isdir(arg):
-        raise KerasfixError(f"explain {arg}: a folder; pass a file, the message itself, or -")
-    elif len(arg) < 4096 and "\n" not in arg and os.path.isfile(arg):
-        with open(arg, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
-    elif _looks_like_a_path(arg):
-        raise KerasfixError(f"explain {arg}: no such file")
-    else:
-        text = arg
-    if not text.strip():
-        raise KerasfixError("explain: nothing to explain (the text is empty)")
-    return text
-
-
-def _looks_like_a_path(arg: str) -> bool:
-    """One word with a folder separator or a text-file suffix: a file name, not a message."""
-    return bool(arg) and not any(c.isspace() for c in arg) and (
-        os.sep in arg or arg.lower().endswith(TEXT_SUFFIXES))
-
-
-# ---------------------------------------------------------------- checking against a scan
-
-
-@dataclass(frozen=True)
-class CauseVerdict:
-    cause: Cause
-    status: str  # CONFIRMED, RULED_OUT or UNKNOWN
-    evidence: tuple[str, ...]
-    findings: tuple[Finding, ...] = ()  # the scan findings that back it
-    is_the_cause: bool = False
-    confirm: str = ""  # cause.confirm / cause.fix written for the scanned interpreter and
-    fix: str = ""  # TensorFlow minor ("python" -> its path, "2.N" -> "2.18")
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    verdicts: tuple[CauseVerdict, ...]
-    cause: Cause | None  # the first confirmed cause
-    notes: tuple[str, ...] = ()
-
-
-@dataclass
-class _Context:
-    explanation: Explanation
-    inv: Inventory
-    findings: list[Finding]
-    notes: list[str] = field(default_factory=list)
-
-
-Check = tuple[str, tuple[str, ...]]  # (status, evidence)
-Checker = Callable[[_Context], "Check | None"]
-
-
-def check_against(explanation: Explanation, scan_result: ScanResult) -> list[CauseVerdict]:
-    return list(diagnose(explanation, scan_result).verdicts)
-
-
-def diagnose(explanation: Explanation, scan_result: ScanResult) -> Diagnosis:
-    ctx = _Context(explanation, scan_result.inventory, list(scan_result.findings))
-    env_note = _environment_note(ctx)
-    if env_note:
-        ctx.notes.append(env_note)
-    verdicts = [_judge(cause, ctx) for cause in explanation.causes]
-    rank = {CONFIRMED: 0, UNKNOWN: 1, RULED_OUT: 2}
-    verdicts.sort(key=lambda v: rank[v.status])  # stable: keeps likelihood order within
-    the_cause = next((v.cause for v in verdicts if v.status == CONFIRMED), None)
-    verdicts = [CauseVerdict(v.cause, v.status, v.evidence, v.findings, v.cause is the_cause,
-                             *_commands(v, ctx.inv)) for v in verdicts]
-    if explanation.causes and the_cause is None:
-        ctx.notes.append("No cause is confirmed by the static scan: run `kerasfix scan --deep`"
-                         " (it imports TensorFlow in a subprocess), and check that the scanned"
-                         " interpreter is the one that printed the error.")
-    return Diagnosis(tuple(verdicts), the_cause, tuple(ctx.notes))
-
-
-def _commands(verdict: CauseVerdict, inv: Inventory) -> tuple[str, str]:
-    """(confirm, fix) for this target: a backing finding's exact manual steps win over the
-    catalogue's generic fix."""
-    cause = verdict.cause
-    confirm = _personal(cause.confirm, inv) if cause.personal else cause.confirm
-    manual = [m for f in verdict.findings for m in f.manual[:2]]
-    fix = "; ".join(dict.fromkeys(manual)) if manual else _personal(cause.fix, inv)
-    return confirm, fix
-
-
-def _personal(text: str, inv: Inventory) -> str:
-    """A catalogue command for this target: its interpreter, its TensorFlow minor."""
-    exe = inv.interpreter.executable
-    quoted = f'"{exe}"' if " " in exe else exe
-    text = re.sub(r"(?<![\w/.-])python(?= -[mcI])", lambda _: quoted, text)
-    tf = inv.tensorflow()
-    if tf and tf.version and tf.version.major == 2:
-        text = text.replace("2.N", f"2.{tf.version.minor}")
-    return text
-
-
-def _related(cause: Cause, findings: list[Finding]) -> list[Finding]:
-    out = []
-    for finding in findings:
-        for entry in cause.findings:
-            code, _, word = entry.partition("/")
-            if finding.code == code and (not word or _names(finding, word)):
-                out.append(finding)
-                break
-    return out
-
-
-def _names(finding: Finding, word: str) -> bool:
-    """Whether a finding is about `word` (tensorflow, keras, numpy): its title or dists."""
-    labels = " ".join((finding.title, *finding.distributions)).lower()
-    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w])", labels) is not None
-
-
-def _finding_evidence(findings: list[Finding]) -> tuple[str, ...]:
-    out: list[str] = []
-    for finding in findings:
-        out.append(finding.title)
-        out.extend(finding.evidence[:3])
-    return tuple(out)
-
-
-def _judge(cause: Cause, ctx: _Context) -> CauseVerdict:
-    """A checker that reads the inventory decides when it can (it knows, e.g., which way
-    protobuf is off); otherwise the scan's findings do."""
-    related = _related(cause, ctx.findings)
-    checked = CHECKERS[cause.check](ctx) if cause.check else None
-    if checked is not None and checked[0] != UNKNOWN:
-        status, evidence = checked
-        if status != CONFIRMED:
-            related = []
-    elif related:
-        status, evidence = CONFIRMED, ()
-    else:
-        status, evidence = UNKNOWN, checked[1] if checked else ()
-    evidence = tuple(dict.fromkeys((*evidence, *_finding_evidence(related))))
-    if status == UNKNOWN and cause.static and cause.findings:
-        status = RULED_OUT
-        codes = ", ".join(sorted({e.split("/")[0] for e in cause.findings}))
-        evidence = (*evidence, f"the scan reports none of: {codes}")
-    return CauseVerdict(cause, status, evidence, tuple(related))
-
-
-# ---------------------------------------------------------------- inventory checkers
-
-
-def _at(dist: Distribution) -> str:
-    return f"{dist.label} is installed at {dist.location}"
-
-
-def _keras3_old_tf(ctx: _Context) -> Check | None:
-    tf, keras = ctx.inv.tensorflow(), ctx.inv.keras()
-    if not (tf and tf.version):
-        return None
-    if keras and keras.version and keras.version.major >= 3 and tf.version < Version("2.15"):
-        return CONFIRMED, (f"{_at(keras)}; it has no keras/api/_v2, where TensorFlow"
-                           f" {tf.raw_version} loads tf.keras from, so tensorflow.keras cannot"
-                           " load",)
-    what = f"installed: TensorFlow {tf.raw_version}, " + (keras.label if keras else "no keras")
-    return RULED_OUT, (what,)
-
-
-def _no_keras(ctx: _Context) -> Check | None:
-    tf, keras = ctx.inv.tensorflow(), ctx.inv.keras()
-    if keras:
-        return RULED_OUT, (_at(keras),)
-    if tf:
-        return CONFIRMED, (f"{_at(tf)}, and no distribution provides keras/",)
-    return None
-
-
-def _old_keras(ctx: _Context) -> Check | None:
-    keras = ctx.inv.keras()
-    if not (keras and keras.version):
-        return None
-    if keras.version < Version("2.6"):
-        return CONFIRMED, (f"{_at(keras)}, which has no api/_v2, so tensorflow.keras cannot"
-                           " load",)
-    return RULED_OUT, (_at(keras),)
-
-
-def _shadow(ctx: _Context) -> Check | None:
-    evidence: list[str] = []
-    for finding in ctx.findings:
-        if finding.code == "local-file-shadows-package":
-            name = finding.title.rsplit(" ", 1)[-1]
-            evidence.extend(f"{p} shadows {name}" for p in finding.paths)
-    for path in ctx.explanation.paths.shadowing:
-        evidence.append(f"the traceback runs through {path}, outside site-packages")
-    if evidence:
-        return CONFIRMED, tuple(evidence)
-    return None
-
-
-def _user_site(ctx: _Context) -> Check | None:
-    paths = ctx.explanation.paths.user_site
-    if paths:
-        return CONFIRMED, (f"the traceback loads {paths[0]} from a user site",)
-    return None
-
-
-def _legacy(ctx: _Context) -> Check | None:
-    """The legacy warning itself proves the variable was set when the error happened (maybe in
-    the code, or by transformers), even if the scanned shell does not have it."""
-    tf_keras = ctx.inv.tf_keras()
-    if tf_keras:
-        return RULED_OUT, (_at(tf_keras),)
-    proven = any(m.signature.id == "legacy-keras-without-tf-keras"
-                 for m in ctx.explanation.matches)
-    if proven:
-        tf = ctx.inv.tensorflow()
-        where = f" next to {tf.label}" if tf else ""
-        return CONFIRMED, (f"no tf-keras distribution is installed{where}, and the message"
-                           " shows TF_USE_LEGACY_KERAS was on",)
-    return None  # the scan's legacy-keras-without-tf-keras finding decides
-
-
-def _transformers(ctx: _Context) -> Check | None:
-    transformers, tf_keras = ctx.inv.get("transformers"), ctx.inv.tf_keras()
-    if transformers and not tf_keras:
-        env = ctx.inv.legacy_keras_env
-        return CONFIRMED, (f"{_at(transformers)} and tf-keras is not"
-                           + (f" (TF_USE_LEGACY_KERAS={env!r} in the scanned environment)"
-                              if env else "; TF_USE_LEGACY_KERAS is not set in the scanned"
-                              " environment, so transformers set it at run time"),)
-    if not transformers:
-        return RULED_OUT, ("transformers is not installed",)
-    return None
-
-
-def _keras3_active(ctx: _Context) -> Check | None:
-    major = codescan.keras_major_for(ctx.inv)
-    keras = ctx.inv.keras()
-    if major == 3 and keras:
-        return CONFIRMED, (f"tf.keras is Keras 3 here: {_at(keras)}",)
-    if major == 2:
-        return RULED_OUT, ("tf.keras is Keras 2 in the scanned environment",)
-    return None
-
-
-def _keras_path(ctx: _Context) -> Check | None:
-    module = ctx.explanation.group("module")
-    rule = codescan.rule_for(module.replace("tensorflow.keras.", "keras.")) if module else None
-    keras = ctx.inv.keras()
-    if not (rule and keras and keras.version):
-        return None
-    if rule.exists_in(keras.version):
-        return RULED_OUT, (f"{_at(keras)}, which has {module}: the error came from another"
-                           " environment or another keras",)
-    return CONFIRMED, (f"{_at(keras)}; {module} exists only in keras {rule.present}",)
-
-
-def _tf2_installed(ctx: _Context) -> Check | None:
-    tf = ctx.inv.tensorflow()
-    if tf and tf.version and tf.version.major >= 2:
-        return CONFIRMED, (f"{_at(tf)}: TensorFlow 2 has the TF1 API only under"
-                           " tf.compat.v1",)
-    return None
-
-
-def _python_support(ctx: _Context) -> Check | None:
-    interp = ctx.inv.interpreter
-    py = interp.short_version
-    pyver = ctx.explanation.group("pyver")
-    if pyver:
-        return CONFIRMED, (f"pip reports Python {pyver} outside the release's Requires-Python",)
-    lines = knowledge.lines_for_python(py)
-    if interp.bits == 32 or not lines:
-        return CONFIRMED, (f"{interp.executable} is Python {interp.version_text}"
-                           f" ({interp.bits}-bit): no stable TensorFlow has wheels for it",)
-    name, wanted = _requested(ctx.explanation.group("req") or "")
-    if name in knowledge.KERAS_VARIANTS and wanted is not None:
-        floor = knowledge.keras_python_floor(wanted)
-        if floor > py:
-            return CONFIRMED, (f"keras {wanted} needs Python >= {_dotted(floor)}; this is"
-                               f" {interp.version_text}",)
-        return RULED_OUT, (f"keras {wanted} installs on Python {interp.version_text}",)
-    if wanted is None:
-        return RULED_OUT, (f"Python {interp.version_text} has TensorFlow wheels up to"
-                           f" {lines[-1].minor_text}",)
-    line = knowledge.tf_line(wanted)
-    if line is None:
-        return UNKNOWN, (f"kerasfix has no wheel data for TensorFlow {wanted}",)
-    window = f"{_dotted(line.python_min)}-{_dotted(line.python_max)}"
-    if line.supports_python(py):
-        return RULED_OUT, (f"TensorFlow {line.minor_text} has wheels for Python {window},"
-                           f" including {interp.version_text}",)
-    return CONFIRMED, (f"TensorFlow {line.minor_text} has wheels for Python {window}; this is"
-                       f" {interp.version_text}",)
-
-
-def _dotted(version: tuple[int, int]) -> str:
-    return ".".join(map(str, version))
-
-
-def _requested(req: str) -> tuple[str, Version | None]:
-    """('tensorflow-cpu', 2.15.1) from 'tensorflow-cpu==2.15.1' in pip's message."""
-    match = re.match(r"([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?\s*(?:===?\s*([\w.]+))?", req)
-    if not match:
-        return "", None
-    name = match.group(1).lower().replace("_", "-")
-    return name, knowledge.parse_version(match.group(2))
-
-
-def _self_evident(ctx: _Context) -> Check | None:
-    return CONFIRMED, ("the message itself says so",)
-
-
-def _cpu_flags(ctx: _Context) -> Check | None:
-    if ctx.inv.interpreter.platform.startswith("linux") and os.path.isfile("/proc/cpuinfo"):
-        try:
-            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
-                flags = next((line for line in handle if line.startswith("flags")), "")
-        except OSError:
-            return None
-        if " avx " in f" {flags.split(':', 1)[-1].strip()} ":
-            return RULED_OUT, ("this CPU reports avx in /proc/cpuinfo",)
-        return CONFIRMED, ("this CPU does not report avx in /proc/cpuinfo",)
-    return None
-
-
-def _rosetta(ctx: _Context) -> Check | None:
-    interp = ctx.inv.interpreter
-    if not interp.platform.startswith("macosx"):
-        return RULED_OUT, (f"the interpreter is not macOS ({interp.platform})",)
-    if interp.platform.endswith("arm64"):
-        return RULED_OUT, ("the interpreter is arm64",)
-    return None
-
-
-def _numpy_one(ctx: _Context) -> Check | None:
-    numpy = ctx.inv.get("numpy")
-    if numpy and numpy.version and numpy.version.major >= 2:
-        return RULED_OUT, (f"{_at(numpy)}: modules built for NumPy 2 load with it",)
-    return None
-
-
-def _backend(ctx: _Context) -> Check | None:
-    """The variable may live in the code or notebook only: a scan without it cannot rule the
-    cause out, but can say whether the backend package is there."""
-    if any(f.code == "keras-backend-not-tensorflow" for f in ctx.findings):
-        return None  # the finding confirms it
-    module = ctx.explanation.group("module")
-    if module in ("jax", "torch", "openvino") and ctx.inv.get(module) is None:
-        return UNKNOWN, (f"{module} is not installed; KERAS_BACKEND is not set in the scanned"
-                         " environment and keras.json does not name it: look for"
-                         " os.environ['KERAS_BACKEND'] in the code or notebook",)
-    return None
-
-
-def _tensorflow_missing(ctx: _Context) -> Check | None:
-    tf = ctx.inv.tensorflow()
-    first = ctx.inv.first_import("tensorflow")
-    if tf is None and first is None:
-        return CONFIRMED, (f"{ctx.inv.interpreter.executable} has no TensorFlow on sys.path",)
-    if tf is not None and first is None:
-        return CONFIRMED, (f"{tf.label} is recorded, but no tensorflow/ folder is importable",)
-    return RULED_OUT, (f"tensorflow is importable from {first.path}" if first else
-                       "TensorFlow is installed",)
-
-
-def _traceback_env(ctx: _Context) -> Check | None:
-    foreign = _foreign_roots(ctx)
-    if foreign:
-        return CONFIRMED, (f"the traceback ran in {foreign[0]}, which is not on the scanned"
-                           f" interpreter's sys.path ({ctx.inv.interpreter.executable})",)
-    if ctx.explanation.paths.site_packages:
-        return RULED_OUT, ("the traceback's site-packages is the scanned environment's",)
-    return None
-
-
-def _protobuf_direction(ctx: _Context, newer: bool) -> Check | None:
-    tf, pb = ctx.inv.tensorflow(), ctx.inv.get("protobuf")
-    if not (tf and pb and pb.version):
-        return None
-    line = knowledge.tf_line(tf.version)
-    if line is None:
-        return None
-    spec = SpecifierSet(line.protobuf)
-    if pb.version in spec:
-        return RULED_OUT, (f"protobuf {pb.raw_version} is inside TensorFlow {line.minor_text}'s"
-                           f" range ({spec})",)
-    above = any(s.operator in ("<", "<=") and not s.contains(pb.version) for s in spec)
-    if above == newer:
-        return CONFIRMED, (f"protobuf {pb.raw_version} is {'above' if newer else 'below'}"
-                           f" TensorFlow {tf.raw_version}'s range ({spec})",)
-    return RULED_OUT, (f"protobuf {pb.raw_version} is {'below' if newer else 'above'} the"
-                       " range, not the other way round",)
-
-
-CHECKERS: dict[str, Checker] = {
-    "keras3_old_tf": _keras3_old_tf,
-    "no_keras": _no_keras,
-    "old_keras": _old_keras,
-    "shadow": _shadow,
-    "user_site": _user_site,
-    "legacy": _legacy,
-    "transformers": _transformers,
-    "keras3_active": _keras3_active,
-    "keras_path": _keras_path,
-    "tf2_installed": _tf2_installed,
-    "python_support": _python_support,
-    "self_evident": _self_evident,
-    "cpu_flags": _cpu_flags,
-    "rosetta": _rosetta,
-    "tensorflow_missing": _tensorflow_missing,
-    "backend": _backend,
-    "numpy_one": _numpy_one,
-    "traceback_env": _traceback_env,
-    "protobuf_new": lambda ctx: _protobuf_direction(ctx, newer=True),
-    "protobuf_old": lambda ctx: _protobuf_direction(ctx, newer=False),
-}
-
-
-def _norm(path: str) -> str:
-    return os.path.normcase(os.path.normpath(path)).rstrip("/\\")
-
-
-def _foreign_roots(ctx: _Context) -> list[str]:
-    """site-packages folders in the traceback that the scanned interpreter does not use."""
-    known = {_norm(e.path) for e in ctx.inv.path_entries}
-    return [root for root in ctx.explanation.paths.site_packages if _norm(root) not in known]
-
-
-def _environment_note(ctx: _Context) -> str | None:
-    foreign = _foreign_roots(ctx)
-    if not foreign:
-        return None
-    return (f"The traceback ran in {foreign[0]}, which the scanned interpreter"
-            f" ({ctx.inv.interpreter.executable}) does not use: scan the environment that"
-            " printed the error (kerasfix scan --python PATH) for a verdict that counts.")
