@@ -19,8 +19,8 @@ API (core: no textual/rich; the CLI's `kerasfix scan --code DIR` and the TUI bui
     keras_major_for(inventory) -> int | None
         The Keras major `tf.keras` routes to in a scanned environment (pass it to scan_code).
     KERAS_LAYOUT / rule_for(path) / keras_versions(major, tf_version)
-        Which dotted paths exist in which Keras releases (reference §2.1 and §S19); explain (checkers.py) uses
-        them to check a `No module named 'keras.engine'` against the installed Keras.
+        Which dotted paths exist in which Keras releases (reference §2.1 and §S19); explain's
+        checkers use them to check a `No module named 'keras.engine'` against the installed Keras.
 
 Each CodeHit carries path, line, col (1-based line, 0-based col, like ast), cell (notebook cell
 index or None), code (the source line), rule, severity, message (what is wrong for this Keras) and
@@ -46,6 +46,7 @@ from kerasfix import knowledge
 from kerasfix.diagnose.findings import Finding, Severity
 from kerasfix.diagnose.findings import Strategy as S
 from kerasfix.errors import KerasfixError
+from kerasfix.knowledge import compat
 from kerasfix.textsafe import plural
 
 if TYPE_CHECKING:
@@ -228,7 +229,7 @@ def keras_versions(keras_major: int | None, tf_version: str | Version | None = N
         return (Version("3.5"),)
     if keras_major == 2:
         if tf is not None and tf.major == 2 and tf.minor >= 6:
-            return (Version(f"2.{min(tf.minor, 15)}"),)
+            return (Version(f"2.{min(tf.minor, compat.last_keras2_line().minor)}"),)
         return (Version("2.12"), Version("2.15"))
     return (Version("2.12"), Version("2.15"), Version("3.5"))
 
