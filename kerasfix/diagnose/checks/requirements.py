@@ -171,11 +171,12 @@ def tensorflow_wheels_for_python(inv: Inventory) -> Iterator[Finding]:
     if interp.implementation != "cpython":
         return
     stack_present = inv.tensorflow() or inv.keras() or inv.tf_keras()
-    newest = knowledge.newest_line_for_python(interp.short_version)
-    if newest is not None and interp.bits == 64:
+    lines = knowledge.TF_LINES.values()
+    if any(compat.python_fits(li, interp.short_version, bits=interp.bits).ok for li in lines):
         return
-    if not stack_present and newest is not None:
-        return
+    if not stack_present and any(compat.python_fits(li, interp.short_version).ok
+                                 for li in lines):
+        return  # only the 32-bit build lacks wheels, and nothing here needs TensorFlow
     newest_line = knowledge.TF_LINES[knowledge.NEWEST_LINE]
     yield Finding(
         code="no-tensorflow-wheels-for-python",

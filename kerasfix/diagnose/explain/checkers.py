@@ -161,8 +161,9 @@ def python_support(ctx: Context) -> Check | None:
     pyver = ctx.explanation.group("pyver")
     if pyver:
         return CONFIRMED, (f"pip reports Python {pyver} outside the release's Requires-Python",)
-    lines = knowledge.lines_for_python(py)
-    if interp.bits == 32 or not lines:
+    lines = [li for li in knowledge.TF_LINES.values()
+             if compat.python_fits(li, py, bits=interp.bits).ok]
+    if not lines:
         return CONFIRMED, (f"{interp.executable} is Python {interp.version_text}"
                            f" ({interp.bits}-bit): no stable TensorFlow has wheels for it",)
     name, wanted = _requested(ctx.explanation.group("req") or "")
