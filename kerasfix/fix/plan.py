@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from enum import Enum
 
-from kerasfix.diagnose.findings import Finding
+from kerasfix.diagnose.findings import Finding, Strategy
 
 
 class StepKind(str, Enum):
@@ -56,6 +56,16 @@ class Step:
         return self.instruction
 
 
+class Undo(str, Enum):
+    """The one plan that is not a fix strategy: taking a snapshot's fix back. Its own type, so
+    `for s in Strategy` and the CLI's --strategy choices never offer it."""
+
+    UNDO = "undo"
+
+
+UNDO = Undo.UNDO
+
+
 def _quote(arg: str) -> str:
     return f'"{arg}"' if any(c in arg for c in " <>=!~*;|&$'\"") else arg
 
@@ -68,7 +78,7 @@ def new_run_id() -> str:
 
 @dataclass
 class Plan:
-    strategy: str  # a Strategy value, or "undo"
+    strategy: Strategy | Undo  # `.value` is what reports and snapshots show
     target_python: str
     steps: list[Step]
     resolves: list[Finding]  # error/warning findings this plan is meant to clear

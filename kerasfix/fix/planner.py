@@ -226,7 +226,7 @@ def plan_repair(result: ScanResult, options: FixOptions) -> Plan:
                               f" {tf.name} pip would install a second 600 MB TensorFlow build"
                               " over the same folder, so it is installed without dependencies"
                               f" ({tf.name} provides them)"))
-    for dist in _damaged_others(inv, problems):
+    for dist in _damaged_others(inv):
         steps.append(Step(StepKind.PIP_INSTALL, f"Reinstall damaged {dist.label}",
                           argv=pip_install(inv, python, [f"{dist.name}=={dist.raw_version}"],
                                            options, "--force-reinstall", "--no-deps"),
@@ -260,12 +260,10 @@ def aligned_requirements(inv: Inventory, tf: Distribution, *, force_keras: bool)
     return reqs
 
 
-def _damaged_others(inv: Inventory, problems: list[Finding]) -> list[Distribution]:
-    out = []
-    for dist in inv.active_distributions:
-        if dist.missing_files and dist.family is None and dist.name in knowledge.STACK:
-            out.append(dist)
-    return out
+def _damaged_others(inv: Inventory) -> list[Distribution]:
+    """Stack distributions outside the shared-folder families with files missing."""
+    return [d for d in inv.active_distributions
+            if d.missing_files and d.family is None and d.name in knowledge.STACK]
 
 
 def _target_line(inv: Inventory) -> knowledge.TFLine | None:
@@ -304,15 +302,15 @@ def plan_upgrade(result: ScanResult, options: FixOptions, *,
                           argv=pip_uninstall(inv, python, nightly), packages=tuple(nightly),
                           why="nightlies share keras/ and tf_keras/ with the releases"))
     reqs = [knowledge.pin_for_line(line, name), f"keras{line.keras}"]
-    tfk = knowledge.tf_keras_requirement_for(line)
-    want_tfk = (inv.tf_keras() is not None or strategy is Strategy.LEGACY) and tfk
-    if want_tfk and name == "tensorflow":
+    wanted = inv.tf_keras() is not None or strategy is Strategy.LEGACY
+    tfk = knowledge.tf_keras_requirement_for(line) if wanted else None
+    if tfk and name == "tensorflow":
         reqs.append(tfk)
     steps.append(Step(StepKind.PIP_INSTALL, f"Install TensorFlow {line.minor_text} with its Keras",
                       argv=pip_install(inv, python, [_valid(r) for r in reqs], options),
                       packages=tuple(Requirement(r).name for r in reqs),
                       why="TensorFlow and its Keras move together, in one pip call"))
-    if want_tfk and name != "tensorflow":
+    if tfk and name != "tensorflow":
         steps.append(Step(StepKind.PIP_INSTALL, f"Install {tfk} for {name}",
                           argv=pip_install(inv, python, [_valid(tfk)], options, "--no-deps"),
                           packages=("tf-keras",),
@@ -453,7 +451,7 @@ def _split(plan: Plan, problems: list[Finding], fresh: bool = False) -> Plan:
 
 def python_after(plan: Plan) -> str:
     """The interpreter the fixed environment runs: the new venv's for fresh-venv."""
-    if plan.strategy == Strategy.FRESH_VENV.value:
+    if plan.strategy is Strategy.FRESH_VENV:
         created = next((s for s in plan.steps if s.kind is StepKind.PIP_INSTALL), None)
         if created is not None:
             return created.argv[0]

@@ -14,6 +14,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from packaging.utils import canonicalize_name
 
@@ -129,9 +130,12 @@ def _pip_error(stderr: str) -> str:
     return text
 
 
-def changes_from_report(data: dict, inv: Inventory, step: Step) -> list[PackageChange]:
-    tf_now = {d.name for d in inv.active_distributions if d.name in knowledge.TENSORFLOW_VARIANTS}
-    planned = {canonicalize_name(p) for p in step.packages}
+def changes_from_report(data: dict[str, Any], inv: Inventory, step: Step
+                        ) -> list[PackageChange]:
+    """What pip's `--report` (installation report v1) would install, against the scan."""
+    tf_now: set[str] = {d.name for d in inv.active_distributions
+                        if d.name in knowledge.TENSORFLOW_VARIANTS}
+    planned: set[str] = {canonicalize_name(p) for p in step.packages}
     changes = []
     for item in data.get("install", []):
         meta = item.get("metadata", {})

@@ -15,9 +15,10 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from kerasfix.enums import TextEnum
 from kerasfix.errors import KerasfixError
 from kerasfix.fix import state
-from kerasfix.fix.plan import Plan, Step, StepKind
+from kerasfix.fix.plan import UNDO, Plan, Step, StepKind
 from kerasfix.inspect.inventory import Inventory
 from kerasfix.textsafe import one_line
 
@@ -27,6 +28,18 @@ ENV_BLOCK_END = "# <<< kerasfix {var} <<<"
 
 class SnapshotError(KerasfixError):
     pass
+
+
+class SnapshotStatus(TextEnum):
+    """How far the fix of a snapshot got (snapshot.json's "status")."""
+
+    IN_PROGRESS = "in-progress"  # written before the first change; still so if it was killed
+    COMPLETE = "complete"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    RESTORED = "restored"  # undone, or the environment already matched it
+    ABANDONED = "abandoned"  # an interrupted fix the user chose not to undo
+    UNREADABLE = "unreadable"  # listed only: its snapshot.json cannot be used
 
 
 _ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -55,7 +68,7 @@ class Snapshot:
     env_edits: list[dict[str, str]] = field(default_factory=list)  # {"file", "var"}
     steps_total: int = 0
     steps_done: int = 0
-    status: str = "in-progress"  # in-progress, complete, failed, cancelled, restored
+    status: SnapshotStatus = SnapshotStatus.IN_PROGRESS
     plan: list[str] = field(default_factory=list)  # the command text of every step
     # The fix's --find-links / --no-index: an offline fix is undone offline, with them.
     index_flags: list[str] = field(default_factory=list)
@@ -111,10 +124,10 @@ def _dist_rows(inv: Inventory) -> list[dict[str, Any]]:
 def close(snap: Snapshot) -> None:
     """Mark a snapshot whose environment already matches it as restored (under the lock, so
     a fix running now keeps its own snapshot as it is)."""
-    if snap.status == "restored":
+    if snap.status == SnapshotStatus.RESTORED:
         return
     with state.env_lock(snap.prefix):
-        snap.status = "restored"
+        snap.status = SnapshotStatus.RESTORED
         snap.save()
 
 
@@ -129,7 +142,7 @@ def take(inv: Inventory, python: str, plan: Plan,
         id=plan.id,
         prefix=inv.interpreter.prefix,
         python=python,
-        strategy=str(plan.strategy.value if hasattr(plan.strategy, "value") else plan.strategy),
+        strategy=plan.strategy.value,
         created=state.now(),
         user=state.who(),
         distributions=_dist_rows(inv),
@@ -157,7 +170,8 @@ def load(prefix: str, snapshot_id: str) -> Snapshot:
     problem = _shape_problem(data, snapshot_id)
     if problem:
         raise SnapshotError(f"snapshot {snapshot_id} is unreadable: {problem}")
-    return Snapshot(**data)
+    status = SnapshotStatus(data.get("status", SnapshotStatus.IN_PROGRESS.value))
+    return Snapshot(**{**data, "status": status})
 
 
 def _shape_problem(data: Any, snapshot_id: str) -> str | None:
@@ -186,6 +200,9 @@ def _shape_problem(data: Any, snapshot_id: str) -> str | None:
             return f"{f.name} holds something else than a {item.__name__}"
     if data["id"] != snapshot_id:
         return f"it names itself {one_line(repr(data['id']))}"
+    status = data.get("status", SnapshotStatus.IN_PROGRESS.value)
+    if not isinstance(status, str) or status not in {s.value for s in SnapshotStatus}:
+        return f"status {one_line(repr(status))} is not one kerasfix writes"
     return None
 
 
@@ -195,7 +212,7 @@ class UnreadableSnapshot(Snapshot):
 
     def __init__(self, prefix: str, snapshot_id: str, error: str) -> None:
         super().__init__(id=snapshot_id, prefix=prefix, python="", strategy="?", created="?",
-                         user="?", distributions=[], status="unreadable")
+                         user="?", distributions=[], status=SnapshotStatus.UNREADABLE)
         self.error = error
 
     def versions(self) -> dict[str, str]:
@@ -230,7 +247,7 @@ def list_snapshots(prefix: str) -> list[Snapshot]:
 def interrupted(prefix: str) -> Snapshot | None:
     """The newest snapshot whose fix never finished (its process was killed)."""
     for snap in reversed(list_snapshots(prefix)):
-        if snap.status == "in-progress":
+        if snap.status == SnapshotStatus.IN_PROGRESS:
             return snap
     return None
 
@@ -265,7 +282,7 @@ class UndoDelta:
 def undo_delta(snap: Snapshot, inv: Inventory, *, all_since: bool = False) -> UndoDelta:
     before = _checked(snap, snap.versions())
     after = snap.versions_after()
-    now = {d.name: d.raw_version for d in inv.active_distributions}
+    now: dict[str, str | None] = {d.name: d.raw_version for d in inv.active_distributions}
     if after is None:  # an interrupted fix: nothing tells its changes from later ones
         touched = set(before) | set(now)
         later_names: set[str] = set()
@@ -330,4 +347,4 @@ def plan_undo(snap: Snapshot, inv: Inventory, pip_base: tuple[str, ...],
     if delta.later:
         notes.append("changed since the fix, left as they are (--all-since takes them back"
                      " too): " + ", ".join(delta.later))
-    return Plan("undo", snap.python, steps, [], [], notes=notes)
+    return Plan(UNDO, snap.python, steps, [], [], notes=notes)

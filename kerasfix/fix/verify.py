@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from kerasfix.diagnose.findings import Finding, Severity
 from kerasfix.diagnose.scan import ScanResult, scan
+from kerasfix.inspect.runtime import RuntimeVerdict
 from kerasfix.inspect.target import Target
 
 
@@ -30,7 +31,7 @@ def compare(before: list[Finding], after: list[Finding]) -> Comparison:
     after_codes = {f.code for f in _problems(after)}
     before_codes = {f.code for f in _problems(before)}
     # A runtime failure that a remaining static finding predicted is that finding's symptom.
-    explained = {step for f in after if f.runtime == "confirmed" and
+    explained = {step for f in after if f.runtime == RuntimeVerdict.CONFIRMED and
                  not f.code.startswith("runtime-") for step in f.predicts}
     consequence = {f.code for f in after if f.code.startswith("runtime-") and
                    set(f.predicts) & explained}

@@ -21,6 +21,7 @@ from typing import Any
 from kerasfix import knowledge
 from kerasfix.diagnose.findings import Finding, RuntimeStep, Severity
 from kerasfix.diagnose.findings import Strategy as S
+from kerasfix.enums import TextEnum
 from kerasfix.inspect.bounded import Completed, finish, kill_group, start
 
 SCRIPT = Path(__file__).with_name("runtime_script.py")
@@ -38,6 +39,13 @@ SIGNAL_MEANING = {
     "SIGBUS": "bus error in native code",
     "SIGKILL": "killed (out of memory?)",
 }
+
+
+class RuntimeVerdict(TextEnum):
+    """What the runtime check made of a finding's prediction (`Finding.runtime`)."""
+
+    CONFIRMED = "confirmed"  # the predicted step failed (or a runtime-* finding: it happened)
+    NOT_REPRODUCED = "not reproduced"  # the predicted step ran
 
 
 @dataclass
@@ -210,7 +218,7 @@ def _step_failure(outcome: ProcessOutcome, failed: StepResult) -> Finding:
         evidence=tuple(evidence),
         strategies=(S.REPAIR, S.UPGRADE, S.FRESH_VENV),
         predicts=(step,),
-        runtime="confirmed",
+        runtime=RuntimeVerdict.CONFIRMED,
     )
 
 
@@ -242,7 +250,7 @@ def _healthy(report: RuntimeReport) -> list[Finding]:
         detail=f"tf.keras is {ROUTE_NAMES.get(kind or '', 'an unrecognised Keras')}.",
         evidence=(f"tensorflow: {imported.data.get('file')}",
                   f"import: {imported.seconds:.1f} s, fit: {fit.seconds:.1f} s"),
-        runtime="confirmed",
+        runtime=RuntimeVerdict.CONFIRMED,
     )]
 
 
@@ -274,7 +282,7 @@ def compare_route(expected: knowledge.KerasRoute | None, report: RuntimeReport) 
                 " something on sys.path or in the environment (a copy earlier on the path, a"
                 " sitecustomize, an overwritten package folder) changes the routing."),
         evidence=(f"expected: {expected.module}", f"observed: {seen}"),
-        runtime="confirmed",
+        runtime=RuntimeVerdict.CONFIRMED,
     )]
 
 
@@ -292,9 +300,9 @@ def judge(static: list[Finding], report: RuntimeReport) -> list[Finding]:
         if not verdicts:
             judged.append(finding)
         elif any(verdicts):
-            judged.append(finding.with_runtime("confirmed", "the runtime check failed where"
-                                               " this finding said it would"))
+            judged.append(finding.with_runtime(RuntimeVerdict.CONFIRMED, "the runtime check"
+                                               " failed where this finding said it would"))
         else:
-            judged.append(finding.with_runtime("not reproduced", "the predicted step ran"
-                                               " without error"))
+            judged.append(finding.with_runtime(RuntimeVerdict.NOT_REPRODUCED, "the predicted"
+                                               " step ran without error"))
     return judged

@@ -16,6 +16,7 @@ from kerasfix import knowledge
 from kerasfix.diagnose.findings import Finding, Severity
 from kerasfix.diagnose.scan import ScanResult
 from kerasfix.inspect.inventory import Distribution, Inventory
+from kerasfix.inspect.runtime import RuntimeVerdict
 from kerasfix.textsafe import plural, visible_data
 
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -96,7 +97,7 @@ def finding_block(f: Finding) -> Group:
     body: list[Text] = [Text(f.detail)]
     if f.runtime:
         body.append(Text(f"runtime check: {f.runtime}", style="green" if f.runtime ==
-                         "confirmed" else "yellow"))
+                         RuntimeVerdict.CONFIRMED else "yellow"))
     if f.symptom:
         body.append(Text.assemble(("You see: ", "bold"), (f.symptom, "italic")))
     for line in f.evidence:
