@@ -1,34 +1,15 @@
-"""The admin audit of many environments (nothing is executed).
+"""The admin audit of many environments (nothing is executed): `kerasfix.audit/1`.
 
-`kerasfix.audit/1`
-    audit_markdown(doc) -> str             the audit for an admin to read
-    merge_reports(paths, *, full=False) -> dict   scan/1 and envs/1 files → one envs/1 document
-    merged_rows(doc) -> list[dict]         rows of any envs/1 document (merged or not)
-    default_workers() -> int               min(8, 2 × CPUs)
+    audit_document(scans, options, ...) -> dict   the document; audit_markdown.py renders it
 
-Each scan runs `kerasfix.diagnose.scan.scan` on `Target(env.python, "; ".join(env.found_by))` with
-os.environ (or `environ`) overlaid by the kernelspec's env block, from `cwd`. The work is
-waiting on probe subprocesses, so threads are the right tool; `progress(scan)` is called from
-the worker threads as each environment finishes.
+`kerasfix.audit/1` is the envs/1 header (see envs_json.py) plus "previewed" and "options"
+(find_links, no_index, venv_path, carry_over); every environment is its envs/1 entry plus
+access ("writable" / "read-only", null: unscannable), status (AuditStatus), strategy (the
+recommended one, or null), plan (as in kerasfix fix --dry-run's report, pip's dry-run preview
+included when previewed) and admin (for a read-only environment: reason, plan, advice).
 
-`kerasfix.envs/1`:
-    schema, kerasfix_version, generated_at, host, user (merged: host null, "merged": true,
-    "sources": [{file, schema, host, environments}]),
-    environments: [{name, host, path (sys.prefix; the discovered folder when unscannable),
-        interpreter, found_by, kernel_env, writable (null: unscannable), read_only_reason,
-        error (one line, or null), severity, exit_code, seconds,
-        target / stack / summary (as in kerasfix.scan/1, null when unscannable), findings,
-        scan (the whole kerasfix.scan/1 document, only with full=True)}],
-    problems: [{path, error}] (discovery problems; for a merge, files that could not be read),
-    summary: {environments, error, warning, info, ok, unscannable (environments by their
-        worst severity), read_only, problems},
-    exit_code.
-
-Exit codes (per environment, and the document's is the worst of them):
-    0  scanned, no error findings;   1  error findings;   2  could not be scanned.
-    A document without any environment is 2 (nothing was checked), and so is a merge with an
-    unreadable file. Discovery problems alone do not change it. The audit uses the same codes,
-    with 1 also for a blocked plan or manual steps left (like `kerasfix fix --dry-run`).
+Exit codes are envs/1's, with 1 also for a blocked plan or manual steps left (like `kerasfix
+fix --dry-run`).
 """
 
 from __future__ import annotations
@@ -42,13 +23,23 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from kerasfix.diagnose.scan import ScanResult
+from kerasfix.enums import TextEnum
 from kerasfix.fix import planner
 from kerasfix.fix.preview import preview_plan
 from kerasfix.fleet.envs_json import env_entry, exit_code_of, header, problem_dicts, summary
-from kerasfix.fleet.scanning import EnvScan, default_workers, short_line
+from kerasfix.fleet.scanning import EnvScan, access_of, default_workers, short_line
 from kerasfix.report.fix_report import plan_dict
 
 AUDIT_SCHEMA = "kerasfix.audit/1"
+
+
+class AuditStatus(TextEnum):
+    """What the audit found to do for one environment (its "status")."""
+
+    OK = "ok"  # nothing to fix
+    PLAN = "plan"  # a plan that can run
+    BLOCKED = "blocked"  # a plan that cannot run here (or could not be made)
+    UNSCANNABLE = "unscannable"
 
 # ---------------------------------------------------------------- audit
 
@@ -102,17 +93,17 @@ def _admin(s: EnvScan, options: planner.FixOptions) -> dict[str, Any] | None:
 def _audit_entry(s: EnvScan, options: planner.FixOptions, with_preview: bool,
                  timeout: float) -> dict[str, Any]:
     entry = env_entry(s)
-    entry["access"] = None if s.writable is None else ("writable" if s.writable else
-                                                       "read-only")
-    entry.update(status="unscannable" if s.result is None else "ok", strategy=None, plan=None,
-                 admin=None)
+    access = access_of(s.writable)
+    entry["access"] = None if access is None else access.value
+    status = AuditStatus.UNSCANNABLE if s.result is None else AuditStatus.OK
+    entry.update(status=status.value, strategy=None, plan=None, admin=None)
     result = s.result
     if result is None:
         return entry
     try:
         return _plan_entry(entry, s, result, options, with_preview, timeout)
     except Exception as err:  # a planner problem in one environment must not stop the audit
-        entry.update(status="blocked", exit_code=max(entry["exit_code"], 1), plan={
+        entry.update(status=AuditStatus.BLOCKED.value, exit_code=max(entry["exit_code"], 1), plan={
             "strategy": entry["strategy"], "notes": [], "steps": [], "resolves": [],
             "leaves": [], "blocked": short_line(f"kerasfix could not plan it:"
                                                f" {type(err).__name__}: {err}")})
@@ -134,7 +125,8 @@ def _plan_entry(entry: dict[str, Any], s: EnvScan, result: ScanResult,
             preview = preview_plan(plan, result.inventory, env=result.env, timeout=timeout)
         except Exception as err:  # a preview problem must not lose the plan
             plan.notes.append(short_line(f"preview failed: {type(err).__name__}: {err}"))
-    entry.update(status="blocked" if plan.blocked else "plan", plan=plan_dict(plan, preview))
+    status = AuditStatus.BLOCKED if plan.blocked else AuditStatus.PLAN
+    entry.update(status=status.value, plan=plan_dict(plan, preview))
     if plan.blocked or plan.manual_steps:
         entry["exit_code"] = max(entry["exit_code"], 1)
     return entry

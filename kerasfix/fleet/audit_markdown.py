@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from kerasfix.fleet.audit import AuditStatus
 from kerasfix.fleet.envs_json import row
 from kerasfix.report.fix_report import plan_markdown
 from kerasfix.textsafe import visible_data
@@ -42,7 +43,7 @@ def _md_env(e: Mapping[str, Any]) -> list[str]:
         ["None."]
     if e["plan"]:
         out += ["", "### Plan", "", *_md_plan(e["plan"])]
-    elif e["status"] == "ok":
+    elif e["status"] == AuditStatus.OK:
         out += ["", "Nothing to fix."]
     admin = e.get("admin")
     if admin:
@@ -69,7 +70,7 @@ def audit_markdown(doc: Mapping[str, Any]) -> str:
     for e, r in zip(doc["environments"], (row(e) for e in doc["environments"])):
         out.append("| " + " | ".join(_md_cell(v) for v in (
             r["name"], r["version"], r["tensorflow"], r["keras"], r["tf_keras"],
-            e["status"] if e["status"] != "ok" else r["severity"], r["access"],
+            e["status"] if e["status"] != AuditStatus.OK else r["severity"], r["access"],
             r["finding"])) + " |")
     out.append("")
     for e in doc["environments"]:

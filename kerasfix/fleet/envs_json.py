@@ -31,7 +31,16 @@ from typing import Any
 
 from kerasfix import __version__
 from kerasfix.fix import state
-from kerasfix.fleet.scanning import EXIT_CODES, SEVERITIES, EnvScan, short_line, worst
+from kerasfix.fleet.scanning import (
+    EXIT_CODES,
+    SEVERITIES,
+    Access,
+    EnvScan,
+    EnvSeverity,
+    access_of,
+    short_line,
+    worst,
+)
 from kerasfix.report.scan_json import SCAN_SCHEMA, scan_document
 
 ENVS_SCHEMA = "kerasfix.envs/1"
@@ -65,7 +74,7 @@ def _entry_from_scan_doc(doc: Mapping[str, Any], *, name: str | None = None,
         "writable": read_only_reason is None,
         "read_only_reason": read_only_reason,
         "error": None,
-        "severity": severity,
+        "severity": severity.value,
         "exit_code": EXIT_CODES[severity],
         "seconds": seconds if seconds is not None else summary.get("seconds"),
         "target": target,
@@ -84,8 +93,9 @@ def _unscannable_entry(name: str, path: str, interpreter: str, error: str, *,
                        seconds: float | None = None) -> dict[str, Any]:
     return {"name": name, "host": host, "path": path, "interpreter": interpreter,
             "found_by": list(found_by), "kernel_env": dict(kernel_env or {}), "writable": None,
-            "read_only_reason": None, "error": error, "severity": "unscannable",
-            "exit_code": EXIT_CODES["unscannable"], "seconds": seconds, "target": None,
+            "read_only_reason": None, "error": error,
+            "severity": EnvSeverity.UNSCANNABLE.value,
+            "exit_code": EXIT_CODES[EnvSeverity.UNSCANNABLE], "seconds": seconds, "target": None,
             "stack": None, "summary": None, "findings": []}
 
 
@@ -103,7 +113,7 @@ def env_entry(s: EnvScan, *, host: str | None = None, full: bool = False) -> dic
 
 
 def summary(entries: Sequence[Mapping[str, Any]], problems: Sequence[Any]) -> dict[str, Any]:
-    counts = {s: sum(1 for e in entries if e.get("severity") == s) for s in SEVERITIES}
+    counts = {s.value: sum(1 for e in entries if e.get("severity") == s) for s in SEVERITIES}
     return {"environments": len(entries), **counts,
             "read_only": sum(1 for e in entries if e.get("writable") is False),
             "problems": len(problems)}
@@ -143,6 +153,10 @@ def envs_document(scans: Sequence[EnvScan], problems: Iterable[Any] = (), *,
 # ---------------------------------------------------------------- rows
 
 
+def _value(member: Access | None) -> str | None:
+    return None if member is None else member.value
+
+
 def _version_cell(stack: Mapping[str, Any] | None, key: str, plain: str) -> str | None:
     item = (stack or {}).get(key)
     if not item:
@@ -153,8 +167,9 @@ def _version_cell(stack: Mapping[str, Any] | None, key: str, plain: str) -> str 
 
 def row(entry: Mapping[str, Any]) -> dict[str, Any]:
     findings = [f for f in entry.get("findings") or [] if isinstance(f, dict)]
-    rank = {"error": 0, "warning": 1, "info": 2}
-    worst = min(findings, key=lambda f: rank.get(f.get("severity"), 3), default=None)
+    rank = {s.value: i for i, s in enumerate((EnvSeverity.ERROR, EnvSeverity.WARNING,
+                                              EnvSeverity.INFO))}
+    first = min(findings, key=lambda f: rank.get(str(f.get("severity")), 3), default=None)
     stack = entry.get("stack")
     writable = entry.get("writable")
     return {
@@ -167,8 +182,8 @@ def row(entry: Mapping[str, Any]) -> dict[str, Any]:
         "keras": _version_cell(stack, "keras", "keras"),
         "tf_keras": _version_cell(stack, "tf_keras", "tf-keras"),
         "severity": entry.get("severity"),
-        "finding": entry.get("error") or (worst.get("title") if worst else None),
-        "access": None if writable is None else ("writable" if writable else "read-only"),
+        "finding": entry.get("error") or (first.get("title") if first else None),
+        "access": _value(access_of(writable)),
         "error": entry.get("error"),
     }
 
@@ -186,7 +201,8 @@ def merged_rows(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     for p in doc.get("problems") or [] if doc.get("merged") else []:
         rows.append({"host": None, "name": Path(p["path"]).name, "python": None,
                      "prefix": p["path"], "version": None, "tensorflow": None, "keras": None,
-                     "tf_keras": None, "severity": "unscannable", "finding": p["error"],
+                     "tf_keras": None, "severity": EnvSeverity.UNSCANNABLE.value,
+                     "finding": p["error"],
                      "access": None, "error": p["error"]})
     return rows
 
@@ -217,11 +233,13 @@ def _normalised(e: Mapping[str, Any], host: str) -> dict[str, Any]:
     """An envs/1 entry from a file: severity and exit code recomputed, missing keys filled."""
     findings = [f for f in e.get("findings") or [] if isinstance(f, dict)]
     error = e.get("error")
-    severity = "unscannable" if error else worst(f.get("severity", "") for f in findings)
+    severity = EnvSeverity.UNSCANNABLE if error else worst(f.get("severity", "")
+                                                           for f in findings)
     base = _unscannable_entry(str(e.get("name") or "?"), str(e.get("path") or ""),
                               str(e.get("interpreter") or ""), str(error or ""))
     return {**base, **e, "host": e.get("host") or host, "findings": findings,
-            "error": error or None, "severity": severity, "exit_code": EXIT_CODES[severity]}
+            "error": error or None, "severity": severity.value,
+            "exit_code": EXIT_CODES[severity]}
 
 
 def _entries_of(doc: Mapping[str, Any], stem: str, full: bool) -> list[dict[str, Any]]:

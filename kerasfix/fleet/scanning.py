@@ -18,14 +18,34 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from kerasfix.diagnose.scan import ScanResult, scan
+from kerasfix.enums import TextEnum
 from kerasfix.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, KerasfixError
 from kerasfix.fix import planner
 from kerasfix.inspect.discovery import FoundEnv
 from kerasfix.inspect.target import Target
 
-SEVERITIES = ("error", "warning", "info", "ok", "unscannable")
-EXIT_CODES = {"error": EXIT_FINDINGS, "warning": EXIT_OK, "info": EXIT_OK, "ok": EXIT_OK,
-              "unscannable": EXIT_USAGE}
+
+class EnvSeverity(TextEnum):
+    """An environment's worst finding, or that it could not be scanned (envs/1 "severity")."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    OK = "ok"  # scanned, nothing found
+    UNSCANNABLE = "unscannable"
+
+
+class Access(TextEnum):
+    """Whether the user may change an environment in place (the tables' "access")."""
+
+    WRITABLE = "writable"
+    READ_ONLY = "read-only"
+
+
+SEVERITIES = tuple(EnvSeverity)
+EXIT_CODES = {EnvSeverity.ERROR: EXIT_FINDINGS, EnvSeverity.WARNING: EXIT_OK,
+              EnvSeverity.INFO: EXIT_OK, EnvSeverity.OK: EXIT_OK,
+              EnvSeverity.UNSCANNABLE: EXIT_USAGE}
 
 
 def default_workers() -> int:
@@ -49,9 +69,9 @@ class EnvScan:
     read_only_reason: str | None = None  # planner.can_change_in_place, when read-only
 
     @property
-    def severity(self) -> str:
+    def severity(self) -> EnvSeverity:
         if self.result is None:
-            return "unscannable"
+            return EnvSeverity.UNSCANNABLE
         return worst([f.severity.value for f in self.result.findings])
 
     @property
@@ -59,9 +79,18 @@ class EnvScan:
         return EXIT_CODES[self.severity]
 
 
-def worst(severities: Iterable[str]) -> str:
+def worst(severities: Iterable[str]) -> EnvSeverity:
+    """The worst of finding severities ("error", "warning", "info"); OK for none."""
     found = set(severities)
-    return next((s for s in ("error", "warning", "info") if s in found), "ok")
+    ranked = (EnvSeverity.ERROR, EnvSeverity.WARNING, EnvSeverity.INFO)
+    return next((s for s in ranked if s in found), EnvSeverity.OK)
+
+
+def access_of(writable: bool | None) -> Access | None:
+    """None: not scanned, so not known."""
+    if writable is None:
+        return None
+    return Access.WRITABLE if writable else Access.READ_ONLY
 
 
 def scan_env(env: FoundEnv, *, timeout: float = 60.0, cwd: str | None = None,
@@ -118,7 +147,7 @@ def merge_same(scans: Sequence[EnvScan]) -> list[EnvScan]:
     groups: dict[object, list[EnvScan]] = {}
     order: list[object] = []
     for i, s in enumerate(scans):
-        key = _scanned_key(s) or i
+        key: object = _scanned_key(s) or i  # an unscanned one is kept apart, by position
         if key not in groups:
             groups[key] = []
             order.append(key)

@@ -13,10 +13,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from kerasfix.fleet.scanning import Access, EnvSeverity
 from kerasfix.textsafe import visible_data
 
-STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green",
-         "unscannable": "bold magenta"}
+# Keyed by value: rows and documents (also other machines' files) hold plain strings.
+STYLE = {EnvSeverity.ERROR.value: "bold red", EnvSeverity.WARNING.value: "yellow",
+         EnvSeverity.INFO.value: "cyan", EnvSeverity.OK.value: "green",
+         EnvSeverity.UNSCANNABLE.value: "bold magenta"}
 
 
 def rows_table(rows: Sequence[Mapping[str, Any]], *, title: str, hosts: bool = False,
@@ -38,7 +41,7 @@ def rows_table(rows: Sequence[Mapping[str, Any]], *, title: str, hosts: bool = F
     for row in rows:
         severity = row.get("severity") or "?"
         name = Text(str(row.get("name") or row.get("prefix") or "?"))
-        if row.get("access") == "read-only":
+        if row.get("access") == Access.READ_ONLY:
             name.append(" (read-only)", style="dim")
         tf = (row.get("tensorflow") or "—").replace("(tensorflow-", "(")
         cells = [name, Text(str(row.get("version") or "—")), Text(tf),
@@ -65,7 +68,8 @@ def render_envs(doc: Mapping[str, Any], rows: Sequence[Mapping[str, Any]],
                              " environments", hosts=hosts, width=console.width))
     render_problems(doc.get("problems") or [], console)
     for env in doc.get("environments") or []:
-        findings = [f for f in env.get("findings") or [] if f.get("severity") != "info"]
+        findings = [f for f in env.get("findings") or []
+                    if f.get("severity") != EnvSeverity.INFO]
         if not findings and not env.get("error"):
             continue
         console.rule(Text(f"{env.get('name')}  {env.get('path')}", style="bold"), align="left")

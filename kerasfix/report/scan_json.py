@@ -59,8 +59,9 @@ def stack_dict(inv: Inventory) -> dict[str, Any]:
     tf, keras, tf_keras = inv.tensorflow(), inv.keras(), inv.tf_keras()
     r = inv.keras_route()
     route = {"kind": r.kind, "module": r.module, "failure": r.failure} if r else None
-    pick = lambda d: {"name": d.name, "version": d.raw_version, "location": d.location} if d \
-        else None  # noqa: E731
+    def pick(d: Distribution | None) -> dict[str, Any] | None:
+        return {"name": d.name, "version": d.raw_version, "location": d.location} if d else None
+
     return {
         "tensorflow": pick(tf), "keras": pick(keras), "tf_keras": pick(tf_keras),
         "numpy": pick(inv.get("numpy")), "protobuf": pick(inv.get("protobuf")),

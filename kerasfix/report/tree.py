@@ -11,6 +11,7 @@ from packaging.utils import canonicalize_name
 from kerasfix import knowledge
 from kerasfix.diagnose.findings import Finding, Severity
 from kerasfix.diagnose.scan import ScanResult
+from kerasfix.enums import TextEnum
 from kerasfix.inspect.inventory import Distribution, Inventory, PathEntry
 from kerasfix.textsafe import plural
 
@@ -18,11 +19,28 @@ STACK_FAMILIES = knowledge.TENSORFLOW_VARIANTS | knowledge.KERAS_VARIANTS | \
     knowledge.TF_KERAS_VARIANTS | {knowledge.KERAS_CORE}
 
 
+class NodeStatus(TextEnum):
+    """The mark of a tree node: its worst finding (a finding node: its own severity)."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    OK = "ok"
+    NONE = ""  # a plain branch: no mark
+
+    @classmethod
+    def of(cls, severity: Severity) -> NodeStatus:
+        return cls(severity.value)
+
+
+_FLAGGED = (NodeStatus.ERROR, NodeStatus.WARNING)
+
+
 @dataclass
 class TreeItem:
     label: str
     kind: str  # environment, findings, finding, entries, entry, distribution, others
-    status: str = ""  # error, warning, info, ok, or "" for plain branches
+    status: NodeStatus = NodeStatus.NONE
     expanded: bool = False
     children: list[TreeItem] = field(default_factory=list)
     finding: Finding | None = None
@@ -36,17 +54,22 @@ class TreeItem:
         return out
 
 
-def _status_of(dist: Distribution, findings: list[Finding]) -> str:
-    worst = ""
+def _status_of(dist: Distribution, findings: list[Finding]) -> NodeStatus:
+    worst = NodeStatus.NONE
     for f in findings:
         if dist.label in f.distributions or dist.dist_dir in f.paths:
             if f.severity is Severity.ERROR:
-                return "error"
+                return NodeStatus.ERROR
             if f.severity is Severity.WARNING:
-                worst = "warning"
-            elif not worst and f.severity is Severity.INFO:
-                worst = "info"
-    return worst or "ok"
+                worst = NodeStatus.WARNING
+            elif worst is NodeStatus.NONE and f.severity is Severity.INFO:
+                worst = NodeStatus.INFO
+    return worst if worst is not NodeStatus.NONE else NodeStatus.OK
+
+
+def _worst(statuses: set[NodeStatus], otherwise: NodeStatus) -> NodeStatus:
+    """Error or warning when one is among `statuses`, else `otherwise`."""
+    return next((s for s in _FLAGGED if s in statuses), otherwise)
 
 
 def _dist_label(dist: Distribution) -> str:
@@ -70,11 +93,10 @@ def build_tree(result: ScanResult, *, problems_only: bool = False, search: str =
     needle = search.lower().strip()
     if needle:
         shown = [f for f in shown if needle in (f.title + f.code + f.detail).lower()]
-    worst = "error" if any(f.severity is Severity.ERROR for f in shown) else (
-        "warning" if any(f.severity is Severity.WARNING for f in shown) else "ok")
+    worst = _worst({NodeStatus.of(f.severity) for f in shown}, NodeStatus.OK)
     root.children.append(TreeItem(
         f"Findings ({len(shown)})", "findings", status=worst, expanded=True,
-        children=[TreeItem(f.title, "finding", status=f.severity.value, finding=f)
+        children=[TreeItem(f.title, "finding", status=NodeStatus.of(f.severity), finding=f)
                   for f in shown]))
     entries = TreeItem("sys.path (import order)", "entries", expanded=True)
     root.children.append(entries)
@@ -93,14 +115,13 @@ def _entry_item(inv: Inventory, entry: PathEntry, findings: list[Finding], probl
         marks = [(d, s) for d, s in marks if needle in d.label.lower()]
     stack = [(d, s) for d, s in marks if _is_stack(d)]
     others = [(d, s) for d, s in marks if not _is_stack(d)]
-    flagged_others = [(d, s) for d, s in others if s in ("error", "warning")]
+    flagged_others = [(d, s) for d, s in others if s in _FLAGGED]
     if problems_only:
-        stack = [(d, s) for d, s in stack if s in ("error", "warning")]
+        stack = [(d, s) for d, s in stack if s in _FLAGGED]
         others = flagged_others
     if (problems_only or needle) and not stack and not others:
         return None
-    status = "error" if any(s == "error" for _, s in stack + others) else (
-        "warning" if any(s == "warning" for _, s in stack + others) else "")
+    status = _worst({s for _, s in stack + others}, NodeStatus.NONE)
     label = f"[{entry.index}] {entry.origin}: {entry.path}"
     if entry.kind != "dir":
         label += f" ({entry.kind})"
