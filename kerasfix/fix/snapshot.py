@@ -11,7 +11,7 @@ import json
 import os
 import re
 from contextlib import suppress
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -184,25 +184,32 @@ def _shape_problem(data: Any, snapshot_id: str) -> str | None:
     if unknown:
         return f"unknown field {one_line(unknown[0])!r}"
     for f in fields(Snapshot):
-        kind = str(f.type)
-        if f.name not in data:
-            if f.default is MISSING and f.default_factory is MISSING:
-                return f"{f.name} is missing"
-            continue
-        value = data[f.name]
-        if value is None and "None" in kind:
-            continue
-        want = list if kind.startswith("list") else {"str": str, "int": int}.get(kind)
-        if want is not None and (not isinstance(value, want) or isinstance(value, bool)):
-            return f"{f.name} is not a {'list' if want is list else want.__name__}"
-        item = dict if "dict" in kind else str if kind.startswith("list[str") else None
-        if want is list and item is not None and not all(isinstance(v, item) for v in value):
-            return f"{f.name} holds something else than a {item.__name__}"
+        problem = _field_problem(f, data)
+        if problem:
+            return problem
     if data["id"] != snapshot_id:
         return f"it names itself {one_line(repr(data['id']))}"
     status = data.get("status", SnapshotStatus.IN_PROGRESS.value)
     if not isinstance(status, str) or status not in {s.value for s in SnapshotStatus}:
         return f"status {one_line(repr(status))} is not one kerasfix writes"
+    return None
+
+
+def _field_problem(f: Field[Any], data: dict[str, Any]) -> str | None:
+    """One field against its annotation (a string: this module postpones annotations)."""
+    kind = str(f.type)
+    if f.name not in data:
+        required = f.default is MISSING and f.default_factory is MISSING
+        return f"{f.name} is missing" if required else None
+    value = data[f.name]
+    if value is None and "None" in kind:
+        return None
+    want = list if kind.startswith("list") else {"str": str, "int": int}.get(kind)
+    if want is not None and (not isinstance(value, want) or isinstance(value, bool)):
+        return f"{f.name} is not a {'list' if want is list else want.__name__}"
+    item = dict if "dict" in kind else str if kind.startswith("list[str") else None
+    if want is list and item is not None and not all(isinstance(v, item) for v in value):
+        return f"{f.name} holds something else than a {item.__name__}"
     return None
 
 
