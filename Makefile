@@ -19,6 +19,7 @@ run: $(STAMP)
 ## The whole suite: unit, probe, wheel-based venv tests and the real tensorflow-cpu tier.
 test: $(STAMP)
 	$(BIN)/ruff check kerasfix tests
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 ## Everything except the real-package tier.
@@ -28,8 +29,10 @@ test-fast: $(STAMP)
 test-real: $(STAMP)
 	$(BIN)/python -m pytest -q -m realtf $(PYTEST_ARGS)
 
+## ruff, then mypy (its files and strictness are in pyproject.toml: strict on the engine).
 lint: $(STAMP)
 	$(BIN)/ruff check kerasfix tests
+	$(BIN)/mypy
 
 ## kerasfix scan vs pip check, pipdeptree and uv pip check (medians and ratios).
 bench: $(STAMP)
