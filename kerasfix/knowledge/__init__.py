@@ -122,6 +122,8 @@ PROTOBUF_BUILDER_FIRST = Version("3.20")
 PROTOBUF_NEW_GENCODE_TF = Version("2.12")
 # TF 2.10-2.12 import keras eagerly in `import tensorflow`; later lines load it on first use.
 KERAS_EAGER_IMPORT_LAST = Version("2.12")
+# tensorflow-macos from 2.15.1 is a stub: `tensorflow` ships Apple-silicon wheels itself (2.16).
+TENSORFLOW_MACOS_STUB_FROM = Version("2.15.1")
 TENSORFLOW_GPU_LAST = Version("2.11.0")  # 2.12.0 is an sdist that raises on purpose
 AND_CUDA_FIRST = Version("2.14")  # the tensorflow[and-cuda] extra exists from TF 2.14
 TRANSFORMERS_TF_LAST = Version("5.0.0.dev0")  # transformers 5 dropped its TensorFlow models

@@ -344,5 +344,15 @@ def tensorflow_gpu_has_line(line: TFLine) -> bool:
     return knowledge.minor_of(line.version) <= knowledge.minor_of(knowledge.TENSORFLOW_GPU_LAST)
 
 
+def tensorflow_macos_is_stub(version: Version) -> bool:
+    return version >= knowledge.TENSORFLOW_MACOS_STUB_FROM
+
+
+def is_tf2(tf_version: Version) -> bool:
+    """TensorFlow 2 (the TF1 API only under tf.compat.v1)."""
+    return tf_version.major >= min(knowledge.TF_LINES.values(), key=lambda li: li.minor
+                                   ).version.major
+
+
 def has_and_cuda_extra(line: TFLine) -> bool:
     return line.version >= knowledge.AND_CUDA_FIRST

@@ -9,13 +9,12 @@ import os
 from collections import defaultdict
 from collections.abc import Iterator
 
-from packaging.version import Version
-
 from kerasfix import knowledge
 from kerasfix.diagnose.checks.base import applies, check, pip_cmd, reinstall_cmd
 from kerasfix.diagnose.findings import Finding, RuntimeStep, Severity
 from kerasfix.diagnose.findings import Strategy as S
 from kerasfix.inspect.inventory import Distribution, Inventory
+from kerasfix.knowledge import compat
 
 SYMPTOM_NAMESPACE = "AttributeError: module '{pkg}' has no attribute '__version__'"
 STEP_FOR_PACKAGE = {"tensorflow": RuntimeStep.IMPORT_TENSORFLOW, "keras": RuntimeStep.IMPORT_KERAS,
@@ -243,7 +242,7 @@ def tensorflow_gpu_distribution(inv: Inventory) -> Iterator[Finding]:
 @check
 def apple_packages_after_merge(inv: Inventory) -> Iterator[Finding]:
     macos, metal, tf = inv.get("tensorflow-macos"), inv.get("tensorflow-metal"), inv.tensorflow()
-    if macos and macos.version and macos.version >= Version("2.15.1"):
+    if macos and macos.version and compat.tensorflow_macos_is_stub(macos.version):
         yield Finding(
             code="tensorflow-macos-after-merge",
             severity=Severity.WARNING,

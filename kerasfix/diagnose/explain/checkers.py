@@ -149,7 +149,7 @@ def keras_path(ctx: Context) -> Check | None:
 
 def tf2_installed(ctx: Context) -> Check | None:
     tf = ctx.inv.tensorflow()
-    if tf and tf.version and tf.version.major >= 2:
+    if tf and tf.version and compat.is_tf2(tf.version):
         return CONFIRMED, (f"{_at(tf)}: TensorFlow 2 has the TF1 API only under"
                            " tf.compat.v1",)
     return None
