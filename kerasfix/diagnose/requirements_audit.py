@@ -29,6 +29,7 @@ import posixpath
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -125,7 +126,7 @@ def read_pins(path: str, interpreter: Interpreter | None = None
               ) -> tuple[list[Pin], list[Finding]]:
     _check_readable(path)
     parsed = _parse(path, interpreter)
-    from pip_api import UnparsedRequirement  # imported by _parse already: cheap
+    from pip_api._parse_requirements import UnparsedRequirement  # imported by _parse already
 
     pins, problems = [], []
     lines: dict[str, list[int]] = {}
@@ -176,7 +177,8 @@ def _marker_environment(interpreter: Interpreter | None) -> Iterator[None]:
         return
     original = markers.default_environment
     with _MARKER_LOCK:
-        markers.default_environment = lambda: dict(interpreter.markers)  # type: ignore[assignment]
+        markers.default_environment = (
+            lambda: dict(interpreter.markers))  # type: ignore[assignment,return-value]
         try:
             yield
         finally:
@@ -185,7 +187,8 @@ def _marker_environment(interpreter: Interpreter | None) -> Iterator[None]:
 
 def _parse(path: str, interpreter: Interpreter | None) -> dict[str, Any]:
     try:
-        import pip_api
+        import pip_api  # noqa: F401  (the package import is what needs pip)
+        from pip_api._parse_requirements import parse_requirements
     except Exception as err:  # pip-api runs `python -m pip --version` when imported
         raise RequirementsError(
             "cannot read requirements files: pip-api needs pip in kerasfix's own interpreter"
@@ -193,7 +196,7 @@ def _parse(path: str, interpreter: Interpreter | None) -> dict[str, Any]:
             from err
     try:
         with _marker_environment(interpreter):
-            return pip_api.parse_requirements(path, include_invalid=True)
+            return parse_requirements(Path(path), include_invalid=True)
     except OSError as err:  # a -r include that does not exist
         raise RequirementsError(f"requirements file {path}: cannot read"
                                 f" {err.filename or 'an included file'}"
@@ -367,9 +370,9 @@ def _duplicated_families(pins: list[Pin]) -> Iterator[Finding]:
         names = {p.name for p in found}
         if len(names) < 2 or _stub_with_payload(names):
             continue
-        names = " and ".join(p.name for p in found)
+        listed = " and ".join(p.name for p in found)
         yield _finding(
-            code, Severity.ERROR, f"{names} are both required: they install the same {folder}/",
+            code, Severity.ERROR, f"{listed} are both required: they install the same {folder}/",
             f"pip installs both without a warning; the second overwrites the first one's files"
             f" in {folder}/, and uninstalling either later empties the folder. Keep one.",
             tuple(found), scenario=scenario,
@@ -488,9 +491,11 @@ _KERAS3_FORCED = {
 def _keras_misfit(stack: _Stack, wanted: list[Version], line: knowledge.TFLine
                   ) -> tuple[str, str, str]:
     """(code, scenario, what happens when forced in) for keras versions no TF line accepts."""
-    misfits = {compat.keras_fits(line.version, v).misfit for v in wanted}
-    if wanted and misfits <= set(_KERAS3_FORCED):
-        scenario, forced = _KERAS3_FORCED[min(misfits, key=list(_KERAS3_FORCED).index)]
+    misfits = [compat.keras_fits(line.version, v).misfit for v in wanted]
+    keras3 = [m for m in misfits if m is not None and m in _KERAS3_FORCED]
+    if keras3 and len(keras3) == len(misfits):
+        order = list(_KERAS3_FORCED)
+        scenario, forced = _KERAS3_FORCED[min(keras3, key=order.index)]
         return "req-keras3-with-tf-2.15-or-older", scenario, forced.format(line=line.minor_text)
     if wanted and not any(compat.is_keras3(v) for v in wanted) and all(
             compat.keras3_line(li.version) for li in stack.lines):

@@ -407,7 +407,7 @@ def keras_backend(inv: Inventory) -> Iterator[Finding]:
         return
     where = ("KERAS_BACKEND" if env_backend else inv.keras_config.get("path", "keras.json"))
     missing = {"jax": "jax", "torch": "torch", "openvino": "openvino"}.get(backend)
-    absent = bool(missing) and inv.get(missing) is None
+    absent = missing is not None and inv.get(missing) is None
     yield Finding(
         code="keras-backend-not-tensorflow",
         severity=Severity.ERROR if absent else Severity.WARNING,

@@ -85,6 +85,7 @@ def protobuf_fits_tensorflow(inv: Inventory) -> Iterator[Finding]:
     verdict = compat.protobuf_side(tf.version, pb.version, req.specifier)
     if verdict.ok:
         return
+    predicts: tuple[RuntimeStep, ...]
     if verdict.side is Side.ABOVE and not compat.protobuf_above_is_fatal(tf.version):
         # Checked with real installs: TF 2.18 with protobuf 6.33 imports and trains, printing
         # "'MessageFactory' object has no attribute 'GetPrototype'" lines.

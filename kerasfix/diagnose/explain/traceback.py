@@ -58,9 +58,9 @@ def traceback_paths(text: str) -> TracebackPaths:
     user_site = tuple(p for p in files if _USER_SITE_RE.search(p))
     roots: list[str] = []
     for path in files:
-        match = _SITE_RE.match(path)
-        if match and match.group("root") not in roots:
-            roots.append(match.group("root"))
+        site = _SITE_RE.match(path)
+        if site and site.group("root") not in roots:
+            roots.append(site.group("root"))
     return TracebackPaths(tuple(files), shadowing, user_site, tuple(roots))
 
 
