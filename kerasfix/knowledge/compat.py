@@ -249,6 +249,12 @@ def protobuf_above_is_fatal(tf_version: Version) -> bool:
     return tf_version < knowledge.PROTOBUF_NEW_GENCODE_TF
 
 
+def last_old_gencode_line() -> TFLine:
+    """'2.11': the newest line whose *_pb2 refuse a protobuf above their cap."""
+    return max((li for li in knowledge.TF_LINES.values() if protobuf_above_is_fatal(li.version)),
+               key=lambda li: li.minor)
+
+
 def protobuf_lacks_builder(protobuf_version: Version) -> bool:
     return protobuf_version < knowledge.PROTOBUF_BUILDER_FIRST
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kerasfix import knowledge
 from kerasfix.diagnose.explain import checkers
 from kerasfix.diagnose.explain.checkers import Checker
 from kerasfix.knowledge import compat
@@ -160,7 +161,8 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           " *_pb2 modules ('Descriptors cannot be created directly'). On TF 2.12-2.19 a protobuf"
           " above the cap only prints 'GetPrototype' noise.",
           'python -c "import google.protobuf as p; print(p.__version__)"',
-          'python -m pip install "protobuf<3.20" (TF <= 2.11), or the range TensorFlow declares',
+          f'python -m pip install "protobuf<{knowledge.PROTOBUF_BUILDER_FIRST}" (TF <='
+          f" {compat.last_old_gencode_line().minor_text}), or the range TensorFlow declares",
           ("protobuf-incompatible",), "S12", check=checkers.protobuf_too_new),
     Cause("protobuf-too-old", "protobuf is older than TensorFlow's generated code needs",
           "TensorFlow 2.12+ *_pb2 modules need google.protobuf.internal.builder (protobuf"
