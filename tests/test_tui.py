@@ -8,27 +8,25 @@ so they are byte-for-byte repeatable.
 from __future__ import annotations
 
 import functools
-import os
 import secrets
 import shutil
 import string
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
+import tuikit
 from fakeenv import FakeEnv, make_venv, tree_hash
 from fakeenv import pip_offline as pip
 from textual.widgets import Button
+from tuikit import open_from_scan, open_preview, scan_screen, wait_for
 
 from kerasfix.diagnose.scan import scan
-from kerasfix.fix.planner import FixOptions
 from kerasfix.inspect.target import Target
 from kerasfix.tui.app import KerasfixApp
 from kerasfix.tui.fix_screen import FixScreen
 from kerasfix.tui.scan_screen import ScanScreen
-from kerasfix.tui.settings import AppSettings
 from kerasfix.tui.undo_screen import UndoScreen
 
 SHOWN = "kerasfix-tui-tests"  # what the snapshots show for this run's folder
@@ -100,56 +98,7 @@ def fixed_wheels(wheels: Path) -> Path:
 
 def make_app(env: FakeEnv, wheels: Path, *, dry_run: bool = False,
              find_links: Path | None = None) -> KerasfixApp:
-    wheels = fixed_wheels(wheels)
-    clean = {k: v for k, v in os.environ.items()
-             if k not in ("TF_USE_LEGACY_KERAS", "KERAS_BACKEND", "PYTHONPATH")}
-    clean["HOME"] = str(env.root / "home")
-    target = Target(env.python, "--python")
-    return KerasfixApp(
-        target,
-        settings=AppSettings(dry_run=dry_run, verify_deep=False, fix_options=FixOptions(
-            find_links=(str(find_links or wheels),), no_index=True)),
-        scanner=lambda deep=False: scan(target, deep=deep, cwd=str(env.root / "work"),
-                                        env=clean))
-
-
-async def wait_for(pilot, predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.05)
-
-
-async def open_preview(pilot, app: KerasfixApp) -> FixScreen:  # type: ignore[no-untyped-def]
-    """Wait for the scan, open the fix wizard, take the recommended strategy, wait for pip."""
-    await wait_for(pilot, lambda: scan_screen(app).result is not None)
-    await pilot.press("x", "enter")
-    fix = app.screen
-    assert isinstance(fix, FixScreen)
-    await wait_for(pilot, lambda: fix.preview is not None)
-    return fix
-
-
-T = TypeVar("T")
-
-
-async def open_from_scan(pilot, app: KerasfixApp, key: str, screen_type: type[T]) -> T:  # type: ignore[no-untyped-def]
-    """Wait for the first scan, press `key`, and return the screen it opened."""
-    await wait_for(pilot, lambda: scan_screen(app).result is not None)
-    await pilot.press(key)
-    screen = app.screen
-    assert isinstance(screen, screen_type)
-    return screen
-
-
-def scan_screen(app: KerasfixApp) -> ScanScreen:
-    return next(s for s in app.screen_stack if isinstance(s, ScanScreen))
-
-
+    return tuikit.make_app(env, fixed_wheels(wheels), dry_run=dry_run, find_links=find_links)
 
 
 @pytest.fixture(autouse=True)

@@ -48,7 +48,8 @@ class KerasfixApp(App[int]):
 
         if any(isinstance(s, EnvPickerScreen) for s in self.screen_stack):
             return
-        self.push_screen(EnvPickerScreen(self.roots), callback=self.open_environment)
+        self.push_screen(EnvPickerScreen(self.roots, current=self.target.python),
+                         callback=self.open_environment)
 
     def open_environment(self, env: FoundEnv | None) -> None:
         """Point the app at another environment and scan it."""

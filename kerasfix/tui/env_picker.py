@@ -16,9 +16,11 @@ from kerasfix.fleet.envs_json import summary_rows
 from kerasfix.fleet.scanning import EnvScan, scan_many
 from kerasfix.inspect.discovery import FoundEnv, discover, env_from_path
 from kerasfix.textsafe import plural, visible_data
+from kerasfix.tui.widgets import python_version
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green",
          "unscannable": "bold magenta"}
+FINDING_WIDTH = 32
 
 
 class EnvPickerScreen(Screen[FoundEnv | None]):
@@ -27,9 +29,10 @@ class EnvPickerScreen(Screen[FoundEnv | None]):
         Binding("r", "refresh", "Rescan all", id="picker-refresh"),
     ]
 
-    def __init__(self, roots: tuple[str, ...] = ()) -> None:
+    def __init__(self, roots: tuple[str, ...] = (), current: str | None = None) -> None:
         super().__init__()
         self.roots = roots
+        self.current = current  # the interpreter the app is open on: listed first
         self.found: list[FoundEnv] = []
         self.scans: dict[str, EnvScan] = {}
 
@@ -38,12 +41,16 @@ class EnvPickerScreen(Screen[FoundEnv | None]):
                      id="phase-title")
         yield Static("Looking for environments…", id="picker-status")
         yield DataTable(id="envs", cursor_type="row", zebra_stripes=True)
+        yield Static(id="picker-detail")  # the highlighted row in full: nothing is cut off
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("environment", "python", "TF", "keras", "tf-keras", "status",
-                          "worst finding", "found by")
+        table.add_columns("environment", "python", "TF", "keras", "tf-keras", "status")
+        # a fixed width: a long title would push "found by" off screen (it is shown in full
+        # below the table)
+        table.add_column("worst finding", width=FINDING_WIDTH)
+        table.add_column("found by")
         table.focus()
         self.action_refresh()
 
@@ -62,11 +69,10 @@ class EnvPickerScreen(Screen[FoundEnv | None]):
 
     def with_current(self, envs: list[FoundEnv]) -> list[FoundEnv]:
         """The environment the app is open on comes first, found or not by discovery."""
-        target = getattr(self.app, "target", None)
-        if target is None:
+        if self.current is None:
             return envs
         try:
-            current = env_from_path(target.python, "open in kerasfix")
+            current = env_from_path(self.current, "open in kerasfix")
         except TargetError:
             return envs
         key = _same(current.prefix)
@@ -91,16 +97,17 @@ class EnvPickerScreen(Screen[FoundEnv | None]):
         row = visible_data(summary_rows([scan])[0])
         table = self.query_one(DataTable)
         severity = row.get("severity") or "?"
-        values = [Text(str(row.get(key) or "—")) for key in ("version", "tensorflow", "keras",
-                                                             "tf_keras")]
+        values = [Text(python_version(str(row.get("version") or "—")))]
+        values += [Text(str(row.get(key) or "—")) for key in ("tensorflow", "keras", "tf_keras")]
         values += [Text(severity, style=STYLE.get(severity, "")),
                    Text(str(row.get("finding") or ""))]
         columns = list(table.columns)[1:7]
-        for column, value in zip(columns, values):
+        for number, (column, value) in enumerate(zip(columns, values)):
             try:
-                table.update_cell(scan.env.prefix, column, value, update_width=True)
+                table.update_cell(scan.env.prefix, column, value, update_width=number < 5)
             except Exception:  # the row vanished (refresh pressed meanwhile)
                 return
+        self.show_detail()
 
     def done(self, merged: list[EnvScan]) -> None:
         """Scans that turned out to be one interpreter (a pyenv shim and the version it runs)
@@ -126,6 +133,36 @@ class EnvPickerScreen(Screen[FoundEnv | None]):
         bad = sum(1 for s in self.scans.values() if s.severity in ("error", "unscannable"))
         self.query_one("#picker-status", Static).update(
             f"{plural(len(self.found), 'environment')}, {bad} need attention. Enter opens one.")
+        self.show_detail()
+
+    @on(DataTable.RowHighlighted, "#envs")
+    def highlighted(self) -> None:
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        """The highlighted environment in full: its folder, how it was found, its worst
+        finding (the table cuts long ones)."""
+        table = self.query_one(DataTable)
+        detail = self.query_one("#picker-detail", Static)
+        if not table.row_count:
+            detail.update("")
+            return
+        prefix = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        env = next((e for e in self.found if e.prefix == prefix), None)
+        if env is None:
+            detail.update("")
+            return
+        shown = visible_data(env)
+        text = Text(shown.prefix, style="bold")
+        text.append(f"\nfound by: {'; '.join(shown.found_by)}")
+        scan = self.scans.get(env.prefix)
+        if scan is not None:
+            row = visible_data(summary_rows([scan])[0])
+            severity = row.get("severity") or "?"
+            text.append("\n")
+            text.append(severity, style=STYLE.get(severity, ""))
+            text.append(f": {row.get('finding') or 'nothing found'}")
+        detail.update(text)
 
     @on(DataTable.RowSelected, "#envs")
     def chosen(self, event: DataTable.RowSelected) -> None:

@@ -14,6 +14,7 @@ from textual.widgets import Button, Footer, Static, TextArea
 from kerasfix.diagnose.explain import diagnose, explain_text
 from kerasfix.diagnose.scan import ScanResult
 from kerasfix.report.explain_text import explanation_parts, plain_text
+from kerasfix.tui.settings import AppSettings
 from kerasfix.tui.widgets import EnvHeader
 
 
@@ -23,10 +24,10 @@ class ExplainScreen(Screen[None]):
         Binding("ctrl+e", "explain", "Explain", id="explain-run", priority=True),
     ]
 
-    def __init__(self, result: ScanResult | None, *, dry_run: bool = False) -> None:
+    def __init__(self, result: ScanResult | None, settings: AppSettings) -> None:
         super().__init__()
         self.result = result
-        self.dry_run = dry_run  # only for the header's banner
+        self.settings = settings  # only the header's DRY RUN banner depends on it
         self.plain = ""  # the last answer as text, for tests
 
     def compose(self) -> ComposeResult:
@@ -43,7 +44,7 @@ class ExplainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         unscanned = "" if self.result else "Not scanned yet: causes are not checked here"
-        self.query_one(EnvHeader).show(self.result, dry_run=self.dry_run,
+        self.query_one(EnvHeader).show(self.result, dry_run=self.settings.dry_run,
                                        status=unscanned)
         self.query_one(TextArea).focus()
 

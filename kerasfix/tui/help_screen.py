@@ -28,7 +28,7 @@ KEYS = (
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="close-help")]
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="close-help")]
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
@@ -45,5 +45,5 @@ class HelpScreen(ModalScreen[None]):
             yield Static(table)
             yield Static(Text("\nEsc closes this help.", style="dim"))
 
-    def action_dismiss(self) -> None:  # type: ignore[override]
+    def action_close(self) -> None:
         self.dismiss(None)

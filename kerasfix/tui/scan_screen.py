@@ -165,7 +165,7 @@ class ScanScreen(Screen[None]):
     def action_explain(self) -> None:
         from kerasfix.tui.explain_screen import ExplainScreen
 
-        self.app.push_screen(ExplainScreen(self.result, dry_run=self.settings.dry_run))
+        self.app.push_screen(ExplainScreen(self.result, self.settings))
 
     def action_undo(self) -> None:
         if self.result is None:

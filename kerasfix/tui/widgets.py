@@ -21,6 +21,23 @@ from kerasfix.report.tree import (
 )
 from kerasfix.textsafe import visible
 
+class Display:
+    """Test hook for SVG snapshots: `Display.machine_facts = False` (tests/tuikit.py sets it)
+    shows Python as major.minor and pip's version as "x", the two header and picker facts that
+    differ between machines with the same environment. The app never changes it."""
+
+    machine_facts = True
+
+
+def python_version(text: str) -> str:
+    """A Python version as the screens show it (see Display)."""
+    return text if Display.machine_facts else ".".join(text.split(".")[:2])
+
+
+def pip_version(text: str) -> str:
+    return text if Display.machine_facts else "x"
+
+
 MARK = {"error": ("✗ ", "bold red"), "warning": ("! ", "bold yellow"), "info": ("i ", "cyan"),
         "ok": ("✓ ", "green"), "": ("", "")}
 
@@ -48,11 +65,11 @@ class EnvHeader(Static):
         pip = result.inventory.get("pip")
         writable = interp.site_writable and not interp.externally_managed
         text.append(visible(interp.executable), style="bold")
-        text.append(f"\nPython {interp.version_text} · {visible(interp.kind)} · ")
+        text.append(f"\nPython {python_version(interp.version_text)} · {visible(interp.kind)} · ")
         text.append("writable" if writable else "read-only",
                     style="green" if writable else "bold red")
-        text.append(visible(f" · pip {(pip.raw_version or '?') if pip else 'none'} · chosen by"
-                            f" {result.target.reason}"), style="")
+        shown_pip = pip_version(pip.raw_version or "?") if pip else "none"
+        text.append(visible(f" · pip {shown_pip} · chosen by {result.target.reason}"))
         if status:
             text.append(f"  {visible(status)}", style="bold cyan")
         self.update(text)
