@@ -1,5 +1,6 @@
-"""The decisions a fix and an undo make, in one place for the CLI and the app: whether a plan
-may start, and which exit code its outcome is."""
+"""The decisions a fix and an undo make, in one place (the sessions in kerasfix.fix.session
+call them; the CLI and the app go through the sessions): whether a plan may start, and which
+exit code an outcome is."""
 
 from __future__ import annotations
 
@@ -24,17 +25,19 @@ def start_blocker(preview: PlanPreview) -> str | None:
     return preview.unresolved
 
 
-def exit_code(before: ScanResult, preview: PlanPreview, *, dry_run: bool = False,
-              run: RunResult | None = None, comparison: Comparison | None = None) -> int:
-    """0: nothing remains; 1: findings or manual steps remain (or nothing was run);
-    3: the plan cannot run here (blocked, or pip cannot resolve it), or a step failed or was
-    cancelled."""
-    plan = preview.plan
+def exit_code(before: ScanResult, preview: PlanPreview | None, *, dry_run: bool = False,
+              run: RunResult | None = None, comparison: Comparison | None = None,
+              declined: bool = False) -> int:
+    """0: nothing remains (or nothing to fix: no preview); 1: findings or manual steps remain,
+    nothing was run, or the user declined; 3: the plan cannot run here (blocked, or pip cannot
+    resolve it), or a step failed or was cancelled."""
     if run is not None:
-        if run.status != "complete":
-            return EXIT_STEP_FAILED
-        clean = comparison is not None and comparison.clean
-        return EXIT_OK if clean and not plan.manual_steps else EXIT_FINDINGS
+        return _run_exit_code(preview, run, comparison)
+    if declined:  # asked, and said no (to the fix, or to going on past an interrupted one)
+        return EXIT_FINDINGS
+    if preview is None:  # no strategy: nothing to fix
+        return EXIT_OK
+    plan = preview.plan
     if plan.blocked or preview.unresolved:  # this plan cannot run here; nothing was changed
         return EXIT_STEP_FAILED
     if before.has_errors or plan.manual_steps:
@@ -42,10 +45,31 @@ def exit_code(before: ScanResult, preview: PlanPreview, *, dry_run: bool = False
     return EXIT_FINDINGS if plan.automatic_steps and not dry_run else EXIT_OK
 
 
+def _run_exit_code(preview: PlanPreview | None, run: RunResult,
+                   comparison: Comparison | None) -> int:
+    if run.status != "complete":
+        return EXIT_STEP_FAILED
+    clean = comparison is not None and comparison.clean
+    manual = preview is not None and preview.plan.manual_steps
+    return EXIT_OK if clean and not manual else EXIT_FINDINGS
+
+
+def undo_exit_code(preview: PlanPreview | None, *, run: RunResult | None = None,
+                   declined: bool = False) -> int:
+    """0: restored, or nothing to restore (no preview, or no step); 1: not run (a dry run,
+    declined); 3: pip cannot resolve the restore (nothing was changed), or a step failed."""
+    if run is not None:
+        return EXIT_OK if run.status == "complete" else EXIT_STEP_FAILED
+    if declined:
+        return EXIT_FINDINGS
+    if preview is None or not preview.plan.steps:
+        return EXIT_OK
+    return EXIT_STEP_FAILED if start_blocker(preview) is not None else EXIT_FINDINGS
+
+
 def manual_lines(plan: Plan) -> list[str]:
     """What the user still has to do, each with its exact instruction."""
     return [f"You still need to: {s.instruction or s.title}" for s in plan.manual_steps]
-
 
 
 def interrupted_notice(prefix: str) -> str | None:

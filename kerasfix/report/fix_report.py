@@ -1,37 +1,28 @@
-"""The fix (or dry-run audit) report as Markdown or JSON (`kerasfix.fix/1`), for a file."""
+"""The fix (or dry-run audit) report as Markdown or JSON (`kerasfix.fix/1`), for a file.
+
+The report itself (`FixReport`) is assembled by kerasfix.fix.session only; this module writes
+it."""
 
 from __future__ import annotations
 
 import json
 import socket
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kerasfix import __version__
-from kerasfix.diagnose.scan import ScanResult
 from kerasfix.files import validate_report_path, write_atomic
 from kerasfix.fix import state
 from kerasfix.fix.plan import Plan, Step
 from kerasfix.fix.preview import PlanPreview, StepPreview
-from kerasfix.fix.runner import RunResult
-from kerasfix.fix.verify import Comparison
+from kerasfix.fix.session import FixReport
 from kerasfix.report.scan_json import finding_dict
 from kerasfix.textsafe import plural, visible_data
 
 FIX_SCHEMA = "kerasfix.fix/1"
 
-
-@dataclass
-class FixReport:
-    before: ScanResult
-    preview: PlanPreview
-    dry_run: bool
-    run: RunResult | None = None
-    after: ScanResult | None = None
-    comparison: Comparison | None = None
-    exit_code: int = 0
-    undo_command: str | None = None
+__all__ = ["FIX_SCHEMA", "FixReport", "fix_document", "fix_markdown", "plan_dict",
+           "plan_markdown", "step_dict", "write_report"]
 
 
 def step_dict(step: Step, preview: StepPreview | None) -> dict[str, Any]:
