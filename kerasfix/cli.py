@@ -12,18 +12,25 @@ import json
 import math
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from kerasfix import __version__
 from kerasfix.errors import (
     EXIT_FINDINGS,
     EXIT_INTERNAL,
     EXIT_OK,
-    EXIT_STEP_FAILED,
     EXIT_USAGE,
     KerasfixError,
 )
 from kerasfix.files import validate_report_path
 from kerasfix.textsafe import one_line, plural
+
+if TYPE_CHECKING:  # imported lazily where they are used: `kerasfix scan` starts fast
+    from rich.console import Console
+
+    from kerasfix.diagnose.scan import ScanResult
+    from kerasfix.fix.session import FixSession, Line, UndoSession
+    from kerasfix.inspect.discovery import DiscoveryResult
 
 STRATEGIES = ("repair", "upgrade", "legacy", "fresh-venv")
 
@@ -64,7 +71,7 @@ def _python_path(value: str) -> str:
 def _add_target_options(parser: argparse.ArgumentParser, *, sub: bool = True,
                         what: str = "to diagnose") -> None:
     # On subcommands the default is SUPPRESS, so `kerasfix --python X scan` keeps X.
-    keep = {"default": argparse.SUPPRESS} if sub else {}
+    keep: dict[str, Any] = {"default": argparse.SUPPRESS} if sub else {}
     parser.add_argument("--python", metavar="PATH", type=_python_path, **keep,
                         help=f"interpreter or environment folder {what} (default: $VIRTUAL_ENV,"
                              " then $CONDA_PREFIX, then python3 on PATH)")
@@ -169,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _console(no_color: bool, stderr: bool = False):  # -> rich Console, imported lazily
+def _console(no_color: bool, stderr: bool = False) -> Console:
     from kerasfix.report.safe_console import safe_console
 
     # No markup, no emoji codes, no raw control characters: what is printed is often a path
@@ -197,7 +204,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     return code or EXIT_OK
 
 
-def _discover(args: argparse.Namespace):  # -> DiscoveryResult
+def _discover(args: argparse.Namespace) -> DiscoveryResult:
     from kerasfix.inspect.discovery import discover
 
     found = discover(args.root)
@@ -350,113 +357,81 @@ def _confirm(question: str, assume_yes: bool) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def _interrupted(prefix: str, python: str, args: argparse.Namespace, console) -> bool:
-    """Tell of a fix that was killed half-way; False when the user would rather undo it.
-    Looked at under the environment's lock, so a fix running right now is never mistaken for
-    an interrupted one, and its snapshot never rewritten."""
-    from kerasfix.fix import snapshot as snapshots
-    from kerasfix.fix import state
-    from kerasfix.fix.workflow import interrupted_message, interrupted_notice
+def _say(line: Line | None, console: Console) -> None:
+    from kerasfix.report.fix_text import line_text
 
-    if args.dry_run:  # an audit changes nothing, kerasfix's own state included
-        notice = interrupted_notice(prefix)
-        if notice:
-            console.print(notice, style="bold yellow")
-        return True
-    with state.env_lock(prefix):  # ours now: an in-progress snapshot is not running
-        stuck = snapshots.interrupted(prefix)
-        if stuck is None:
-            return True
-        console.print(interrupted_message(stuck), style="bold yellow")
-        if not _confirm("Continue with a new fix anyway?", args.yes):
+    if line is not None:
+        console.print(line_text(line))
+
+
+def _fix_session(args: argparse.Namespace, before: ScanResult) -> FixSession:
+    from kerasfix.diagnose.findings import Strategy
+    from kerasfix.fix.planner import FixOptions
+    from kerasfix.fix.session import FixSession
+
+    options = FixOptions(tuple(args.find_links), args.no_index, args.venv, args.carry_over)
+    return FixSession(before, Strategy(args.strategy) if args.strategy else None, options,
+                      dry_run=args.dry_run, report_path=args.report,
+                      verify_deep=not args.no_verify, timeout=args.timeout)
+
+
+def _may_start(session: FixSession, args: argparse.Namespace, console: Console) -> bool:
+    """Ask what the session cannot decide: run anyway (--force), and apply."""
+    from kerasfix.fix.session import FORCE_QUESTION
+
+    if not session.runnable:
+        return False
+    if session.blocker is not None:
+        _say(session.blocker_line, console)
+        if not args.force:
+            console.print("Fix the cause (an index or --find-links DIR --no-index), or pass"
+                          " --force to run it anyway.")
             return False
-        stuck.status = "abandoned"
-        stuck.save()
+        if not _confirm(FORCE_QUESTION, args.yes):
+            return False
+    if not _confirm(session.confirm_question, args.yes):
+        session.decline()
+        return False
     return True
 
 
-def _print_manual(plan, console) -> None:  # type: ignore[no-untyped-def]
-    from kerasfix.fix.workflow import manual_lines
+def _run_fix(session: FixSession, args: argparse.Namespace, console: Console) -> None:
+    """Preview, ask, run and verify, as far as the session and the user let it go."""
+    from kerasfix.report.fix_text import ConsoleEvents, render_comparison, render_preview
 
-    for line in manual_lines(plan):
-        console.print(line, style="bold yellow")
+    preview = session.prepare()
+    render_preview(preview, console, dry_run=args.dry_run)
+    if not _may_start(session, args, console):
+        return
+    session.run(ConsoleEvents(console, len(preview.plan.automatic_steps)), force=args.force)
+    if session.completed:
+        after, comparison = session.verify()
+        render_comparison(comparison, console, after)
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
-    from kerasfix.diagnose.findings import Strategy
     from kerasfix.diagnose.scan import scan
-    from kerasfix.fix import planner
-    from kerasfix.fix.preview import preview_plan
-    from kerasfix.fix.runner import run_plan
-    from kerasfix.fix.verify import verify
-    from kerasfix.fix.workflow import exit_code, start_blocker
+    from kerasfix.fix.session import CONTINUE_QUESTION
     from kerasfix.inspect.target import select_target
-    from kerasfix.report.fix_report import FixReport, write_report
-    from kerasfix.report.fix_text import ConsoleEvents, render_comparison, render_preview
+    from kerasfix.report.fix_report import write_report
+    from kerasfix.report.fix_text import render_lines
     from kerasfix.report.scan_text import render_scan
 
     if args.report:
         validate_report_path(args.report)  # before the scan: a bad path changes nothing
     console = _console(args.no_color)
-    target = select_target(args.python)
-    before = scan(target)
+    before = scan(select_target(args.python))
     render_scan(before, console)
-    prefix = before.inventory.interpreter.prefix
-    if not _interrupted(prefix, before.python, args, console):
-        return EXIT_FINDINGS
-    strategy = Strategy(args.strategy) if args.strategy else planner.recommend(before)
-    if strategy is None:
-        console.print("Nothing to fix.", style="bold green")
-        return EXIT_OK
-    options = planner.FixOptions(tuple(args.find_links), args.no_index, args.venv,
-                                 args.carry_over)
-    plan = planner.build_plan(before, strategy, options)
-    preview = preview_plan(plan, before.environment)
-    render_preview(preview, console, dry_run=args.dry_run)
-    report = FixReport(before, preview, args.dry_run)
-
-    def finish(code: int) -> int:
-        report.exit_code = code
-        if args.report:
-            write_report(report, args.report)
-            console.print(f"Report written to {args.report}")
-        return code
-
-    blocker = start_blocker(preview)
-    if args.dry_run or plan.blocked or not plan.automatic_steps:
-        _print_manual(plan, console)
-        return finish(exit_code(before, preview, dry_run=args.dry_run))
-    if blocker is not None:
-        console.print(f"Not started: {blocker}", style="bold red")
-        if not args.force:
-            console.print("Nothing was changed. Fix the cause (an index or --find-links DIR"
-                          " --no-index), or pass --force to run it anyway.")
-            return finish(EXIT_STEP_FAILED)
-        if not _confirm("pip says this plan cannot work. Run it anyway?", args.yes):
-            console.print("Nothing was changed.")
-            return finish(EXIT_STEP_FAILED)
-    if not _confirm(f"Apply {plural(len(plan.automatic_steps), 'step')} to {prefix}?",
-                    args.yes):
-        console.print("Nothing was changed.")
-        return EXIT_FINDINGS
-    run = run_plan(plan, before.environment,
-                   events=ConsoleEvents(console, len(plan.automatic_steps)))
-    report.run = run
-    report.undo_command = run.snapshot.undo_command() if run.snapshot else None
-    if run.failed or run.status != "complete":
-        where = f"Step {run.failed.index + 1} failed" if run.failed else "The run stopped"
-        console.print(f"{where}; nothing further was run.", style="bold red")
-        console.print(f"Undo with: {report.undo_command}", style="bold")
-        return finish(exit_code(before, preview, run=run))
-    after, comparison = verify(planner.python_after(plan), before, deep=not args.no_verify,
-                               timeout=args.timeout)
-    report.after, report.comparison = after, comparison
-    render_comparison(comparison, console)
-    _print_manual(plan, console)
-    for note in plan.notes:
-        console.print(note, style="bold")
-    console.print(f"Undo with: {report.undo_command}")
-    return finish(exit_code(before, preview, run=run, comparison=comparison))
+    session = _fix_session(args, before)
+    going_on = session.check_interrupted(
+        lambda message: console.print(message, style="bold yellow"),
+        lambda: _confirm(CONTINUE_QUESTION, args.yes))
+    if going_on and not session.nothing_to_fix:
+        _run_fix(session, args, console)
+    render_lines(session.outcome_lines(), console)
+    code = session.finish(write_report)
+    _say(session.report_line, console)
+    return code
 
 
 def _index_flags(args: argparse.Namespace) -> tuple[str, ...] | None:
@@ -468,68 +443,44 @@ def _index_flags(args: argparse.Namespace) -> tuple[str, ...] | None:
     return FixOptions(tuple(args.find_links), args.no_index).index_flags
 
 
-def _list_snapshots(prefix: str, console) -> int:  # type: ignore[no-untyped-def]
-    from kerasfix.fix import snapshot as snapshots
+def _restore(session: UndoSession, args: argparse.Namespace, console: Console) -> None:
+    """Preview, ask and run the restore, as far as the session and the user let it go."""
+    from kerasfix.fix.session import FORCE_QUESTION
+    from kerasfix.report.fix_text import ConsoleEvents, render_preview
 
-    snaps = snapshots.list_snapshots(prefix)
-    if not snaps:
-        console.print(f"No snapshots for {prefix}.")
-    for snap in snaps:
-        console.print(f"{snap.id}  {snap.created}  {snap.strategy:<10} {snap.status:<12}"
-                      f" {snap.steps_done}/{snap.steps_total} steps  by {snap.user}")
-    return EXIT_OK
+    preview = session.prepare()
+    render_preview(preview, console, dry_run=args.dry_run)
+    if not session.runnable:
+        return
+    if session.blocker is not None and not (args.force and _confirm(FORCE_QUESTION, args.yes)):
+        _say(session.blocker_line, console)
+        return
+    if not _confirm(session.confirm_question, args.yes):
+        session.decline()
+        return
+    session.run(ConsoleEvents(console, len(preview.plan.automatic_steps)), force=args.force)
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
     from kerasfix.diagnose.scan import scan
-    from kerasfix.fix import snapshot as snapshots
-    from kerasfix.fix.planner import pip_base
-    from kerasfix.fix.preview import preview_plan
-    from kerasfix.fix.runner import run_plan
-    from kerasfix.fix.workflow import start_blocker
+    from kerasfix.fix.session import UndoSession
     from kerasfix.inspect.target import select_target
-    from kerasfix.report.fix_text import ConsoleEvents, render_preview
+    from kerasfix.report.fix_text import render_lines
 
     console = _console(args.no_color)
-    target = select_target(args.python)
-    current = scan(target)
-    prefix = current.inventory.interpreter.prefix
+    session = UndoSession(scan(select_target(args.python)), args.snapshot,
+                          index_flags=_index_flags(args), all_since=args.all_since,
+                          dry_run=args.dry_run)
     if args.list:
-        return _list_snapshots(prefix, console)
-    snaps = snapshots.list_snapshots(prefix)
-    if not snaps and not args.snapshot:
-        raise KerasfixError(f"no snapshots for {prefix}")
-    snap = snapshots.load(prefix, args.snapshot) if args.snapshot else snaps[-1]
-    inv = current.environment
-    plan = snapshots.plan_undo(snap, inv, pip_base(inv, current.python),
-                               index_flags=_index_flags(args), all_since=args.all_since)
-    if not plan.steps:
-        console.print(f"{prefix} already matches snapshot {snap.id}.", style="green")
-        for note in plan.notes[1:]:
-            console.print(note, style="dim")
-        if not args.dry_run:
-            snapshots.close(snap)  # later runs stop warning about it
-        return EXIT_OK
-    preview = preview_plan(plan, inv)
-    render_preview(preview, console, dry_run=args.dry_run)
-    if args.dry_run:
-        return EXIT_STEP_FAILED if preview.unresolved else EXIT_FINDINGS
-    blocker = start_blocker(preview)
-    if blocker is not None and not (args.force and _confirm("pip says this cannot work. Run"
-                                                            " it anyway?", args.yes)):
-        console.print(f"Not started: {blocker}. Nothing was changed.", style="bold red")
-        return EXIT_STEP_FAILED
-    if not _confirm(f"Restore snapshot {snap.id}?", args.yes):
-        return EXIT_FINDINGS
-    run = run_plan(plan, inv, snapshot=snap,
-                   events=ConsoleEvents(console, len(plan.automatic_steps)))
-    if run.failed:
-        console.print("Undo step failed; nothing further was run.", style="bold red")
-        return EXIT_STEP_FAILED
-    snap.status = "restored"
-    snap.save()
-    console.print(f"Restored snapshot {snap.id}.", style="bold green")
-    return EXIT_OK
+        render_lines(session.rows(), console)
+        return session.exit_code
+    session.choose()
+    if session.nothing_to_do:
+        session.close()
+    else:
+        _restore(session, args, console)
+    render_lines(session.outcome_lines(), console)
+    return session.exit_code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
