@@ -224,7 +224,7 @@ def cmd_scan_all(args: argparse.Namespace) -> int:
         json.dump(doc, sys.stdout, indent=2 if _isatty(sys.stdout) else None)
         sys.stdout.write("\n")
     else:
-        from kerasfix.report.fleet_text import render_envs
+        from kerasfix.fleet.table_text import render_envs
 
         render_envs(doc, summary_rows(scans), _console(args.no_color))
     return int(doc["exit_code"])
@@ -260,7 +260,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         json.dump(doc, sys.stdout, indent=2 if _isatty(sys.stdout) else None)
         sys.stdout.write("\n")
     else:
-        from kerasfix.report.fleet_text import render_envs
+        from kerasfix.fleet.table_text import render_envs
 
         render_envs(doc, merged_rows(doc), _console(args.no_color), hosts=True)
     return int(doc["exit_code"])

@@ -139,10 +139,11 @@ def test_scan_command_does_not_import_textual(fake: FakeEnv) -> None:
 
 
 def _presenter(path: Path) -> bool:
-    """The CLI, the app and the Rich renderers (report/*_text.py, report/safe_console.py)."""
+    """The CLI, the app and the Rich renderers (report/ and fleet/ *_text.py,
+    report/safe_console.py)."""
     return (path.name == "cli.py" or "tui" in path.parts
-            or (path.parent.name == "report" and (path.stem.endswith("_text")
-                                                  or path.stem == "safe_console")))
+            or (path.parent.name in ("report", "fleet") and path.stem.endswith("_text"))
+            or path.stem == "safe_console")
 
 
 def test_core_imports_neither_textual_nor_rich() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
+from kerasfix.inspect.runtime import RuntimeStep as RuntimeStep  # findings predict these steps
+
 
 class Severity(str, Enum):
     ERROR = "error"  # broken, or will break
@@ -24,17 +26,6 @@ class Strategy(str, Enum):
     LEGACY = "legacy"  # Keras 2 semantics on a current TF: tf-keras + TF_USE_LEGACY_KERAS=1
     FRESH_VENV = "fresh-venv"  # a new virtual environment with a known-good stack
     MANUAL = "manual"  # something only the user can do (rename their keras.py, unset a variable)
-
-
-class RuntimeStep(str, Enum):
-    """Runtime steps of the deep check a finding predicts will fail."""
-
-    IMPORT_TENSORFLOW = "import_tensorflow"
-    TF_KERAS_ATTRIBUTE = "tf_keras_attribute"  # tf.keras.Model (the lazy loader's route)
-    TF_KERAS = "tf_keras_models"  # from tensorflow.keras.models import Sequential
-    FIT = "fit"
-    IMPORT_KERAS = "import_keras"
-    IMPORT_TF_KERAS = "import_tf_keras"
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,10 @@ from typing import TYPE_CHECKING
 
 from kerasfix.diagnose.checks import run_checks
 from kerasfix.diagnose.findings import Finding, Severity, sort_findings
+from kerasfix.diagnose.runtime_findings import compare_route, judge, runtime_findings
 from kerasfix.inspect.inventory import Inventory, build_inventory
 from kerasfix.inspect.probe import StartedProbe, finish_probe, start_probe
-from kerasfix.inspect.runtime import (
-    RuntimeReport,
-    compare_route,
-    judge,
-    run_runtime_check,
-    runtime_findings,
-)
+from kerasfix.inspect.runtime import RuntimeReport, run_runtime_check
 from kerasfix.inspect.target import Target
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ def explain_document(explanation: Explanation, diagnosis: Diagnosis | None) -> d
         })
     if diagnosis:  # verdict order: confirmed first
         order = {v.cause.id: i for i, v in enumerate(diagnosis.verdicts)}
-        causes.sort(key=lambda c: order.get(c["id"], len(order)))
+        causes.sort(key=lambda c: order.get(str(c["id"]), len(order)))
     return {
         "schema": "kerasfix.explain/1",
         "kerasfix_version": __version__,
