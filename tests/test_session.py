@@ -202,8 +202,8 @@ def test_failed_step_stops_the_run_with_exit_3_and_the_undo_command(
     with pytest.raises(RuntimeError):
         session.verify()  # only a completed run is verified
     lines = session.outcome_lines()
-    assert lines[0].text.startswith("Step 2 (") and lines[0].tone == "error"
-    assert "nothing further was run" in lines[0].text
+    assert lines[0].text.startswith("The run stopped (failed) at step 2: ")
+    assert lines[0].tone == "error" and "nothing further was run" in lines[0].text
     assert session.undo_command and lines[1].text == f"Undo with: {session.undo_command}"
     assert session.finish(write_report) == EXIT_STEP_FAILED
     doc = json.loads((tmp_path / "r.json").read_text())

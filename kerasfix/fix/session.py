@@ -86,13 +86,14 @@ def default_report_path(before: ScanResult, kind: str, folder: Path | None = Non
 
 
 def stopped_line(run: RunResult, what: str = "run") -> Line:
-    """A run that did not complete, and where it stopped."""
+    """A run that did not complete: where it stopped, and that nothing after it ran."""
     failed = run.failed
     if failed is not None:
-        where = f"Step {failed.index + 1} ({failed.step.title}) failed"
+        where = f"at step {failed.index + 1}: {failed.step.title}"
     else:
-        where = f"Cancelled after {plural(len(run.outcomes), 'step')}"
-    return Line(f"{where}: the {what} stopped; nothing further was run.", "error")
+        where = f"after {plural(len(run.outcomes), 'step')}"
+    return Line(f"The {what} stopped ({run.status}) {where}; nothing further was run.",
+                "error")
 
 
 def _check_runnable(ok: bool) -> None:
@@ -329,12 +330,13 @@ class FixSession:
         if self.report_written is None:
             return None
         kind = "Audit report" if self.dry_run else "Report"
-        return Line(f"{kind} written to {self.report_written}")
+        return Line(f"{kind}: {self.report_written}")
 
 
 def snapshot_row(snap: snaps.Snapshot) -> str:
-    """One snapshot in a list: id, when, strategy, status, how far it got, by whom."""
-    return (f"{snap.id}  {snap.created}  {snap.strategy:<10} {snap.status:<12}"
+    """One snapshot in a list: id (it starts with when it was taken), strategy, status, how
+    far it got, by whom."""
+    return (f"{snap.id}  {snap.strategy:<10} {snap.status:<12}"
             f" {snap.steps_done}/{plural(snap.steps_total, 'step')}  by {snap.user}")
 
 

@@ -1,10 +1,13 @@
-"""The fix wizard: strategy → preview → confirm → run → verify (dry run: write the audit)."""
+"""The fix wizard: strategy → preview → confirm → run → verify (dry run: write the audit).
+
+A presenter of kerasfix.fix.session.FixSession: the session plans, previews, decides whether
+the plan may start, runs, verifies, writes the report and words the outcome; this screen shows
+it, in workers where it is slow.
+"""
 
 from __future__ import annotations
 
-import os
 import threading
-from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -12,29 +15,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import (
-    Button,
-    ContentSwitcher,
-    Footer,
-    OptionList,
-    ProgressBar,
-    RichLog,
-    Static,
-)
+from textual.widgets import Button, ContentSwitcher, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kerasfix.diagnose.findings import Strategy
 from kerasfix.diagnose.scan import ScanResult
-from kerasfix.fix import planner, state
+from kerasfix.errors import KerasfixError
 from kerasfix.fix.plan import Plan, Step
-from kerasfix.fix.preview import PlanPreview, preview_plan
-from kerasfix.fix.runner import Events, RunResult, StepOutcome, run_plan
-from kerasfix.fix.verify import verify
-from kerasfix.fix.workflow import exit_code, manual_lines, start_blocker
-from kerasfix.report.fix_report import FixReport, write_report
-from kerasfix.report.fix_text import preview_renderable
+from kerasfix.fix.preview import PlanPreview
+from kerasfix.fix.runner import RunResult
+from kerasfix.fix.session import FixSession
+from kerasfix.report.fix_report import write_report
+from kerasfix.report.fix_text import comparison_renderable, line_text, preview_renderable
 from kerasfix.report.safe_console import visible_text
-from kerasfix.textsafe import one_line, plural, visible
+from kerasfix.textsafe import one_line, plural
+from kerasfix.tui.run_log import RunLog, RunLogEvents
 from kerasfix.tui.settings import AppSettings
 from kerasfix.tui.widgets import EnvHeader
 
@@ -46,22 +41,26 @@ STRATEGY_TEXT = {
     Strategy.FRESH_VENV: ("new venv with a known-good stack; this one untouched", "no risk"),
 }
 PHASES = ("choose", "preview", "run", "verify")
+TITLES = {"choose": "1 Choose a strategy (Enter)  ·  2 Preview  ·  3 Run  ·  4 Verify",
+          "preview": "1 Strategy  ·  2 Preview — review every command  ·  3 Run  ·  4 Verify",
+          "run": "1 Strategy  ·  2 Preview  ·  3 Running  ·  4 Verify",
+          "verify": "1 Strategy  ·  2 Preview  ·  3 Run  ·  4 Verification"}
 
 
-class TuiEvents(Events):
-    """Runner callbacks, marshalled onto the UI thread."""
-
-    def __init__(self, screen: FixScreen) -> None:
-        self.screen = screen
-
-    def step_started(self, index: int, step: Step) -> None:
-        self.screen.app.call_from_thread(self.screen.step_started, index, step)
-
-    def output(self, index: int, line: str) -> None:
-        self.screen.app.call_from_thread(self.screen.log_line, line)
-
-    def step_finished(self, outcome: StepOutcome) -> None:
-        self.screen.app.call_from_thread(self.screen.step_finished, outcome)
+def strategy_label(strategy: Strategy, plan: Plan, recommended: Strategy | None) -> Text:
+    """One line of the strategy list: what it does, its risk, and what it would run."""
+    what, risk = STRATEGY_TEXT[strategy]
+    label = Text(f"{strategy.value:<11}", style="bold")
+    label.append(f"{what} · {risk}")
+    if strategy is recommended:
+        label.append("  ★ recommended", style="bold green")
+    if plan.blocked:
+        label.append(f"  — not possible: {plan.blocked}", style="red")
+    else:
+        label.append(f"  [{len(plan.automatic_steps)} to run"
+                     + (f", {len(plan.manual_steps)} yours]" if plan.manual_steps else "]"),
+                     style="dim")
+    return visible_text(label)
 
 
 class FixScreen(Screen[None]):
@@ -76,15 +75,24 @@ class FixScreen(Screen[None]):
         super().__init__()
         self.result = result
         self.settings = settings
-        self.plans: dict[Strategy, Plan] = {}
-        self.preview: PlanPreview | None = None
+        self.session = FixSession(result, None, settings.fix_options,
+                                  dry_run=settings.dry_run, verify_deep=settings.verify_deep,
+                                  always_report=True)
+        self.preview: PlanPreview | None = None  # the preview on screen
         self.cancel_event = threading.Event()
         self.phase = "choose"
-        self.run_result: RunResult | None = None
 
     @property
     def dry_run(self) -> bool:
         return self.settings.dry_run
+
+    @property
+    def run_result(self) -> RunResult | None:
+        return self.session.run_result
+
+    @property
+    def run_log(self) -> RunLog:
+        return self.query_one(RunLog)
 
     def compose(self) -> ComposeResult:
         yield EnvHeader(id="env-header")
@@ -100,9 +108,7 @@ class FixScreen(Screen[None]):
                     yield Button("Run", id="confirm", variant="warning", disabled=True)
                     yield Button("Back", id="back-button")
             with Vertical(id="run"):
-                yield ProgressBar(id="progress", show_eta=False)
-                yield Static(id="run-step")
-                yield RichLog(id="log", wrap=True, markup=False, highlight=False)
+                yield RunLog(log_id="log", id="run-log")
                 with Horizontal(classes="buttons"):
                     yield Button("Cancel after this step", id="cancel-button",
                                  variant="error")
@@ -113,40 +119,26 @@ class FixScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(EnvHeader).show(self.result, dry_run=self.dry_run)
-        options = self.settings.fix_options
-        recommended = planner.recommend(self.result)
+        recommended = self.session.recommended
+        plans = self.session.plans
         strategies = self.query_one("#strategies", OptionList)
-        for strategy in (Strategy.REPAIR, Strategy.LEGACY, Strategy.UPGRADE,
-                         Strategy.FRESH_VENV):
-            plan = planner.build_plan(self.result, strategy, options)
-            self.plans[strategy] = plan
-            what, risk = STRATEGY_TEXT[strategy]
-            label = Text(f"{strategy.value:<11}", style="bold")
-            label.append(f"{what} · {risk}")
-            if strategy is recommended:
-                label.append("  ★ recommended", style="bold green")
-            if plan.blocked:
-                label.append(f"  — not possible: {plan.blocked}", style="red")
-            else:
-                label.append(f"  [{len(plan.automatic_steps)} to run"
-                             + (f", {len(plan.manual_steps)} yours]" if plan.manual_steps
-                                else "]"), style="dim")
-            strategies.add_option(Option(visible_text(label), id=strategy.value,
-                                         disabled=bool(plan.blocked)))
+        for strategy, plan in plans.items():
+            strategies.add_option(Option(strategy_label(strategy, plan, recommended),
+                                         id=strategy.value, disabled=bool(plan.blocked)))
         if recommended is None:
             self.query_one("#strategy-help", Static).update(
                 Text("No errors or warnings: nothing needs fixing.", style="green"))
         # Enter must work at once: the recommended strategy, else the first one possible
-        order = list(self.plans)
-        usable = [i for i, strategy in enumerate(order) if not self.plans[strategy].blocked]
-        if recommended in self.plans and order.index(recommended) in usable:
+        order = list(plans)
+        usable = [i for i, strategy in enumerate(order) if not plans[strategy].blocked]
+        if recommended in plans and order.index(recommended) in usable:
             strategies.highlighted = order.index(recommended)
         elif usable:
             strategies.highlighted = usable[0]
         self.set_phase("choose")
         strategies.focus()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+    def check_action(self, action: str, _parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
             return self.phase == "run"
         return True
@@ -155,19 +147,16 @@ class FixScreen(Screen[None]):
         self.phase = phase
         self.refresh_bindings()
         self.query_one(ContentSwitcher).current = phase
-        titles = {"choose": "1 Choose a strategy (Enter)  ·  2 Preview  ·  3 Run  ·  4 Verify",
-                  "preview": "1 Strategy  ·  2 Preview — review every command  ·  3 Run  ·  4"
-                             " Verify",
-                  "run": "1 Strategy  ·  2 Preview  ·  3 Running  ·  4 Verify",
-                  "verify": "1 Strategy  ·  2 Preview  ·  3 Run  ·  4 Verification"}
-        if self.dry_run:
-            titles["preview"] = titles["preview"].replace("3 Run", "3 Write the audit report")
-        self.query_one("#phase-title", Static).update(Text(titles[phase], style="bold"))
+        title = TITLES[phase]
+        if self.dry_run and phase == "preview":
+            title = title.replace("3 Run", "3 Write the audit report")
+        self.query_one("#phase-title", Static).update(Text(title, style="bold"))
 
     # ------------------------------------------------------------ choose → preview
     @on(OptionList.OptionSelected, "#strategies")
     def strategy_chosen(self, event: OptionList.OptionSelected) -> None:
-        plan = self.plans[Strategy(event.option.id)]
+        plan = self.session.choose(Strategy(event.option.id))
+        self.preview = None
         self.query_one("#preview-body", Static).update("Asking pip what it would change…")
         confirm = self.query_one("#confirm", Button)
         confirm.disabled = True
@@ -175,24 +164,26 @@ class FixScreen(Screen[None]):
             (f"Run {plural(len(plan.automatic_steps), 'step')}" if plan.automatic_steps
              else "Nothing to run")
         self.set_phase("preview")
-        self.compute_preview(plan)
+        self.compute_preview()
 
     @work(thread=True, exclusive=True, group="preview")
-    def compute_preview(self, plan: Plan) -> None:
-        preview = preview_plan(plan, self.result.environment)
+    def compute_preview(self) -> None:
+        preview = self.session.prepare()
         self.app.call_from_thread(self.show_preview, preview)
 
     def show_preview(self, preview: PlanPreview) -> None:
+        if preview.plan is not self.session.plan:
+            return  # another strategy was chosen meanwhile
         self.preview = preview
         self.query_one("#preview-body", Static).update(
             preview_renderable(preview, dry_run=self.dry_run))
         confirm = self.query_one("#confirm", Button)
-        blocker = start_blocker(preview)
-        confirm.disabled = bool(preview.plan.blocked) or (blocker is not None and
-                                                          not self.dry_run)
+        # a dry run only writes the audit: it may, unless the strategy cannot work here
+        confirm.disabled = bool(preview.plan.blocked) if self.dry_run else \
+            not self.session.may_start()
+        blocker = self.session.blocker_line
         if blocker is not None and not self.dry_run and preview.plan.automatic_steps:
-            self.notify(one_line(f"Not started: {blocker}"), severity="error", timeout=15,
-                        markup=False)
+            self.notify(one_line(blocker.text), severity="error", timeout=15, markup=False)
             self.query_one("#back-button", Button).focus()
         else:
             confirm.focus()
@@ -205,111 +196,71 @@ class FixScreen(Screen[None]):
         if self.dry_run:
             self.write_audit()
             return
-        plan = self.preview.plan
-        progress = self.query_one("#progress", ProgressBar)
-        progress.update(total=len(plan.automatic_steps), progress=0)
+        if not self.session.may_start():
+            return
+        self.run_log.start(len(self.preview.plan.automatic_steps))
         self.set_phase("run")
         self.query_one("#cancel-button", Button).focus()
-        self.execute(plan)
+        self.execute()
 
     def write_audit(self) -> None:
-        assert self.preview is not None
-        report = FixReport(self.result, self.preview, dry_run=True,
-                           exit_code=exit_code(self.result, self.preview, dry_run=True))
-        path = _report_path(self.result, "audit")
-        write_report(report, str(path))
-        body = Text("Nothing was changed.\n\n", style="bold green")
-        body.append("Audit report written to ")
-        body.append(str(path), style="bold")
-        self.query_one("#verify-body", Static).update(visible_text(body))
-        self.set_phase("verify")
-        self.notify(one_line(f"Audit report: {path}"), markup=False)
+        self.session.finish(write_report)
+        body = Text("Nothing was changed.\n", style="bold green")
+        self.show_body(body)
+        report = self.session.report_line
+        if report is not None:
+            self.notify(one_line(report.text), markup=False)
 
     @work(thread=True, exclusive=True, group="run")
-    def execute(self, plan: Plan) -> None:
+    def execute(self) -> None:
         try:
-            result = run_plan(plan, self.result.environment, events=TuiEvents(self),
-                              cancel=self.cancel_event)
+            self.session.run(RunLogEvents(self.run_log), cancel=self.cancel_event)
         except Exception as err:  # a lock held by another fixer, a vanished folder…
             self.app.call_from_thread(self.log_line, f"error: {err}")
-            self.app.call_from_thread(self.notify, str(err), severity="error", timeout=20)
-            return
-        self.app.call_from_thread(self.run_finished, result)
+            self.app.call_from_thread(self.notify, one_line(str(err)), severity="error",
+                                      timeout=20, markup=False)
 
     def step_started(self, index: int, step: Step) -> None:
-        command = visible(step.command_text())
-        self.query_one("#run-step", Static).update(
-            Text(f"Step {index + 1}: {visible(step.title)}\n$ {command}", style="bold"))
-        self.query_one("#log", RichLog).write(Text(f"$ {command}", style="cyan"))
+        self.run_log.step_started(index, step)
 
     def log_line(self, line: str) -> None:  # pip's output: anything at all
-        self.query_one("#log", RichLog).write(Text(visible(line)))
+        self.run_log.line(line)
 
-    def step_finished(self, outcome: StepOutcome) -> None:
-        self.query_one("#progress", ProgressBar).advance(1)
-        style = "green" if outcome.ok else "bold red"
-        mark = "✓" if outcome.ok else f"✗ exit code {outcome.returncode}"
-        self.query_one("#log", RichLog).write(Text(f"{mark} ({outcome.seconds:.1f} s)",
-                                                   style=style))
-
-    def run_finished(self, result: RunResult) -> None:
-        self.run_result = result
+    @on(RunLog.RunFinished)
+    def run_finished(self) -> None:
         self.query_one("#cancel-button", Button).disabled = True
-        if result.status != "complete":
-            self.show_outcome(None)
+        if not self.session.completed:
+            self.show_outcome()
             return
         self.set_phase("verify")
         self.verify_now()
 
     @work(thread=True, exclusive=True, group="verify")
     def verify_now(self) -> None:
-        assert self.preview is not None
-        after, comparison = verify(planner.python_after(self.preview.plan), self.result,
-                                   deep=self.settings.verify_deep)
-        self.app.call_from_thread(self.show_outcome, (after, comparison))
+        try:
+            self.session.verify()
+        except KerasfixError as err:  # the fixed interpreter cannot be scanned
+            self.app.call_from_thread(self.notify, one_line(str(err)), severity="error",
+                                      timeout=30, markup=False)
+        self.app.call_from_thread(self.show_outcome)
 
-    def show_outcome(self, verified) -> None:  # type: ignore[no-untyped-def]
-        assert self.preview is not None and self.run_result is not None
-        run = self.run_result
-        undo = run.snapshot.undo_command() if run.snapshot else ""
-        report = FixReport(self.result, self.preview, dry_run=False, run=run,
-                           undo_command=undo)
+    def show_outcome(self) -> None:
+        self.session.finish(write_report)
         body = Text()
-        if run.status != "complete":
-            failed = run.failed
-            body.append(f"The run stopped ({run.status})", style="bold red")
-            if failed:
-                body.append(f" at step {failed.index + 1}: {failed.step.title}", style="bold red")
-            body.append(". Nothing further was run.\n\n")
-            report.exit_code = exit_code(self.result, self.preview, run=run)
-        else:
-            after, comparison = verified
-            report.after, report.comparison = after, comparison
-            report.exit_code = exit_code(self.result, self.preview, run=run,
-                                         comparison=comparison)
+        if self.session.comparison is not None:
             body.append("Verification\n", style="bold underline")
-            for label, items, style in (("resolved", comparison.resolved, "green"),
-                                        ("remaining", comparison.remaining, "yellow"),
-                                        ("new", comparison.new, "red")):
-                codes = ", ".join(sorted({f.code for f in items})) or "—"
-                body.append(f"{label}: ", style=f"bold {style}")
-                body.append(codes + "\n")
-            for f in comparison.resolved:
-                body.append(f"  ✓ {f.title}\n", style="green")
-            for f in comparison.remaining + comparison.new:
-                body.append(f"  ✗ {f.title}\n", style="red" if f.severity.value == "error"
-                            else "yellow")
-            healthy = next((f for f in after.findings if f.code == "runtime-ok"), None)
-            if healthy:
-                body.append(f"\n{healthy.title}\n", style="green")
-            for line in manual_lines(self.preview.plan):
-                body.append(f"\n{line}", style="yellow")
-            for note in self.preview.plan.notes:
-                body.append(f"\n{note}")
-        path = _report_path(self.result, "fix", run.snapshot.folder if run.snapshot else None)
-        write_report(report, str(path))
-        body.append(f"\n\nUndo: {undo}\n", style="bold")
-        body.append(f"Report: {path}\n")
+            body.append_text(comparison_renderable(self.session.comparison,
+                                                   self.session.after))
+            body.append("\n")
+        self.show_body(body)
+
+    def show_body(self, body: Text) -> None:
+        """The last phase: what happened, the session's own words, where the report is."""
+        lines = self.session.outcome_lines()
+        report = self.session.report_line
+        for line in [*lines, *([report] if report else [])]:
+            body.append("\n")
+            body.append_text(line_text(line))
         self.query_one("#verify-body", Static).update(visible_text(body))
         self.set_phase("verify")
 
@@ -344,14 +295,3 @@ class FixScreen(Screen[None]):
             self.dismiss(None)
         else:
             self.notify("A step is running; press c to cancel after it.")
-
-
-def _report_path(result: ScanResult, kind: str, folder: Path | None = None) -> Path:
-    stamp = state.now().replace(":", "").replace("-", "").replace("+0000", "Z")
-    name = f"kerasfix-{kind}-{stamp}.md"
-    if folder is not None:
-        return folder / name
-    cwd = Path(result.inventory.interpreter.cwd)
-    if os.access(cwd, os.W_OK):
-        return cwd / name
-    return state.env_dir(result.inventory.interpreter.prefix) / name

@@ -1,4 +1,7 @@
-"""Undo: list the snapshots of this environment, preview the restore, run it."""
+"""Undo: list the snapshots of this environment, preview the restore, run it.
+
+A presenter of kerasfix.fix.session.UndoSession, as the CLI's `kerasfix undo` is.
+"""
 
 from __future__ import annotations
 
@@ -10,37 +13,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, OptionList, RichLog, Static
+from textual.widgets import Button, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kerasfix.diagnose.scan import ScanResult
+from kerasfix.errors import KerasfixError
 from kerasfix.fix import snapshot as snapshots
-from kerasfix.fix.plan import Plan, Step
-from kerasfix.fix.planner import pip_base
-from kerasfix.fix.preview import preview_plan
-from kerasfix.fix.runner import Events, RunResult, StepOutcome, run_plan
-from kerasfix.fix.workflow import start_blocker
-from kerasfix.report.fix_text import preview_renderable
+from kerasfix.fix.preview import PlanPreview
+from kerasfix.fix.session import Line, UndoSession, snapshot_row
+from kerasfix.report.fix_text import line_text, preview_renderable
 from kerasfix.report.safe_console import visible_text
-from kerasfix.textsafe import plural, visible
+from kerasfix.textsafe import one_line
+from kerasfix.tui.run_log import RunLog, RunLogEvents
 from kerasfix.tui.settings import AppSettings
 from kerasfix.tui.widgets import EnvHeader
-
-
-class _Events(Events):
-    def __init__(self, screen: UndoScreen) -> None:
-        self.screen = screen
-
-    def step_started(self, index: int, step: Step) -> None:
-        self.screen.app.call_from_thread(self.screen.write_log, Text(f"$ {step.command_text()}",
-                                                               style="cyan"))
-
-    def output(self, index: int, line: str) -> None:
-        self.screen.app.call_from_thread(self.screen.write_log, Text(visible(line)))
-
-    def step_finished(self, outcome: StepOutcome) -> None:
-        mark = "✓" if outcome.ok else f"✗ exit code {outcome.returncode}"
-        self.screen.app.call_from_thread(self.screen.write_log, Text(mark))
 
 
 class UndoScreen(Screen[None]):
@@ -50,9 +36,16 @@ class UndoScreen(Screen[None]):
         super().__init__()
         self.result = result
         self.settings = settings
-        self.snaps = snapshots.list_snapshots(result.inventory.interpreter.prefix)
-        self.plan: Plan | None = None
-        self.snap: snapshots.Snapshot | None = None
+        self.session = UndoSession(result, dry_run=settings.dry_run)
+
+    @property
+    def snap(self) -> snapshots.Snapshot | None:
+        """The snapshot chosen (restored in place when the run completes)."""
+        return self.session.snapshot
+
+    @property
+    def run_log(self) -> RunLog:
+        return self.query_one(RunLog)
 
     def compose(self) -> ComposeResult:
         yield EnvHeader(id="env-header")
@@ -65,77 +58,87 @@ class UndoScreen(Screen[None]):
             with Horizontal(classes="buttons"):
                 yield Button("Restore", id="restore", variant="warning", disabled=True)
                 yield Button("Back", id="undo-back")
-            yield RichLog(id="undo-log", wrap=True, markup=False)
+            yield RunLog(log_id="undo-log", id="undo-run")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(EnvHeader).show(self.result, dry_run=self.settings.dry_run)
         options = self.query_one("#snapshots", OptionList)
-        if not self.snaps:
-            self.query_one("#undo-body", Static).update("No snapshots: kerasfix has not changed"
-                                                        " this environment.")
-        for snap in self.snaps:
+        listed = self.session.snapshots
+        if not listed:
+            self.query_one("#undo-body", Static).update(self.session.rows()[0].text)
+        for snap in listed:
             options.add_option(Option(_label(snap), id=snap.id,
                                       disabled=snap.status == "unreadable"))
-        if self.snaps:
-            options.highlighted = len(self.snaps) - 1
+        if listed:
+            options.highlighted = len(listed) - 1
         options.focus()
 
     @on(OptionList.OptionSelected, "#snapshots")
     def chosen(self, event: OptionList.OptionSelected) -> None:
-        snap = next(s for s in self.snaps if s.id == event.option.id)
-        self.snap = snap
-        inv = self.result.environment
-        self.plan = snapshots.plan_undo(snap, inv, pip_base(inv, self.result.python))
+        self.query_one("#restore", Button).disabled = True
+        try:
+            self.session.choose(event.option.id)
+        except KerasfixError as err:  # removed or spoilt since it was listed
+            self.notify(one_line(str(err)), severity="error", timeout=15, markup=False)
+            return
         self.query_one("#undo-body", Static).update("Asking pip what the restore would change…")
-        self.compute_preview(self.plan)
+        self.compute_preview()
 
     @work(thread=True, exclusive=True)
-    def compute_preview(self, plan: Plan) -> None:
-        preview = preview_plan(plan, self.result.environment)
+    def compute_preview(self) -> None:
+        preview = self.session.prepare()
         self.app.call_from_thread(self.show_preview, preview)
 
-    def show_preview(self, preview) -> None:  # type: ignore[no-untyped-def]
+    def show_preview(self, preview: PlanPreview) -> None:
+        if preview.plan is not self.session.plan:
+            return  # another snapshot was chosen meanwhile
         self.query_one("#undo-body", Static).update(
             preview_renderable(preview, dry_run=self.settings.dry_run))
         restore = self.query_one("#restore", Button)
-        restore.disabled = (self.settings.dry_run
-                            or start_blocker(preview) is not None)
-        if not preview.plan.steps and self.snap is not None and \
-                not self.settings.dry_run:
-            snapshots.close(self.snap)  # nothing to restore: later runs stop warning
+        restore.disabled = not self.session.may_start()
+        if self.session.nothing_to_do:
+            self.session.close()  # nothing to restore: later runs stop warning
+            self.say(self.session.outcome_lines())
         restore.focus()
 
     @on(Button.Pressed, "#restore")
     def restore(self) -> None:
-        if self.plan is None or self.snap is None:
+        if self.session.preview is None or not self.session.may_start():
             return
         self.query_one("#restore", Button).disabled = True
-        self.run_restore(self.plan, self.snap)
+        self.run_log.start(len(self.session.preview.plan.automatic_steps))
+        self.run_restore()
 
     @work(thread=True, exclusive=True)
-    def run_restore(self, plan: Plan, snap: snapshots.Snapshot) -> None:
-        result = run_plan(plan, self.result.environment, events=_Events(self), snapshot=snap,
-                          cancel=threading.Event())
-        self.app.call_from_thread(self.finished, result, snap)
+    def run_restore(self) -> None:
+        try:
+            self.session.run(RunLogEvents(self.run_log), cancel=threading.Event())
+        except Exception as err:  # a lock held by a fixer, a vanished folder…
+            self.app.call_from_thread(self.write_log, Text(f"error: {err}", style="bold red"))
+            self.app.call_from_thread(self.notify, one_line(str(err)), severity="error",
+                                      timeout=20, markup=False)
 
-    def finished(self, result: RunResult, snap: snapshots.Snapshot) -> None:
-        if result.failed:
-            self.write_log(Text("Restore stopped at a failed step; nothing further was run.",
-                          style="bold red"))
+    @on(RunLog.RunFinished)
+    def finished(self) -> None:
+        self.say(self.session.outcome_lines())
+        snap = self.session.snapshot
+        run = self.session.run_result
+        if snap is None or run is None or run.status != "complete":
             return
-        snap.status = "restored"
-        snap.save()
         self.query_one("#restore", Button).disabled = True  # restored: nothing left to offer
         options = self.query_one("#snapshots", OptionList)
         index = options.get_option_index(snap.id)
         options.replace_option_prompt_at_index(index, _label(snap))
         options.disable_option_at_index(index)  # its preview is stale now
-        self.write_log(Text(f"Restored snapshot {snap.id}.", style="bold green"))
-        self.notify(f"Restored snapshot {snap.id}")
+        self.notify(one_line(f"Restored snapshot {snap.id}"), markup=False)
+
+    def say(self, lines: list[Line]) -> None:
+        for line in lines:
+            self.write_log(line_text(line))
 
     def write_log(self, text: Text) -> None:  # the one way into the log: pip's output too
-        self.query_one("#undo-log", RichLog).write(visible_text(text))
+        self.run_log.write(text)
 
     @on(Button.Pressed, "#undo-back")
     def back_pressed(self) -> None:
@@ -146,6 +149,4 @@ class UndoScreen(Screen[None]):
 
 
 def _label(snap: snapshots.Snapshot) -> Text:
-    return visible_text(Text(f"{snap.id}  {snap.strategy:<10} {snap.status:<12}"
-                             f" {snap.steps_done}/{plural(snap.steps_total, 'step')}"
-                             f"  by {snap.user}"))
+    return visible_text(Text(snapshot_row(snap)))
