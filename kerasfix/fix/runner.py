@@ -47,7 +47,8 @@ class RunResult:
 
 
 class Events:
-    """Callbacks a renderer (CLI or TUI) implements; all optional."""
+    """The step events of a run, called by run_plan on the thread that runs it; all optional.
+    Presenters implement kerasfix.fix.session.RunEvents, which adds run_finished."""
 
     def step_started(self, index: int, step: Step) -> None: ...
 
@@ -90,7 +91,7 @@ def run_plan(plan: Plan, inv: Inventory, *, events: Events | None = None,
                 result.status = "failed"
                 break
         if snapshot is None:
-            snap.status = result.status
+            snap.status = snapshots.SnapshotStatus(result.status)
             snap.save()
             if result.status == "complete":
                 _finish_fix(snap, plan, env)
@@ -283,7 +284,8 @@ def _unset_env_var(step: Step, index: int, events: Events) -> str:
         if not os.path.exists(path):
             continue
         lines = Path(path).read_text(encoding="utf-8").split("\n")
-        kept, inside = [], False
+        kept: list[str] = []
+        inside = False
         for line in lines:
             if begin in line:
                 inside = True
