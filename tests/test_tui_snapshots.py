@@ -44,7 +44,7 @@ from kerasfix.tui.explain_screen import ExplainScreen
 from kerasfix.tui.fix_screen import FixScreen
 from kerasfix.tui.help_screen import HelpScreen
 from kerasfix.tui.undo_screen import UndoScreen
-from kerasfix.tui.widgets import Display
+from kerasfix.tui.widgets import DetailPane, Display
 
 SIZE = (120, 40)
 PASTED = ("Traceback (most recent call last):\n  File \"train.py\", line 3, in <module>\n"
@@ -97,11 +97,9 @@ def _build(wheelhouse: Path) -> Envs:
 def _slim(env: FakeEnv) -> None:
     """Only pip is needed (ensurepip adds setuptools on older Pythons); no bytecode: fewer
     files to copy for each environment and to remove at the end."""
-    for path in env.site.glob("setuptools*"):
-        shutil.rmtree(path)
-    for path in (env.site.glob("_distutils_hack"), env.site.glob("distutils-precedence.pth"),
-                 env.site.glob("pkg_resources")):
-        for found in path:
+    for pattern in ("setuptools*", "_distutils_hack", "distutils-precedence.pth",
+                    "pkg_resources"):
+        for found in env.site.glob(pattern):
             shutil.rmtree(found) if found.is_dir() else found.unlink()
     for cache in list(env.site.rglob("__pycache__")):
         shutil.rmtree(cache)
@@ -202,7 +200,7 @@ def test_scan(snap_compare: Any, envs: Envs) -> None:
     async def steps(pilot: Any) -> None:
         await scanned(pilot)
         node = app.screen.query_one("#env-tree", Tree).cursor_node
-        assert node is not None and node.data.kind == "finding"
+        assert node is not None and node.data is not None and node.data.kind == "finding"
         shows(app, "Findings (2)", "✗ tf-keras 2.15.0 does not match TensorFlow 2.18.1",
               "sys.path (import order)", "[1] stdlib: /opt/python/lib/", "severity", "error",
               "tf-keras-minor-mismatch", "Python 3.", "pip none")
@@ -247,9 +245,9 @@ def test_detail_of_a_finding(snap_compare: Any, envs: Envs) -> None:
         await pilot.press("down")
         await pilot.pause()
         node = app.screen.query_one("#env-tree", Tree).cursor_node
-        assert node is not None and node.data.finding is not None
+        assert node is not None and node.data is not None and node.data.finding is not None
         assert node.data.finding.severity.value == "warning"
-        assert "~f_keras" in app.screen.query_one("#detail").plain
+        assert "~f_keras" in app.screen.query_one("#detail", DetailPane).plain
         shows(app, "leftover folder", "warning", "~f_keras")
     snapshot(snap_compare, app, steps)
 
@@ -303,7 +301,7 @@ def test_environment_picker(snap_compare: Any, envs: Envs,
 
     found = [FoundEnv(envs.other.python, str(envs.other.root / "venv"), ("venv under ~",),
                       name="other", kind="venv")]
-    monkeypatch.setattr(env_picker, "discover", lambda roots: DiscoveryResult(found, []))
+    monkeypatch.setattr(env_picker, "discover", lambda _roots: DiscoveryResult(found, []))
     app = app_on(envs.scan, envs)
 
     async def steps(pilot: Any) -> None:
@@ -388,7 +386,7 @@ def test_verify(snap_compare: Any, envs: Envs) -> None:
         await pilot.pause()
         assert fix.run_result is not None and fix.run_result.status == "complete"
         shows(app, "4 Verification", "resolved:", "tf-keras-minor-mismatch",
-              "Undo: kerasfix undo 20260102T030405Z-0000", "Report:")
+              "kerasfix undo 20260102T030405Z-0000", "Report:")
     snapshot(snap_compare, app, steps)
 
 
@@ -406,7 +404,7 @@ def test_failing_step(snap_compare: Any, envs: Envs) -> None:
         await pilot.pause()
         assert fix.run_result is not None and fix.run_result.status == "failed"
         shows(app, "The run stopped (failed) at step 2", "Nothing further was run",
-              "Undo: kerasfix undo 20260102T030405Z-0000")
+              "kerasfix undo 20260102T030405Z-0000")
     snapshot(snap_compare, app, steps)
 
 
@@ -423,7 +421,7 @@ def test_undo(snap_compare: Any, envs: Envs) -> None:
     plan = planner.build_plan(result, Strategy.REPAIR, options)
     snap = snapshots.take(result.environment, env.python, plan, plan.index_flags)
     snap.steps_done = 1
-    snap.status = "failed"
+    snap.status = snapshots.SnapshotStatus.FAILED
     snap.save()
     pip(env, envs.wheels, "install", "--no-deps", "tf-keras==2.18.0")
     app = app_on(env, envs)
@@ -436,3 +434,16 @@ def test_undo(snap_compare: Any, envs: Envs) -> None:
         shows(app, "20260102T030405Z-0000  repair     failed       1/2 steps  by tester",
               "tf-keras==2.15.0", "Restore")
     snapshot(snap_compare, app, steps)
+
+
+async def test_keys_typed_right_after_slash_are_the_query(envs: Envs) -> None:
+    """Keys that arrive in one burst with `/` (a fast typist, a terminal multiplexer) are the
+    query, `/` included: none of them reaches the scan screen's `f` or `t`."""
+    app = app_on(envs.scan, envs)
+    async with app.run_test(size=SIZE) as pilot:
+        await scanned(pilot)
+        for char in "/tf-k/":  # posted at once: nothing in between lets focus settle
+            app.post_message(events.Key("slash" if char == "/" else
+                                        "minus" if char == "-" else char, char))
+        await wait_for(pilot, lambda: scan_screen(app).search_text == "tf-k/")
+        assert not scan_screen(app).problems_only and app.theme == "textual-dark"

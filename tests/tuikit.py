@@ -88,7 +88,7 @@ def freeze_fix_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
     class Frozen(dt.datetime):
         @classmethod
-        def now(cls, tz: dt.tzinfo | None = None) -> Frozen:  # type: ignore[override]
+        def now(cls, tz: dt.tzinfo | None = None) -> Frozen:
             return cls.fromtimestamp(FROZEN.timestamp(), tz)
 
     monkeypatch.setattr(plan, "dt", SimpleNamespace(datetime=Frozen, timezone=dt.timezone))

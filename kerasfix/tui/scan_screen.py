@@ -25,11 +25,13 @@ class ScanScreen(Screen[None]):
         Binding("x", "fix", "Fix…", id="fix"),
         Binding("d", "deep", "Deep check", id="deep"),
         Binding("f", "filter", "Problems/all", id="filter"),
-        Binding("slash", "search", "Search", id="search"),
+        # priority: run before the keys typed right after it are handed on, so they are the
+        # query (not `f` filter, `t` theme)
+        Binding("slash", "search", "Search", id="search", priority=True),
         Binding("r", "rescan", "Rescan", id="rescan"),
         Binding("u", "undo", "Undo…", id="undo"),
         Binding("p", "explain", "Paste error", id="explain"),
-        Binding("escape", "close_search", "Close search", show=False, id="close-search"),
+        Binding("escape", "close_search", "Close search", id="close-search"),
     ]
 
     class Scanned(Message):
@@ -124,6 +126,14 @@ class ScanScreen(Screen[None]):
         self.query_one(EnvTree).focus()
 
     # ------------------------------------------------------------ actions
+    def check_action(self, action: str,
+                     parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002 (Textual's)
+        if action == "search":  # typing in the box: `/` is part of the query
+            return self.focused is not self.query_one("#search", Input)  # (has_focus lags)
+        if action == "close_search":  # in the footer only while the box is open
+            return bool(self.query_one("#search", Input).display)
+        return True
+
     def action_rescan(self) -> None:
         self.header.show(self.result, dry_run=self.settings.dry_run, status="rescanning…")
         self.run_scan()
@@ -144,7 +154,8 @@ class ScanScreen(Screen[None]):
     def action_search(self) -> None:
         box = self.query_one("#search", Input)
         box.display = True
-        box.focus()
+        self.set_focus(box)  # at once, not after a refresh as Widget.focus does
+        self.refresh_bindings()
 
     def action_close_search(self) -> None:
         box = self.query_one("#search", Input)
@@ -152,6 +163,7 @@ class ScanScreen(Screen[None]):
             box.value = ""
             box.display = False
             self.query_one(EnvTree).focus()
+            self.refresh_bindings()
 
     def action_fix(self) -> None:
         if self.result is None:

@@ -21,6 +21,7 @@ from kerasfix.report.tree import (
 )
 from kerasfix.textsafe import visible
 
+
 class Display:
     """Test hook for SVG snapshots: `Display.machine_facts = False` (tests/tuikit.py sets it)
     shows Python as major.minor and pip's version as "x", the two header and picker facts that
