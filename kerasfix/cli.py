@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # imported lazily where they are used: `kerasfix scan` starts
     from kerasfix.inspect.discovery import DiscoveryResult
 
 STRATEGIES = ("repair", "upgrade", "legacy", "fresh-venv")
+EXIT_CTRL_C = 128 + signal.SIGINT  # the shell's code for a process Ctrl-C ended
 
 
 class _Parser(argparse.ArgumentParser):
@@ -497,7 +499,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("kerasfix: interrupted\n")
-        return 130
+        return EXIT_CTRL_C
     except BrokenPipeError:
         return EXIT_OK
     except Exception as err:  # a kerasfix bug: one line, the traceback only on request

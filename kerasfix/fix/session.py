@@ -72,6 +72,12 @@ class FixReport:
 ReportWriter = Callable[[FixReport, Path], None]  # kerasfix.report.fix_report.write_report
 
 
+def interrupted_notice(prefix: str) -> str | None:
+    """What to say, before any session starts, about a fix running in this environment now
+    or killed half-way (read only: the app's first screen)."""
+    return workflow.interrupted_notice(prefix)
+
+
 def default_report_path(before: ScanResult, kind: str, folder: Path | None = None) -> Path:
     """Where the app keeps a report nobody named: beside the run's snapshot, else the
     folder kerasfix was started in, else the environment's state folder."""
