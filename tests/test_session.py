@@ -17,7 +17,7 @@ from kerasfix.fix import planner
 from kerasfix.fix import snapshot as snapshots
 from kerasfix.fix.plan import Step
 from kerasfix.fix.runner import RunResult, StepOutcome
-from kerasfix.fix.session import FixSession, RunEvents, UndoSession
+from kerasfix.fix.session import FixSession, Line, RunEvents, UndoSession
 from kerasfix.report.fix_report import write_report
 
 
@@ -61,7 +61,7 @@ class Recorder(RunEvents):
         assert self.session.run_result is result  # recorded before anyone hears of it
 
 
-def texts(lines: list) -> str:  # type: ignore[type-arg]
+def texts(lines: list[Line]) -> str:
     return "\n".join(line.text for line in lines)
 
 
