@@ -148,6 +148,19 @@ def test_catalogue_is_consistent() -> None:
         assert cause.title and cause.why and cause.confirm and cause.fix
 
 
+def test_every_checker_decides_a_catalogued_cause() -> None:
+    """The catalogue is data in knowledge/; diagnose/ registers who decides each cause by its
+    id: a renamed or removed cause cannot leave a checker pointing at nothing."""
+    from kerasfix.diagnose.explain.checkers import DECIDES
+
+    assert set(DECIDES) <= set(CAUSES), set(DECIDES) - set(CAUSES)
+    assert len(DECIDES) >= 20
+    # a cause that only a checker can decide (no scan finding backs it) must have one
+    undecidable = [c.id for c in CAUSES.values() if c.static and not c.findings
+                   and c.id not in DECIDES]
+    assert not undecidable, undecidable
+
+
 def test_tf1_names_are_not_taken_for_an_empty_tensorflow() -> None:
     ids = {m.signature.id for m in explain_text(
         "AttributeError: module 'tensorflow' has no attribute 'Session'").matches}

@@ -175,8 +175,8 @@ def test_many_environments_table_and_audit_markdown(tmp_path: Path) -> None:
     from rich.console import Console
 
     from kerasfix.fleet import audit, audit_markdown, envs_json, scanning
+    from kerasfix.fleet.table_text import render_envs
     from kerasfix.inspect.discovery import FoundEnv
-    from kerasfix.report.fleet_text import render_envs
 
     env = poisoned(tmp_path / f"[red]p{META}")
     found = FoundEnv(env.python, str(env.root / "venv"), (f"test{PAYLOAD}",),

@@ -20,7 +20,8 @@ API (core: no textual/rich; `kerasfix explain TEXT|FILE|-` and the TUI paste box
     read_source(arg, stdin=None) -> str
         "-" reads stdin, an existing file path is read, anything else is the text itself.
 
-The package: catalogue.py (CAUSES and SIGNATURES as data records), traceback.py (reading and
+The package: (the catalogue itself, CAUSES and SIGNATURES as data records, is
+kerasfix/knowledge/messages.py), traceback.py (reading and
 parsing the pasted text), match.py (signatures -> ranked causes), checkers.py (how a scan
 decides one cause; version facts from kerasfix.knowledge.compat), judge.py (verdicts against a
 scan).
@@ -28,7 +29,6 @@ scan).
 
 from __future__ import annotations
 
-from kerasfix.diagnose.explain.catalogue import CAUSES, SIGNATURES, Cause, Signature
 from kerasfix.diagnose.explain.checkers import CONFIRMED, RULED_OUT, UNKNOWN
 from kerasfix.diagnose.explain.judge import CauseVerdict, Diagnosis, check_against, diagnose
 from kerasfix.diagnose.explain.match import UNMATCHED, Explanation, SignatureMatch, explain_text
@@ -39,6 +39,7 @@ from kerasfix.diagnose.explain.traceback import (
     read_source,
     traceback_paths,
 )
+from kerasfix.knowledge.messages import CAUSES, SIGNATURES, Cause, Signature
 
 __all__ = [
     "CAUSES", "CONFIRMED", "MAX_TEXT", "RULED_OUT", "SIGNATURES", "TEXT_SUFFIXES", "UNKNOWN",

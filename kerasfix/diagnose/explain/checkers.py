@@ -1,8 +1,9 @@
 """Inventory checkers: how a scan confirms or rules out one cause of an error message.
 
 Each takes the Context (the explanation, the scan's inventory and findings) and returns
-(status, evidence), or None when the scan cannot tell. Causes in catalogue.py name their checker
-by the function itself. Version facts come from kerasfix.knowledge.compat.
+(status, evidence), or None when the scan cannot tell. DECIDES (at the end) registers each
+checker under the id of the catalogue cause it decides (kerasfix/knowledge/messages.py).
+Version facts come from kerasfix.knowledge.compat.
 """
 
 from __future__ import annotations
@@ -297,3 +298,31 @@ def foreign_roots(ctx: Context) -> list[str]:
     """site-packages folders in the traceback that the scanned interpreter does not use."""
     known = {_norm(e.path) for e in ctx.inv.path_entries}
     return [root for root in ctx.explanation.paths.site_packages if _norm(root) not in known]
+
+
+# Which checker decides which cause of the catalogue (kerasfix.knowledge.messages.CAUSES);
+# tests/test_explain.py holds every key to a real cause id.
+DECIDES: dict[str, Checker] = {
+    "keras3-under-old-tf": keras3_old_tf,
+    "tensorflow-without-keras": no_keras,
+    "local-file-shadows": shadow,
+    "user-site-copy": user_site,
+    "legacy-keras-without-tf-keras": legacy,
+    "transformers-sets-legacy": transformers,
+    "keras-standalone-too-old": old_keras,
+    "transformers-needs-tf-keras": transformers,
+    "numpy1-under-numpy2-module": numpy_one,
+    "protobuf-too-new": protobuf_too_new,
+    "protobuf-too-old": protobuf_too_old,
+    "keras3-code-for-keras2": keras3_active,
+    "keras3-savedmodel": keras3_active,
+    "removed-keras-path": keras_path,
+    "tf1-api-on-tf2": tf2_installed,
+    "python-unsupported": python_support,
+    "tensorflow-gpu-retired": self_evident,
+    "cpu-lacks-avx": cpu_flags,
+    "x86-python-on-apple-silicon": rosetta,
+    "keras-backend-missing": backend,
+    "tensorflow-missing": tensorflow_missing,
+    "wrong-environment": traceback_env,
+}

@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kerasfix.diagnose.explain.catalogue import Cause
 from kerasfix.diagnose.explain.checkers import (
     CONFIRMED,
+    DECIDES,
     RULED_OUT,
     UNKNOWN,
     Context,
@@ -17,6 +17,7 @@ from kerasfix.diagnose.explain.checkers import (
 )
 from kerasfix.diagnose.explain.match import Explanation
 from kerasfix.diagnose.findings import Finding
+from kerasfix.knowledge.messages import Cause
 
 if TYPE_CHECKING:
     from kerasfix.diagnose.scan import ScanResult
@@ -113,7 +114,8 @@ def _judge(cause: Cause, ctx: Context) -> CauseVerdict:
     """A checker that reads the inventory decides when it can (it knows, e.g., which way
     protobuf is off); otherwise the scan's findings do."""
     related = _related(cause, ctx.findings)
-    checked = cause.check(ctx) if cause.check else None
+    check = DECIDES.get(cause.id)
+    checked = check(ctx) if check else None
     if checked is not None and checked[0] != UNKNOWN:
         status, evidence = checked
         if status != CONFIRMED:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kerasfix.diagnose.explain.catalogue import CAUSES, SIGNATURES, Cause, Signature
 from kerasfix.diagnose.explain.traceback import TracebackPaths, normalise, traceback_paths
+from kerasfix.knowledge.messages import CAUSES, SIGNATURES, Cause, Signature
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
 """The catalogue, as data: the causes of TensorFlow/Keras errors and the error signatures
 (regexes over a pasted text) that point at them.
 
-A Cause names the scan findings that back it (their codes, as the scan reports them) and the
-inventory checker that decides it (the function itself, from checkers.py); the version facts
-behind both live in kerasfix.knowledge.compat. Message texts are the ones observed with real
-installs (work/lab/FINDINGS.md) where available, else the reference's.
+A Cause names the scan findings that back it (their codes, as the scan reports them); the
+checker that decides it against an inventory is registered under its id in
+kerasfix/diagnose/explain/checkers.py (DECIDES), and the version facts behind both live in
+kerasfix.knowledge.compat. Message texts are the ones observed with real installs where
+available (the real-package tiers print them), else the researched compatibility notes'.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ import re
 from dataclasses import dataclass
 
 from kerasfix import knowledge
-from kerasfix.diagnose.explain import checkers
-from kerasfix.diagnose.explain.checkers import Checker
 from kerasfix.knowledge import compat
 
 # ---------------------------------------------------------------- causes
@@ -30,7 +29,6 @@ class Cause:
     findings: tuple[str, ...] = ()  # scan finding codes; "code/word": the title must name word
     scenario: str | None = None
     static: bool = True  # a static scan decides it: no related finding means ruled out
-    check: Checker | None = None  # the inventory checker that decides it (checkers.py)
     hints: tuple[str, ...] = ()  # regexes: text that makes this cause likelier
     personal: bool = True  # write `confirm` for the scanned interpreter (not when the point is
     #                        to ask whichever `python` runs the code)
@@ -48,14 +46,14 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           " or 'keras.api._v2'; `import keras` itself works.", _VERSIONS,
           'python -m pip install "keras~=2.N.0" (N = your TensorFlow minor; 2.13: keras>=2.13.1'
           ',<2.14), or move to TensorFlow >= 2.16',
-          ("keras3-under-tf-2.14-or-older",), "S2", check=checkers.keras3_old_tf),
+          ("keras3-under-tf-2.14-or-older",), "S2"),
     Cause("tensorflow-without-keras", "TensorFlow is installed without any Keras",
           "No distribution provides the keras package (it was uninstalled, or TensorFlow came"
           " with --no-deps or from a distro/conda package). `import tensorflow` works; tf.keras"
           " fails with No module named 'tensorflow.keras' or 'Keras cannot be imported'.",
           'python -c "import keras"', 'python -m pip install "keras~=2.N.0" (TF <= 2.15) or'
           ' "keras>=3.K" (TF >= 2.16, K from TensorFlow\'s own pin)',
-          ("tensorflow-without-keras",), "S23", check=checkers.no_keras),
+          ("tensorflow-without-keras",), "S23"),
     Cause("pip-interrupted", "An interrupted pip run left a package half removed",
           "pip moves a package aside to a '~'-prefixed folder (~ensorflow, ~eras) while it"
           " uninstalls or upgrades it; when pip is killed the real folder is gone or"
@@ -70,14 +68,13 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           'python -c "import keras; print(keras.__file__)"  vs  python -I -c "import keras;'
           ' print(keras.__file__)"',
           "rename the file or folder and delete the __pycache__/*.pyc next to it",
-          ("local-file-shadows-package",), "S15", check=checkers.shadow,
+          ("local-file-shadows-package",), "S15",
           hints=(r"partially initialized module",)),
     Cause("user-site-copy", "A copy in your user site (~/.local) is imported",
           "`pip install --user` (or pip's fallback when site-packages was not writable) put a"
           " TensorFlow/Keras in the user site, which comes before the system site-packages.",
           "python -m pip list --user", "python -m pip uninstall <package> until it says 'not"
-          " installed', or run with PYTHONNOUSERSITE=1", ("user-site-package",), "S14",
-          check=checkers.user_site),
+          " installed', or run with PYTHONNOUSERSITE=1", ("user-site-package",), "S14"),
     Cause("keras-folder-clobbered", "Two Keras distributions shared keras/ and clobbered it",
           "keras and keras-nightly (or two copies) install the same keras/ folder; the last"
           " install overwrote the other, and uninstalling either deleted files the other still"
@@ -102,21 +99,21 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           'python -c "import os, tf_keras; print(os.environ.get(\'TF_USE_LEGACY_KERAS\'))"',
           'python -m pip install "tf-keras~=2.N.0" (N = TensorFlow minor), or unset'
           " TF_USE_LEGACY_KERAS (check shell profiles, .env files, conda env config vars)",
-          ("legacy-keras-without-tf-keras",), "S4", check=checkers.legacy),
+          ("legacy-keras-without-tf-keras",), "S4"),
     Cause("transformers-sets-legacy", "transformers switched TF_USE_LEGACY_KERAS on",
           "Importing a transformers TF model sets TF_USE_LEGACY_KERAS=1 inside the process, so"
           " tf.keras then needs tf-keras even though you never set the variable.",
           'python -c "import transformers, tf_keras"',
           'python -m pip install "tf-keras~=2.N.0" (pinned: a plain `pip install tf-keras` can'
           " replace TensorFlow)", ("transformers-needs-tf-keras",), "S3",
-          check=checkers.transformers, hints=(r"transformers[/\\]",)),
+          hints=(r"transformers[/\\]",)),
     Cause("keras-standalone-too-old", "The old multi-backend keras (< 2.6) is installed",
           "keras 2.2-2.4 is the standalone multi-backend Keras. TensorFlow 2 loads tf.keras from"
           " keras.api._v2, which it does not have, and keras 2.4 itself imports tf.keras back:"
           " both fail, with messages that blame TensorFlow.", _VERSIONS,
           'python -m pip uninstall -y keras && python -m pip install "keras~=2.N.0" (TF <= 2.15)'
           ' or "keras>=3" (TF >= 2.16); port `import keras` code to tf.keras',
-          ("keras-standalone-too-old",), "S6", check=checkers.old_keras,
+          ("keras-standalone-too-old",), "S6",
           hints=(r"Using TensorFlow backend", r"tensorflow_backend\.py")),
     Cause("keras-minor-mismatch", "keras 2.x is another minor than TensorFlow",
           "Keras 2 calls TensorFlow's private APIs, so keras 2.M with TensorFlow 2.N fails at"
@@ -141,7 +138,7 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           " refuses Keras 3. PyTorch models are unaffected.", 'python -c "import tf_keras"',
           'python -m pip install "tf-keras~=2.N.0" (N = TensorFlow minor; pin it, a plain'
           " `pip install tf-keras` can replace TensorFlow)", ("transformers-needs-tf-keras",),
-          "S3", check=checkers.transformers),
+          "S3"),
     Cause("numpy2-under-old-tf", "NumPy 2 under a TensorFlow compiled against NumPy 1",
           "TensorFlow < 2.18 (and ml-dtypes of that era) are compiled against NumPy 1.x; NumPy 2"
           " changed the C ABI, so `import tensorflow` prints NumPy's banner and fails."
@@ -154,8 +151,7 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           " cannot load with the NumPy 1.x installed.",
           'python -m pip check', "align NumPy with what TensorFlow and that package accept"
           " (kerasfix fix --strategy repair)",
-          ("ml-dtypes-incompatible", "requirement-version-conflict/numpy"), "S11",
-          check=checkers.numpy_one),
+          ("ml-dtypes-incompatible", "requirement-version-conflict/numpy"), "S11"),
     Cause("protobuf-too-new", "protobuf is newer than TensorFlow's generated code allows",
           "TensorFlow <= 2.11 was generated with protoc < 3.20; protobuf >= 4 refuses such"
           " *_pb2 modules ('Descriptors cannot be created directly'). On TF 2.12-2.19 a protobuf"
@@ -163,13 +159,13 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           'python -c "import google.protobuf as p; print(p.__version__)"',
           f'python -m pip install "protobuf<{knowledge.PROTOBUF_BUILDER_FIRST}" (TF <='
           f" {compat.last_old_gencode_line().minor_text}), or the range TensorFlow declares",
-          ("protobuf-incompatible",), "S12", check=checkers.protobuf_too_new),
+          ("protobuf-incompatible",), "S12"),
     Cause("protobuf-too-old", "protobuf is older than TensorFlow's generated code needs",
           "TensorFlow 2.12+ *_pb2 modules need google.protobuf.internal.builder (protobuf"
           " >= 3.20); TensorFlow 2.21 needs protobuf >= 6.31.1 and checks it (VersionError).",
           'python -c "import google.protobuf as p; print(p.__version__)"',
           "python -m pip install the protobuf range TensorFlow declares (python -m pip show"
-          " tensorflow)", ("protobuf-incompatible",), "S12", check=checkers.protobuf_too_old),
+          " tensorflow)", ("protobuf-incompatible",), "S12"),
     Cause("keras3-code-for-keras2", "tf.keras is Keras 3, but the code was written for Keras 2",
           "Keras 3 (the default from TensorFlow 2.16, or keras upgraded over TF 2.15) dropped"
           " layers.experimental, TF1 backend helpers, optimizers.legacy and SavedModel folders;"
@@ -177,27 +173,26 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           ' print(tf.keras.__version__)"',
           "port the code (kerasfix scan --code DIR lists the places), or keep Keras 2:"
           ' python -m pip install "tf-keras~=2.N.0" and export TF_USE_LEGACY_KERAS=1',
-          ("keras3-under-tf-2.15",), "S1", static=False, check=checkers.keras3_active),
+          ("keras3-under-tf-2.15",), "S1", static=False),
     Cause("keras3-savedmodel", "Keras 3 cannot load or write a TensorFlow SavedModel folder",
           "Keras 3's load_model reads only .keras and .h5 files, and save() needs one of those"
           " extensions; folders saved by Keras 2's model.save('dir') are SavedModels.",
           'python -c "import keras; print(keras.__version__)"',
           'keras.layers.TFSMLayer(path, call_endpoint="serving_default") for inference, or'
           " load it with tf_keras (tf-keras + TF_USE_LEGACY_KERAS=1) and re-save as .keras",
-          (), "S20", static=False, check=checkers.keras3_active),
+          (), "S20", static=False),
     Cause("removed-keras-path", "The code imports a Keras path the installed Keras does not have",
           "keras.engine and keras.layers.core exist only up to keras 2.12, keras.src.engine only"
           " in 2.13-2.15, keras.api._v2 only in 2.6-2.15; Keras 3 has none of them. Your code or"
           " a library written for another Keras imports it.", _VERSIONS,
           "use the public API (kerasfix scan --code DIR shows what to write), upgrade the"
-          " library, or pin the Keras line it was written for", (), "S19", static=False,
-          check=checkers.keras_path),
+          " library, or pin the Keras line it was written for", (), "S19", static=False),
     Cause("tf1-api-on-tf2", "The code (or an old library) uses the TensorFlow 1 API",
           "tf.get_default_graph, tf.Session, tf.placeholder and tf.contrib are TensorFlow 1;"
           " TensorFlow 2 has them only under tf.compat.v1 (contrib not at all).",
           'python -c "import tensorflow as tf; print(tf.__version__)"',
           "use tf.compat.v1.<name> (with tf.compat.v1.disable_v2_behavior()), or port to TF2",
-          (), None, static=False, check=checkers.tf2_installed),
+          (), None, static=False),
     Cause("python-unsupported", "No release you asked for has wheels for this Python",
           "pip only sees wheels built for your interpreter: TensorFlow 2.N supports a window of"
           f" Python versions ({compat.python_windows_text()}), and"
@@ -205,7 +200,7 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           'python -c "import sys, struct; print(sys.version, struct.calcsize(\'P\') * 8)"',
           "use a Python TensorFlow supports in a fresh environment (uv venv -p 3.12), or pick a"
           " release that supports yours", ("no-tensorflow-wheels-for-python",), "S13",
-          static=False, check=checkers.python_support),
+          static=False),
     Cause("index-unreachable", "pip could not reach a package index that has TensorFlow",
           "'(from versions: none)' also appears when pip's index is unreachable or a private"
           " mirror lacks the package.", "python -m pip index versions tensorflow",
@@ -215,18 +210,17 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           "tensorflow itself has included GPU support since 2.1; tensorflow-gpu stopped at 2.11"
           " and 2.12.0 is a package that refuses to build.", _PIP_LIST,
           'replace it with tensorflow (Linux GPU: "tensorflow[and-cuda]==2.N.*")',
-          ("tensorflow-gpu-installed",), "S17", static=False, check=checkers.self_evident),
+          ("tensorflow-gpu-installed",), "S17", static=False),
     Cause("cpu-lacks-avx", "The CPU lacks instructions (AVX) TensorFlow's wheels are built for",
           "PyPI TensorFlow wheels use AVX; on an older CPU, a VM that hides AVX or an emulator,"
           " `import tensorflow` dies with SIGILL (Illegal instruction) and no traceback.",
           "grep -o -w -m1 avx /proc/cpuinfo", "run on a CPU with AVX, or use a TensorFlow built"
-          " without it (conda-forge, or build from source)", (), None, static=False,
-          check=checkers.cpu_flags),
+          " without it (conda-forge, or build from source)", (), None, static=False),
     Cause("x86-python-on-apple-silicon", "An x86_64 Python runs under Rosetta on Apple silicon",
           "Rosetta does not emulate AVX, so x86_64 TensorFlow wheels crash with SIGILL.",
           "python -c \"import platform; print(platform.machine())\"",
           "use an arm64 Python (it prints arm64) and a fresh environment", (), None,
-          static=False, check=checkers.rosetta),
+          static=False),
     Cause("tensorflow-metal-mismatch", "A tensorflow-metal plugin built for another TensorFlow",
           "TensorFlow loads every library in tensorflow-plugins/ at import; a tensorflow-metal"
           " built against another TensorFlow fails with 'Symbol not found'.",
@@ -244,7 +238,7 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           " imported', which misleads.", 'python -c "import os; print(os.environ.get('
           '\'KERAS_BACKEND\'))"; cat ~/.keras/keras.json',
           'unset KERAS_BACKEND, or set "backend": "tensorflow" in keras.json',
-          ("keras-backend-not-tensorflow",), "S25", check=checkers.backend, hints=(r"KERAS_BACKEND",
+          ("keras-backend-not-tensorflow",), "S25", hints=(r"KERAS_BACKEND",
                                                           r"keras[/\\]src[/\\]backend")),
     Cause("tensorflow-missing", "TensorFlow is not installed where the code runs",
           "The interpreter running the code has no tensorflow/ package: it is another"
@@ -252,14 +246,12 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           'python -c "import sys; print(sys.executable)"; python -m pip show tensorflow',
           "install TensorFlow with the interpreter that runs the code: python -m pip install"
           ' "tensorflow==2.N.*"', ("tensorflow-stub-without-payload",
-                                   "half-uninstalled-package/tensorflow"), "S21",
-          check=checkers.tensorflow_missing),
+                                   "half-uninstalled-package/tensorflow"), "S21"),
     Cause("wrong-environment", "The code runs in another environment than the one you fixed",
           "A notebook kernel, IDE interpreter or `pip` from another Python: what you installed"
           " is not what runs.", 'python -c "import sys; print(sys.executable)"; python -m pip'
           " --version", "install with `<the python that runs the code> -m pip`, or scan that"
-          " one (kerasfix scan --python PATH)", (), None, static=False,
-          check=checkers.traceback_env, personal=False),
+          " one (kerasfix scan --python PATH)", (), None, static=False, personal=False),
     Cause("pip-conflict", "pip reports a dependency conflict in the TensorFlow stack",
           "pip installed what you asked for and only printed the conflict: the versions that"
           " TensorFlow declares are not the ones installed.", "python -m pip check",
