@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from kerasfix import __version__
 from kerasfix.errors import (
-    EXIT_FINDINGS,
     EXIT_INTERNAL,
     EXIT_OK,
     EXIT_USAGE,
     KerasfixError,
 )
 from kerasfix.files import validate_report_path
-from kerasfix.textsafe import one_line, plural
+from kerasfix.textsafe import one_line
 
 if TYPE_CHECKING:  # imported lazily where they are used: `kerasfix scan` starts fast
     from rich.console import Console
@@ -284,22 +283,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
                   style="dim")
     result = scan(target, deep=args.deep, deep_timeout=args.timeout, started_probe=probe)
     if args.requirements:
-        from kerasfix.diagnose.requirements_audit import audit_requirements
+        from kerasfix.diagnose.audits import judge_requirements
 
-        # The pins are judged for this interpreter; the environment's own findings stay out.
-        result.findings = audit_requirements(args.requirements, result.inventory.interpreter)
-        result.notes.append(f"requirements file: {args.requirements}")
+        judge_requirements(result, args.requirements)
     if args.code:
-        from kerasfix.diagnose.code_audit import code_findings, keras_major_for, scan_code
-        from kerasfix.diagnose.findings import sort_findings
+        from kerasfix.diagnose.audits import add_code_findings
 
-        tf = result.inventory.tensorflow()
-        hits = scan_code(args.code, keras_major_for(result.inventory),
-                         tf_version=tf.raw_version if tf else None)
-        result.findings = sort_findings(result.findings + code_findings(hits))
-        result.notes.append(f"code scanned: {args.code} ({plural(len(hits), 'place')} to"
-                            " change)")
-    code = EXIT_FINDINGS if result.has_errors else EXIT_OK
+        add_code_findings(result, args.code)
+    code = result.exit_code
     if args.json:
         from kerasfix.report.scan_json import scan_document
 
@@ -315,7 +306,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from kerasfix.diagnose.explain import diagnose, explain_text, read_source
+    from kerasfix.diagnose.explain import diagnose, exit_code, explain_text, read_source
 
     try:
         text = read_source(args.text)
@@ -338,7 +329,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         from kerasfix.report.explain_text import render_explanation
 
         render_explanation(explanation, diagnosis, _console(args.no_color))
-    return EXIT_FINDINGS if diagnosis is not None and diagnosis.cause is not None else EXIT_OK
+    return exit_code(diagnosis)
 
 
 def _isatty(stream) -> bool:  # type: ignore[no-untyped-def]

@@ -204,7 +204,10 @@ def test_failed_step_stops_the_run_with_exit_3_and_the_undo_command(
     lines = session.outcome_lines()
     assert lines[0].text.startswith("The run stopped (failed) at step 2: ")
     assert lines[0].tone == "error" and "nothing further was run" in lines[0].text
-    assert session.undo_command and lines[1].text == f"Undo with: {session.undo_command}"
+    said = [line.text.strip() for line in lines[1:-1]]
+    assert said and said[0].startswith("ERROR:"), said  # pip's own words say why
+    assert all(line.tone == "dim" for line in lines[1:-1])
+    assert session.undo_command and lines[-1].text == f"Undo with: {session.undo_command}"
     assert session.finish(write_report) == EXIT_STEP_FAILED
     doc = json.loads((tmp_path / "r.json").read_text())
     assert doc["run"]["status"] == "failed" and doc["undo"] == session.undo_command
@@ -348,3 +351,14 @@ def test_undo_without_snapshots(env: FakeEnv) -> None:
     assert session.exit_code == EXIT_OK
     with pytest.raises(KerasfixError, match="no snapshots"):
         session.choose()
+
+
+def test_failure_words_are_pip_errors_else_the_last_lines() -> None:
+    from kerasfix.fix.session import failure_words
+
+    out = ["Looking in links: /w", "Processing ./x.whl", "ERROR: Could not install x",
+           "  because of y", "", "hint: z", "more", "and more"]
+    assert failure_words(out) == ["ERROR: Could not install x", "because of y", "hint: z",
+                                  "more"]
+    assert failure_words(["a", "b", "", "c", "d", "e"], most=2) == ["d", "e"]
+    assert failure_words([]) == []

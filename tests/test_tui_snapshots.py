@@ -403,7 +403,8 @@ def test_failing_step(snap_compare: Any, envs: Envs) -> None:
             fix.query_one("#verify-body").render()), timeout=120)
         await pilot.pause()
         assert fix.run_result is not None and fix.run_result.status == "failed"
-        shows(app, "The run stopped (failed) at step 2", "kerasfix undo 20260102T030405Z-0000")
+        shows(app, "The run stopped (failed) at step 2", "ERROR:",
+              "kerasfix undo 20260102T030405Z-0000")
     snapshot(snap_compare, app, steps)
 
 

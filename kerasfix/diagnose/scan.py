@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from kerasfix.diagnose.checks import run_checks
 from kerasfix.diagnose.findings import Finding, Severity, sort_findings
 from kerasfix.diagnose.runtime_findings import compare_route, judge, runtime_findings
+from kerasfix.errors import EXIT_FINDINGS, EXIT_OK
 from kerasfix.inspect.inventory import Inventory, build_inventory
 from kerasfix.inspect.probe import StartedProbe, finish_probe, start_probe
 from kerasfix.inspect.runtime import RuntimeReport, run_runtime_check
@@ -36,6 +37,11 @@ class ScanResult:
     @property
     def has_errors(self) -> bool:
         return self.count(Severity.ERROR) > 0
+
+    @property
+    def exit_code(self) -> int:
+        """The scan's exit code: 1 when an error finding remains, else 0."""
+        return EXIT_FINDINGS if self.has_errors else EXIT_OK
 
     @property
     def environment(self) -> Inventory:

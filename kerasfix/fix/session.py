@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -25,9 +26,9 @@ from kerasfix.diagnose.scan import ScanResult
 from kerasfix.errors import KerasfixError
 from kerasfix.fix import planner, state, workflow
 from kerasfix.fix import snapshot as snaps
-from kerasfix.fix.plan import Plan
+from kerasfix.fix.plan import Plan, Step
 from kerasfix.fix.preview import PlanPreview, preview_plan
-from kerasfix.fix.runner import Events, RunResult, run_plan
+from kerasfix.fix.runner import Events, RunResult, StepOutcome, run_plan
 from kerasfix.fix.verify import Comparison, verify
 from kerasfix.textsafe import plural
 
@@ -52,6 +53,38 @@ class RunEvents(Events):
     `run_finished` once (from the session, after the result is recorded in it)."""
 
     def run_finished(self, result: RunResult) -> None: ...
+
+
+class _Recorder(Events):
+    """Passes every event on and keeps the last lines each step printed: when a step fails,
+    the app's outcome must say why in pip's own words, after the run log is gone."""
+
+    KEEP = 40
+
+    def __init__(self, events: Events) -> None:
+        self.events = events
+        self.lines: dict[int, deque[str]] = {}
+
+    def step_started(self, index: int, step: Step) -> None:
+        self.lines[index] = deque(maxlen=self.KEEP)
+        self.events.step_started(index, step)
+
+    def output(self, index: int, line: str) -> None:
+        self.lines.setdefault(index, deque(maxlen=self.KEEP)).append(line)
+        self.events.output(index, line)
+
+    def step_finished(self, outcome: StepOutcome) -> None:
+        self.events.step_finished(outcome)
+
+
+def failure_words(lines: Sequence[str], most: int = 4) -> list[str]:
+    """What a failed step said that matters: pip's ERROR lines (and what follows them),
+    else its last non-empty lines."""
+    text = [line.strip() for line in lines if line.strip()]
+    first_error = next((i for i, line in enumerate(text)
+                        if line.startswith(("ERROR:", "error:"))), None)
+    chosen = text[first_error:] if first_error is not None else text
+    return chosen[:most] if first_error is not None else chosen[-most:]
 
 
 @dataclass
@@ -102,6 +135,14 @@ def stopped_line(run: RunResult, what: str = "run") -> Line:
                 "error")
 
 
+def said_lines(run: RunResult, output: Mapping[int, Sequence[str]]) -> list[Line]:
+    """The failed step's own words, under the line saying where the run stopped."""
+    if run.failed is None:
+        return []
+    words = failure_words(output.get(run.failed.index, ()))
+    return [Line(f"  {word}", "dim") for word in words]
+
+
 def _check_runnable(ok: bool) -> None:
     if not ok:  # a presenter that skipped the decision: a kerasfix bug, not a user's
         raise RuntimeError("this plan may not start (see may_start)")
@@ -131,6 +172,7 @@ class FixSession:
         self._plans: dict[Strategy, Plan] = {}
         self.preview: PlanPreview | None = None
         self.run_result: RunResult | None = None
+        self.step_output: Mapping[int, Sequence[str]] = {}  # each step's last lines
         self.after: ScanResult | None = None
         self.comparison: Comparison | None = None
         self.declined = False  # asked, and the user said no: nothing ran, no report
@@ -242,9 +284,11 @@ class FixSession:
         result once it is recorded here."""
         _check_runnable(self.may_start(force))
         events = events or RunEvents()
-        result = run_plan(self._previewed().plan, self.before.environment, events=events,
+        recorder = _Recorder(events)
+        result = run_plan(self._previewed().plan, self.before.environment, events=recorder,
                           cancel=cancel)
         self.run_result = result
+        self.step_output = recorder.lines
         events.run_finished(result)
         return result
 
@@ -300,7 +344,7 @@ class FixSession:
             return self._not_run_lines()
         undo = f"Undo with: {self.undo_command}"
         if run.status != "complete":
-            return [stopped_line(run), Line(undo, "bold")]
+            return [stopped_line(run), *said_lines(run, self.step_output), Line(undo, "bold")]
         notes = [Line(note, "bold") for note in self._previewed().plan.notes]
         return [*self.manual_lines, *notes, Line(undo)]
 
@@ -366,6 +410,7 @@ class UndoSession:
         self.plan: Plan | None = None
         self.preview: PlanPreview | None = None
         self.run_result: RunResult | None = None
+        self.step_output: Mapping[int, Sequence[str]] = {}  # each step's last lines
         self.declined = False
 
     @property
@@ -466,9 +511,11 @@ class UndoSession:
         _check_runnable(self.may_start(force))
         snap, plan = self._planned()
         events = events or RunEvents()
-        result = run_plan(plan, self.current.environment, events=events, snapshot=snap,
+        recorder = _Recorder(events)
+        result = run_plan(plan, self.current.environment, events=recorder, snapshot=snap,
                           cancel=cancel)
         self.run_result = result
+        self.step_output = recorder.lines
         if result.status == "complete":
             snap.status = snaps.SnapshotStatus.RESTORED
             snap.save()
@@ -488,7 +535,7 @@ class UndoSession:
         run = self.run_result
         if run is not None:
             if run.status != "complete":
-                return [stopped_line(run, "restore")]
+                return [stopped_line(run, "restore"), *said_lines(run, self.step_output)]
             return [Line(f"Restored snapshot {self._planned()[0].id}.", "ok")]
         if self.preview is not None and self.runnable and self.blocker is not None:
             return [Line("Nothing was changed.")]

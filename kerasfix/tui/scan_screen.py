@@ -13,7 +13,7 @@ from textual.worker import get_current_worker
 
 from kerasfix.diagnose.scan import ScanResult
 from kerasfix.errors import KerasfixError
-from kerasfix.fix.workflow import interrupted_notice
+from kerasfix.fix.session import interrupted_notice
 from kerasfix.report.tree import TreeItem, build_tree
 from kerasfix.textsafe import one_line
 from kerasfix.tui.settings import AppSettings, Scanner

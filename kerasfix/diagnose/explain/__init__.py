@@ -30,7 +30,13 @@ scan).
 from __future__ import annotations
 
 from kerasfix.diagnose.explain.checkers import CONFIRMED, RULED_OUT, UNKNOWN
-from kerasfix.diagnose.explain.judge import CauseVerdict, Diagnosis, check_against, diagnose
+from kerasfix.diagnose.explain.judge import (
+    CauseVerdict,
+    Diagnosis,
+    check_against,
+    diagnose,
+    exit_code,
+)
 from kerasfix.diagnose.explain.match import UNMATCHED, Explanation, SignatureMatch, explain_text
 from kerasfix.diagnose.explain.traceback import (
     MAX_TEXT,
@@ -44,6 +50,6 @@ from kerasfix.knowledge.messages import CAUSES, SIGNATURES, Cause, Signature
 __all__ = [
     "CAUSES", "CONFIRMED", "MAX_TEXT", "RULED_OUT", "SIGNATURES", "TEXT_SUFFIXES", "UNKNOWN",
     "UNMATCHED", "Cause", "CauseVerdict", "Diagnosis", "Explanation", "Signature",
-    "SignatureMatch", "TracebackPaths", "check_against", "diagnose", "explain_text",
+    "SignatureMatch", "TracebackPaths", "check_against", "diagnose", "exit_code", "explain_text",
     "read_source", "traceback_paths",
 ]

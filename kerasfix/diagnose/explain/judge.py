@@ -17,6 +17,7 @@ from kerasfix.diagnose.explain.checkers import (
 )
 from kerasfix.diagnose.explain.match import Explanation
 from kerasfix.diagnose.findings import Finding
+from kerasfix.errors import EXIT_FINDINGS, EXIT_OK
 from kerasfix.knowledge.messages import Cause
 
 if TYPE_CHECKING:
@@ -44,6 +45,11 @@ class Diagnosis:
 
 def check_against(explanation: Explanation, scan_result: ScanResult) -> list[CauseVerdict]:
     return list(diagnose(explanation, scan_result).verdicts)
+
+
+def exit_code(diagnosis: Diagnosis | None) -> int:
+    """`explain`'s exit code: 1 when the scan confirms a cause (something to fix), else 0."""
+    return EXIT_FINDINGS if diagnosis is not None and diagnosis.cause is not None else EXIT_OK
 
 
 def diagnose(explanation: Explanation, scan_result: ScanResult) -> Diagnosis:
