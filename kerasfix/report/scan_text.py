@@ -128,7 +128,8 @@ def render_scan(result: ScanResult, console: Console, *, show_stack: bool = True
             console.print(finding_block(finding))
     for note in result.notes:
         console.print(Text(note, style="dim"))
-    summary = (f"{result.count(Severity.ERROR)} error(s), {result.count(Severity.WARNING)}"
-               f" warning(s), {result.count(Severity.INFO)} info · "
+    summary = (f"{plural(result.count(Severity.ERROR), 'error')},"
+               f" {plural(result.count(Severity.WARNING), 'warning')},"
+               f" {result.count(Severity.INFO)} info · "
                f"{len(result.inventory.distributions)} distributions · {result.seconds:.2f} s")
     console.print(Text(summary, style="bold"))

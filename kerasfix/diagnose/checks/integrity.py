@@ -15,6 +15,7 @@ from kerasfix.diagnose.findings import Finding, RuntimeStep, Severity
 from kerasfix.diagnose.findings import Strategy as S
 from kerasfix.inspect.inventory import Distribution, Inventory
 from kerasfix.knowledge import compat
+from kerasfix.textsafe import plural
 
 SYMPTOM_NAMESPACE = "AttributeError: module '{pkg}' has no attribute '__version__'"
 STEP_FOR_PACKAGE = {"tensorflow": RuntimeStep.IMPORT_TENSORFLOW, "keras": RuntimeStep.IMPORT_KERAS,
@@ -76,7 +77,7 @@ def damaged_installs(inv: Inventory) -> Iterator[Finding]:
         evidence += [f"missing: {os.path.join(dist.location, ex)}"
                      for ex in dist.missing_examples if not ex.endswith("/__init__.py")]
         if dist.missing_outside:
-            evidence.append(f"{dist.missing_outside} console script(s) in bin/ missing")
+            evidence.append(f"{plural(dist.missing_outside, 'console script')} in bin/ missing")
         clobbered = bool(pkg_init_gone) and dist.family == "tensorflow"
         yield Finding(
             code="damaged-install",
@@ -117,7 +118,8 @@ def leftover_folders(inv: Inventory) -> Iterator[Finding]:
     yield Finding(
         code="interrupted-pip-leftovers",
         severity=Severity.WARNING,
-        title=f"{len(names)} leftover folder(s) from an interrupted pip run: {', '.join(names[:4])}"
+        title=f"{plural(len(names), 'leftover folder')} from an interrupted pip run:"
+              f" {', '.join(names[:4])}"
               + (" ..." if len(names) > 4 else ""),
         detail=("pip moves a package aside to a '~'-prefixed folder while uninstalling and deletes"
                 " it at the end; these were left when pip was interrupted (Ctrl-C, a killed"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from kerasfix.diagnose.explain.traceback import TracebackPaths, normalise, traceback_paths
 from kerasfix.knowledge.messages import CAUSES, SIGNATURES, Cause, Signature
+from kerasfix.textsafe import plural
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def explain_text(text: str) -> Explanation:
     paths = traceback_paths(text)
     causes, support = _rank_causes(matches, text, paths)
     if matches:
-        message = f"{matches[0].signature.summary} ({len(causes)} possible cause(s))"
+        message = f"{matches[0].signature.summary} ({plural(len(causes), 'possible cause')})"
     elif notes:
         message = ("Only harmless TensorFlow start-up messages here; the real error is"
                    " elsewhere. " + UNMATCHED)
