@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,8 +17,6 @@ from kerasfix.fix import state
 from kerasfix.fix.isolation import installer_cwd, installer_env
 from kerasfix.fix.plan import Plan, Step, StepKind
 from kerasfix.inspect.inventory import Inventory
-
-Output = Callable[[int, str], None]  # (step index, one line of output)
 
 
 @dataclass

@@ -177,10 +177,6 @@ def newest_line_for_python(version: tuple[int, int]) -> TFLine | None:
     return None
 
 
-def lines_for_python(version: tuple[int, int]) -> list[TFLine]:
-    return [line for line in TF_LINES.values() if line.supports_python(version)]
-
-
 @dataclass(frozen=True)
 class KerasRoute:
     """What `tf.keras` resolves to, derived from TensorFlow's routing code (§1.3)."""
