@@ -21,8 +21,9 @@ from kerasfix.diagnose.explain import (
     traceback_paths,
 )
 
-# Exact texts from work/lab/FINDINGS.md (real installs) or the reference §4, with the signature
-# each must match and the cause it must rank first.
+# Exact texts printed by real installs while the rules were built (their /work/lab paths kept
+# as printed) or by TensorFlow's own sources, with the signature each must match and the
+# cause it must rank first.
 MESSAGES = [
     ("ModuleNotFoundError: No module named 'tensorflow.keras'",
      "no-module-tensorflow-keras", "keras3-under-old-tf"),
