@@ -15,8 +15,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
 from kerasfix import knowledge
-from kerasfix.knowledge import regenerate
-from kerasfix.knowledge import releases as knowledge_data
+from kerasfix.knowledge import regenerate, releases
 
 LINUX_311 = {"python_version": "3.11", "platform_system": "Linux", "platform_machine": "x86_64",
              "sys_platform": "linux", "extra": ""}
@@ -26,7 +25,7 @@ PLATFORMS = {"manylinux-x86_64", "manylinux-aarch64", "macosx", "win", "any"}
 
 @pytest.fixture(scope="module")
 def matrix() -> dict:
-    return knowledge_data.load_matrix()["packages"]
+    return releases.load_matrix()["packages"]
 
 
 def _requirement(line: str) -> Requirement:
@@ -54,7 +53,7 @@ def _linux_requires(matrix: dict, dist: str, version: str) -> dict[str, Specifie
 
 
 def test_matrix_is_well_formed(matrix: dict) -> None:
-    data = knowledge_data.load_matrix()
+    data = releases.load_matrix()
     assert set(data) == {"generated", "source", "packages"}
     assert set(matrix) == set(regenerate.SELECTION)
     for dist, rows in matrix.items():
@@ -84,7 +83,7 @@ def test_matrix_is_well_formed(matrix: dict) -> None:
 
 
 def test_matrix_file_is_what_the_script_writes() -> None:
-    path = Path(knowledge_data.__file__).parent / "data" / knowledge_data.MATRIX_FILE
+    path = Path(releases.__file__).parent / "data" / releases.MATRIX_FILE
     text = path.read_text(encoding="utf-8")
     assert path == regenerate.OUTPUT
     assert regenerate.dumps(json.loads(text)) == text
@@ -93,20 +92,20 @@ def test_matrix_file_is_what_the_script_writes() -> None:
 @pytest.mark.parametrize("minor", sorted(knowledge.TF_LINES))
 def test_every_tf_line_has_its_metadata_row(matrix: dict, minor: int) -> None:
     line = knowledge.TF_LINES[minor]
-    row = knowledge_data.release("tensorflow", line.newest_patch)
+    row = releases.release("tensorflow", line.newest_patch)
     assert row is not None, f"tensorflow {line.newest_patch} is missing from the data: add it to " \
                             "SELECTION in kerasfix/knowledge/regenerate.py and regenerate"
     assert "linux-x86" in {w["kind"] for w in row["wheels_read"]}
     assert row["cp_tags_by_platform"].get("manylinux-x86_64")
     if line.tf_keras:
         assert any(Version(r["version"]) in SpecifierSet(line.tf_keras)
-                   for r in knowledge_data.releases("tf-keras"))
+                   for r in releases.releases("tf-keras"))
 
 
 def test_fake_environments_carry_real_requires_dist(matrix: dict) -> None:
     for dist, table in (("tensorflow", TF_REQUIRES), ("tf-keras", TF_KERAS_REQUIRES)):
         for version, lines in table.items():
-            if knowledge_data.release(dist, version) is None:
+            if releases.release(dist, version) is None:
                 continue  # a first patch the data does not cover (2.14.0)
             real = {_key(line) for line in _linux_wheel(matrix, dist, version)["requires_dist"]}
             for line in lines:
@@ -148,9 +147,9 @@ def test_tf_line_matches_pypi_metadata(matrix: dict, minor: int) -> None:
 def test_tf_keras_pin_names_a_release_that_requires_this_tf(matrix: dict, minor: int) -> None:
     line = knowledge.TF_LINES[minor]
     spec = SpecifierSet(line.tf_keras or "")
-    releases = [v["version"] for v in matrix["tf-keras"] if Version(v["version"]) in spec]
-    assert releases, f"no tf-keras release fits {spec}"
-    newest = max(releases, key=Version)
+    fitting = [v["version"] for v in matrix["tf-keras"] if Version(v["version"]) in spec]
+    assert fitting, f"no tf-keras release fits {spec}"
+    newest = max(fitting, key=Version)
     tf_req = _linux_requires(matrix, "tf-keras", newest).get("tensorflow")
     assert tf_req is not None and Version(line.newest_patch) in tf_req
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from fakeenv import FakeEnv
-from test_reqaudit import interp
+from test_requirements_audit import interp
 
 from kerasfix import knowledge
 from kerasfix.diagnose.explain import CONFIRMED, diagnose, explain_text

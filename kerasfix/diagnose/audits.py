@@ -20,11 +20,11 @@ def judge_requirements(result: ScanResult, path: str) -> None:
 
 def add_code_findings(result: ScanResult, folder: str) -> None:
     """The places in the user's code that the installed Keras line breaks, added to the scan."""
-    from kerasfix.diagnose.code_audit import code_findings, keras_major_for, scan_code
+    from kerasfix.diagnose.code_audit import code_findings, installed_keras_major, scan_code
     from kerasfix.diagnose.findings import sort_findings
 
     tf = result.inventory.tensorflow()
-    hits = scan_code(folder, keras_major_for(result.inventory),
+    hits = scan_code(folder, installed_keras_major(result.inventory),
                      tf_version=tf.raw_version if tf else None)
     result.findings = sort_findings(result.findings + code_findings(hits))
     result.notes.append(f"code scanned: {folder} ({plural(len(hits), 'place')} to change)")

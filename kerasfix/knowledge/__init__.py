@@ -15,7 +15,8 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-# Distributions that install the same import folder and so overwrite each other (§3.1).
+# Distributions that install the same import folder and so overwrite each other (their wheels'
+# RECORD files all list tensorflow/, keras/ or tf_keras/).
 TENSORFLOW_VARIANTS: frozenset[str] = frozenset({
     "tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tensorflow-macos",
     "tensorflow-aarch64", "tensorflow-cpu-aws", "intel-tensorflow", "tensorflow-rocm",
@@ -45,13 +46,15 @@ STACK: frozenset[str] = (
 LEGACY_KERAS_ON: frozenset[str] = frozenset({"1", "true", "True"})
 LEGACY_KERAS_OFF_LOOKING: frozenset[str] = frozenset({"0", "false", "False", ""})
 
-# Stub `tensorflow` wheels: their real files come from a platform distribution (§3.2).
+# Stub `tensorflow` wheels: their real files come from a platform distribution (the stub's
+# Requires-Dist names it, per platform marker, in the committed PyPI metadata).
 STUB_PAYLOADS: tuple[str, ...] = ("tensorflow-intel", "tensorflow-cpu-aws", "tensorflow-macos")
 
 
 @dataclass(frozen=True)
 class TFLine:
-    """One TensorFlow minor line (§1.1, §1.2, §6), latest patch unless noted."""
+    """One TensorFlow minor line, latest patch unless noted: its Requires-Dist pins and Python
+    window from the committed PyPI metadata, with numpy narrowed to what real installs load."""
 
     minor: int
     python_min: tuple[int, int]
@@ -113,8 +116,14 @@ KERAS_LOADER_FIRST = Version("2.15")
 # multi-backend standalone Keras.
 KERAS_API_V2_FIRST = Version("2.6")
 KERAS_3 = Version("3")  # the first Keras 3 (a Keras major, not a pin)
+# A Keras 3 release whose module layout stands for every Keras 3 when the code audit checks a
+# dotted path (Keras 3 kept one public layout; 3.5 is TF 2.18's floor).
+KERAS_3_REPRESENTATIVE = Version("3.5")
 NUMPY_2 = Version("2")  # NumPy 2 changed the C ABI: builds against NumPy 1 do not load with it
 NUMPY_2_PYTHON_FLOOR = (3, 9)  # NumPy 2 has no wheels for older Pythons
+# NumPy's own words when a module built against NumPy 1 is imported under NumPy 2 (the start of
+# its banner; the runtime check detects it, explain matches it, the scan quotes it).
+NUMPY_ABI_BANNER = "compiled using NumPy 1.x cannot be run in"
 # protobuf < 3.20 has no google.protobuf.internal.builder, which TF 2.12+'s *_pb2 need.
 PROTOBUF_BUILDER_FIRST = Version("3.20")
 # TF <= 2.11's *_pb2 were generated with protoc < 3.20: a protobuf above their cap refuses them
@@ -131,7 +140,7 @@ TRANSFORMERS_TF_LAST = Version("5.0.0.dev0")  # transformers 5 dropped its Tenso
 # TF releases whose metadata lets NumPy 2 in although the build was compiled against NumPy 1.
 NUMPY_UNCAPPED = (SpecifierSet(">=2.10,<2.12"), SpecifierSet("==2.14.0"))
 
-# keras releases and the oldest Python they install on (§1.2).
+# keras releases and the oldest Python they install on (their Requires-Python on PyPI).
 KERAS_PYTHON_FLOOR: tuple[tuple[str, tuple[int, int]], ...] = (
     (">=3.13", (3, 11)), (">=3.11", (3, 10)), (">=3.0", (3, 9)),
 )
@@ -179,14 +188,24 @@ def newest_line_for_python(version: tuple[int, int]) -> TFLine | None:
 
 @dataclass(frozen=True)
 class KerasRoute:
-    """What `tf.keras` resolves to, derived from TensorFlow's routing code (§1.3)."""
+    """What `tf.keras` resolves to, derived from TensorFlow's routing code
+    (tensorflow/__init__.py and python/util/lazy_loader.py)."""
 
     kind: str  # "keras2", "keras3", "tf_keras", "fail"
     module: str | None  # e.g. "keras._tf_keras.keras"
     failure: str | None = None  # the message the user sees on first use of tf.keras
 
 
+# What the user sees on first use of tf.keras when the route fails (KerasRoute.failure; the
+# scan's findings quote the same texts as their symptom).
 KERAS_MISSING_MESSAGE = "ImportError: Keras cannot be imported. Check that it is installed."
+NO_KERAS_FAILURE = "ModuleNotFoundError: No module named 'keras'"
+KERAS3_FIXED_ROUTE_FAILURE = ("ModuleNotFoundError: No module named 'tensorflow.keras' (and for"
+                              " tf.keras.X: No module named 'keras.api._v2' or 'keras.api')")
+STANDALONE_KERAS_FAILURE = "ModuleNotFoundError: No module named 'keras.api'"
+LEGACY_WITHOUT_TF_KERAS_FAILURE = ("Your environment has TF_USE_LEGACY_KERAS set to True, but you"
+                                   " do not have the tf_keras package installed ... "
+                                   + KERAS_MISSING_MESSAGE)
 
 
 def route_tf_keras(
@@ -199,19 +218,16 @@ def route_tf_keras(
     if tf_version.major != 2 or tf_version < KERAS_LOADER_FIRST:
         # TF <= 2.14: a plain LazyLoader hard-wired to keras.api._v2.keras; no variable read.
         if keras_version is None:
-            return KerasRoute("fail", None, "ModuleNotFoundError: No module named 'keras'")
+            return KerasRoute("fail", None, NO_KERAS_FAILURE)
         if keras_version >= KERAS_3:
-            return KerasRoute("fail", None, "ModuleNotFoundError: No module named"
-                              " 'tensorflow.keras' (tf.keras.X: No module named 'keras.api')")
+            return KerasRoute("fail", None, KERAS3_FIXED_ROUTE_FAILURE)
         if keras_version < KERAS_API_V2_FIRST:
-            return KerasRoute("fail", None, "ModuleNotFoundError: No module named 'keras.api'")
+            return KerasRoute("fail", None, STANDALONE_KERAS_FAILURE)
         return KerasRoute("keras2", "keras.api._v2.keras")
     if legacy_env in LEGACY_KERAS_ON:
         if tf_keras_present:
             return KerasRoute("tf_keras", "tf_keras.api._v2.keras")
-        return KerasRoute("fail", None, "Your environment has TF_USE_LEGACY_KERAS set to True, but"
-                          " you do not have the tf_keras package installed ... "
-                          + KERAS_MISSING_MESSAGE)
+        return KerasRoute("fail", None, LEGACY_WITHOUT_TF_KERAS_FAILURE)
     if keras_version is None:
         return KerasRoute("fail", None, KERAS_MISSING_MESSAGE)
     if keras_version >= KERAS_3:

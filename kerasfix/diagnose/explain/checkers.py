@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 from packaging.version import Version
 
 from kerasfix import knowledge
-from kerasfix.diagnose import code_audit as codescan
+from kerasfix.diagnose.code_audit import installed_keras_major
 from kerasfix.diagnose.findings import Finding
-from kerasfix.knowledge import compat
+from kerasfix.knowledge import compat, keras_layout
 from kerasfix.knowledge.compat import Misfit, Side
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ def transformers(ctx: Context) -> Check | None:
 
 
 def keras3_active(ctx: Context) -> Check | None:
-    major = codescan.keras_major_for(ctx.inv)
+    major = installed_keras_major(ctx.inv)
     keras = ctx.inv.keras()
     if major == 3 and keras:
         return CONFIRMED, (f"tf.keras is Keras 3 here: {_at(keras)}",)
@@ -138,7 +138,7 @@ def keras3_active(ctx: Context) -> Check | None:
 
 def keras_path(ctx: Context) -> Check | None:
     module = ctx.explanation.group("module")
-    rule = codescan.rule_for(module.replace("tensorflow.keras.", "keras.")) if module else None
+    rule = keras_layout.rule_for(module.replace("tensorflow.keras.", "keras.")) if module else None
     keras = ctx.inv.keras()
     if not (rule and keras and keras.version):
         return None

@@ -1,4 +1,5 @@
-"""reqaudit: a requirements file's TensorFlow stack pins, against each other and the target."""
+"""The requirements audit (kerasfix.diagnose.requirements_audit): a requirements file's
+TensorFlow stack pins, against each other and the target."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""codescan: removed / private Keras paths in .py files and notebooks, per installed Keras."""
+"""The code audit (kerasfix.diagnose.code_audit): removed / private Keras paths in .py files
+and notebooks, per installed Keras."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fakeenv import FakeEnv
 from kerasfix.diagnose.code_audit import (
     CodeHit,
     code_findings,
-    keras_major_for,
+    installed_keras_major,
     rule_for,
     scan_code,
 )
@@ -182,7 +183,7 @@ def test_code_findings_group_by_rule(tree: Path) -> None:
     assert all(f.code.startswith("code-") for f in findings.values())
 
 
-def test_layout_table_matches_the_reference() -> None:
+def test_layout_table_knows_where_each_path_lives() -> None:
     from packaging.version import Version
 
     engine = rule_for("keras.engine.topology")
@@ -197,17 +198,17 @@ def test_layout_table_matches_the_reference() -> None:
     assert rule_for("keras.layers.Dense") is None
 
 
-def test_keras_major_for_a_scanned_environment(fake: FakeEnv) -> None:
+def test_installed_keras_major_of_a_scanned_environment(fake: FakeEnv) -> None:
     fake.healthy("2.18.1")
-    assert keras_major_for(fake.scan().inventory) == 3
+    assert installed_keras_major(fake.scan().inventory) == 3
     fake.tf_keras("2.18.0")
     fake.env["TF_USE_LEGACY_KERAS"] = "1"
-    assert keras_major_for(fake.scan().inventory) == 2
+    assert installed_keras_major(fake.scan().inventory) == 2
 
 
-def test_keras_major_for_keras2_line(fake: FakeEnv) -> None:
+def test_installed_keras_major_on_a_keras2_line(fake: FakeEnv) -> None:
     fake.healthy("2.15.1")
-    assert keras_major_for(fake.scan().inventory) == 2
+    assert installed_keras_major(fake.scan().inventory) == 2
 
 
 SAVES = '''\
