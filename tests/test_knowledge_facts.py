@@ -188,6 +188,47 @@ def test_python_window_is_one_fact(fake: FakeEnv, tmp_path: Path,
     assert after.causes["python-unsupported"] == CONFIRMED
 
 
+def test_the_legacy_fix_follows_the_keras3_boundary(fake: FakeEnv,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The legacy strategy keeps a TensorFlow built for Keras 3 and adds tf-keras; an older one
+    is upgraded first. Which is which is the TF line's keras pin: pretend 2.16 pinned Keras 2,
+    and the same environment gets the upgrade plan instead."""
+    from kerasfix.diagnose.findings import Strategy
+    from kerasfix.fix import planner
+
+    fake.healthy("2.16.2")
+
+    def titles() -> list[str]:
+        plan = planner.build_plan(fake.scan(), Strategy.LEGACY, planner.FixOptions())
+        assert plan.strategy is Strategy.LEGACY and not plan.blocked
+        return [step.title for step in plan.steps]
+
+    assert compat.first_keras3_line().minor == 16
+    before = titles()
+    assert any(t.startswith("Install tf-keras~=2.16.0 ") for t in before), before
+    assert not any(t.startswith("Install TensorFlow ") for t in before), before
+
+    line = knowledge.TF_LINES[16]
+    monkeypatch.setitem(knowledge.TF_LINES, 16, replace(line, keras="<2.17,>=2.16.0"))
+    assert compat.first_keras3_line().minor == 17
+    after = titles()
+    assert any(t.startswith("Install TensorFlow ") for t in after), after  # upgraded first
+
+
+def test_fresh_venv_advice_comes_from_the_newest_line(fake: FakeEnv,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """No TF line has wheels for this Python: the advice names the newest line's window."""
+    from kerasfix.fix import planner
+
+    fake.healthy("2.18.1")
+    monkeypatch.setattr(knowledge, "newest_line_for_python", lambda _version: None)
+    blocked = planner.plan_fresh_venv(fake.scan(), planner.FixOptions()).blocked or ""
+    newest = knowledge.TF_LINES[knowledge.NEWEST_LINE]
+    assert f"a supported Python ({compat.python_window(newest)})" in blocked
+    assert f"uv venv -p {compat.dotted(compat.recommended_python())}" in blocked
+    assert "(3.10-3.13)" in blocked and "python=3.12" in blocked  # today's table
+
+
 def test_verdicts_name_the_requirement_they_judged_against() -> None:
     from packaging.version import Version
 
@@ -206,10 +247,12 @@ def test_no_consumer_keeps_a_threshold_of_its_own() -> None:
 
     root = Path(__file__).parent.parent / "kerasfix" / "diagnose"
     consumers = [*root.glob("checks/*.py"), *root.glob("explain/*.py"),
-                 root / "requirements_audit.py"]
+                 root / "requirements_audit.py", root / "code_audit.py",
+                 root.parent / "fix" / "planner.py"]
     patterns = [r'Version\("2\.1\d', r'Version\("2\.[56]"\)', r"minor\s*[<>]=?\s*1\d",
                 r"\(2, 1\d\)", r"\.major\s*[<>]=?\s*[23]\b", r'Version\("3\.20',
-                r"SpecifierSet\(line\.", r"_RELEASES\s*="]
+                r"SpecifierSet\(line\.", r"_RELEASES\s*=", r'Version\("3\.\d',
+                r"numpy_uncapped_release\(", r"\(3\.1\d-3\.1\d\)"]
     offenders = [f"{path.name}: {m.group(0)}" for path in consumers
                  for pattern in patterns for m in re.finditer(pattern, path.read_text())]
     assert offenders == []

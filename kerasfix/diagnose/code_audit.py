@@ -44,6 +44,7 @@ from kerasfix import knowledge
 from kerasfix.diagnose.findings import Finding, Severity
 from kerasfix.diagnose.findings import Strategy as S
 from kerasfix.errors import KerasfixError
+from kerasfix.knowledge import compat
 from kerasfix.knowledge.keras_layout import (
     KERAS_LAYOUT,
     SAVE_RULES,
@@ -74,7 +75,7 @@ def installed_keras_major(inv: Inventory) -> int | None:
 def _label(versions: tuple[Version, ...]) -> str:
     if len(versions) == 1:
         v = versions[0]
-        return "Keras 3" if v.major >= 3 else f"keras {v.major}.{v.minor}"
+        return "Keras 3" if compat.is_keras3(v) else f"keras {v.major}.{v.minor}"
     return "some Keras versions"
 
 

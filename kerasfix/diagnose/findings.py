@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
-from kerasfix.inspect.runtime import RuntimeStep as RuntimeStep  # findings predict these steps
+from kerasfix.inspect.runtime_steps import RuntimeStep as RuntimeStep  # findings predict these
 
 
 class Severity(str, Enum):
@@ -39,7 +39,7 @@ class Finding:
     distributions: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
     strategies: tuple[Strategy, ...] = ()
-    scenario: str | None = None  # the reference catalogue entry, e.g. "S1"
+    scenario: str | None = None  # scenario id, e.g. "S1" (as on the Causes in knowledge/messages)
     predicts: tuple[RuntimeStep, ...] = ()  # runtime steps this finding says will fail
     runtime: str | None = None  # "confirmed" / "not reproduced", set by the deep check
     runtime_note: str | None = None

@@ -52,22 +52,30 @@ class RequirementsError(KerasfixError):
     """The requirements file cannot be read or parsed."""
 
 
-# Every code this module emits, with the line README's findings table needs.
+_KERAS2_LAST = compat.last_keras2_line().minor_text  # 2.15
+_KERAS3_FIRST = compat.first_keras3_line().minor_text  # 2.16
+
+# Every code this module emits, with the line README's findings table needs (the codes keep the
+# version they were named with; the descriptions follow the knowledge table).
 REQ_CODES: dict[str, str] = {
     "req-unparsable-line": "warning: a line pip cannot parse (pip install -r fails on it)",
     "req-two-tensorflow-builds": "error: two TensorFlow distributions pinned; they overwrite"
                                  " tensorflow/ (S9)",
     "req-two-keras-distributions": "error: keras + keras-nightly (or two tf-keras) pinned (S10)",
-    "req-tensorflow-gpu": "error/warning: the retired tensorflow-gpu (2.12 refuses to build)"
-                          " (S17)",
+    "req-tensorflow-gpu": "error/warning: the retired tensorflow-gpu"
+                          f" ({knowledge.minor_text(compat.tensorflow_gpu_refusing_release())}"
+                          " refuses to build) (S17)",
     "req-tensorflow-line-unknown": "info: a TensorFlow pin outside the lines kerasfix knows",
     "req-no-tensorflow-wheels-for-python": "error: no TensorFlow release the pin allows has"
                                            " wheels for the target Python (S13)",
     "req-keras-needs-newer-python": "error: every keras the pins allow needs a newer Python"
                                     " (S13)",
-    "req-keras3-with-tf-2.15-or-older": "error: Keras 3 pinned with TF <= 2.15 (S1, S2)",
-    "req-keras2-with-tf-2.16-or-newer": "error: Keras 2 pinned with TF >= 2.16 (S24)",
-    "req-keras-minor-mismatch": "error: keras 2.x pin another minor than TF, or < 2.6 (S6, S7)",
+    "req-keras3-with-tf-2.15-or-older": f"error: Keras 3 pinned with TF <= {_KERAS2_LAST}"
+                                        " (S1, S2)",
+    "req-keras2-with-tf-2.16-or-newer": f"error: Keras 2 pinned with TF >= {_KERAS3_FIRST}"
+                                        " (S24)",
+    "req-keras-minor-mismatch": "error: keras 2.x pin another minor than TF, or"
+                                f" < {knowledge.KERAS_API_V2_FIRST} (S6, S7)",
     "req-tf-keras-mismatch": "error: tf-keras pin another minor than TF (S5)",
     "req-tf-keras-not-pinned": "warning: tf-keras not pinned to TF's minor: pip may move"
                                " TensorFlow (S24)",
@@ -75,11 +83,13 @@ REQ_CODES: dict[str, str] = {
                                             " tensorflow-cpu (or another build) adds the"
                                             " `tensorflow` distribution too (S9)",
     "req-numpy-conflict": "error: the numpy pin is outside what TF accepts (S11)",
-    "req-numpy-uncapped-tensorflow": "error: TF 2.10/2.11/2.14.0 with NumPy 2 allowed: pip"
+    "req-numpy-uncapped-tensorflow": f"error: TF {'/'.join(compat.numpy_uncapped_releases())}"
+                                     " with NumPy 2 allowed: pip"
                                      " installs NumPy 2 and import fails (S11)",
     "req-protobuf-conflict": "error: the protobuf pin is outside what TF accepts (S12)",
-    "req-transformers-needs-tf-keras": "warning: transformers < 5 with TF >= 2.16 and no"
-                                       " tf-keras (S3)",
+    "req-transformers-needs-tf-keras": "warning: transformers"
+                                       f" < {knowledge.TRANSFORMERS_TF_LAST.major} with TF"
+                                       f" >= {_KERAS3_FIRST} and no tf-keras (S3)",
     "req-unknown-extra": "warning: tensorflow[and-cuda] on a TF line without that extra",
 }
 
@@ -383,7 +393,8 @@ def _duplicated_families(pins: list[Pin]) -> Iterator[Finding]:
 
 def _stub_with_payload(names: set[str]) -> bool:
     """`tensorflow` plus tensorflow-intel (or -macos, -cpu-aws) is how pip installs TF on
-    Windows / macOS / aarch64: the first is a stub that requires the second (reference §3.2)."""
+    Windows / macOS / aarch64: the first is a stub that requires the second (the stub's
+    Requires-Dist names it per platform marker, in the committed PyPI metadata)."""
     return len(names) == 2 and "tensorflow" in names and bool(
         names & set(knowledge.STUB_PAYLOADS))
 
@@ -650,7 +661,7 @@ def _numpy_fits(stack: _Stack) -> Iterator[Finding]:
             "pip refuses this file (ResolutionImpossible); forced in, `import tensorflow`"
             " fails.")),
         (tf, numpy), scenario="S11",
-        symptom="A module that was compiled using NumPy 1.x cannot be run in NumPy 2 ..."
+        symptom=f"A module that was {knowledge.NUMPY_ABI_BANNER} NumPy 2 ..."
                 " AttributeError: _ARRAY_API not found",
         manual=(f"numpy{line.numpy}  (instead of {numpy.text})",
                 *((f"or move to tensorflow>={numpy2_line} (accepts numpy 2)",)

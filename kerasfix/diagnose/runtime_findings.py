@@ -9,11 +9,10 @@ from kerasfix.diagnose.findings import Strategy as S
 from kerasfix.inspect.runtime import (
     ProcessOutcome,
     RuntimeReport,
-    RuntimeStep,
-    RuntimeVerdict,
     StepResult,
     failure_text,
 )
+from kerasfix.inspect.runtime_steps import RuntimeStep, RuntimeVerdict
 
 STEP_TITLES = {
     RuntimeStep.IMPORT_TENSORFLOW: "`import tensorflow` fails",

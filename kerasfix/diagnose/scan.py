@@ -1,11 +1,11 @@
-"""The scan: choose the target, probe it, build the inventory, run the checks."""
+"""The scan: probe a chosen target (kerasfix.cli picks it), build the inventory, run the checks
+and, with --deep, the runtime check."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from kerasfix.diagnose.checks import run_checks
 from kerasfix.diagnose.findings import Finding, Severity, sort_findings
@@ -15,9 +15,6 @@ from kerasfix.inspect.inventory import Inventory, build_inventory
 from kerasfix.inspect.probe import StartedProbe, finish_probe, start_probe
 from kerasfix.inspect.runtime import RuntimeReport, run_runtime_check
 from kerasfix.inspect.target import Target
-
-if TYPE_CHECKING:
-    from kerasfix.inspect.runtime import RuntimeReport
 
 
 @dataclass

@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from packaging.version import Version
 
 from kerasfix import knowledge
 from kerasfix.diagnose.checks.base import requirement_on, satisfied
@@ -28,6 +27,7 @@ from kerasfix.diagnose.scan import ScanResult
 from kerasfix.fix import snapshot as snapshots
 from kerasfix.fix.plan import Plan, Step, StepKind
 from kerasfix.inspect.inventory import Distribution, Inventory, inside
+from kerasfix.knowledge import compat
 
 ORDER = (Strategy.REPAIR, Strategy.LEGACY, Strategy.UPGRADE, Strategy.FRESH_VENV)
 PIP_FLAGS = ("--disable-pip-version-check",)
@@ -251,8 +251,8 @@ def aligned_requirements(inv: Inventory, tf: Distribution, *, force_keras: bool)
         spec = requirement_on(tf, inv, name)
         current = inv.get(name)
         uncapped = (name == "numpy" and tf.version is not None and current is not None and
-                    current.version is not None and current.version.major >= 2 and
-                    knowledge.numpy_uncapped_release(tf.version))
+                    current.version is not None and compat.is_numpy2(current.version) and
+                    compat.numpy_uncapped(tf.version))
         if uncapped:
             reqs.append("numpy<2")
         elif spec and not satisfied(spec, current):
@@ -323,10 +323,11 @@ def plan_upgrade(result: ScanResult, options: FixOptions, *,
 
 
 def plan_legacy(result: ScanResult, options: FixOptions) -> Plan:
-    """Keras 2 semantics on TF >= 2.16: tf-keras~=2.N.0 plus TF_USE_LEGACY_KERAS=1."""
+    """Keras 2 semantics on a TensorFlow built for Keras 3 (compat.first_keras3_line() on):
+    tf-keras~=2.N.0 plus TF_USE_LEGACY_KERAS=1. An older TensorFlow is upgraded first."""
     inv, python = result.environment, result.python
     tf = chosen_tensorflow(inv)
-    if tf is None or tf.version is None or tf.version < Version("2.16") or \
+    if tf is None or tf.version is None or not compat.keras3_line(tf.version) or \
             _codes(result.findings) & {"import-package-owned-twice", "damaged-install"}:
         return plan_upgrade(result, options, strategy=Strategy.LEGACY)
     problems = _problems(result)
@@ -392,9 +393,12 @@ def plan_fresh_venv(result: ScanResult, options: FixOptions) -> Plan:
     line = _target_line(inv)
     base = inv.interpreter.base_executable
     if line is None:
+        window = compat.python_window(knowledge.TF_LINES[knowledge.NEWEST_LINE])
+        suggested = compat.dotted(compat.recommended_python())
         plan.blocked = (f"Python {inv.interpreter.version_text} has no TensorFlow wheels: create"
-                        " the environment with a supported Python (3.10-3.13), e.g."
-                        " `uv venv -p 3.12` or `conda create -n tf python=3.12`")
+                        f" the environment with a supported Python ({window}),"
+                        f" e.g. `uv venv -p {suggested}` or `conda create -n tf"
+                        f" python={suggested}`")
         return plan
     dest = os.path.abspath(options.venv_path or default_venv_path(inv))
     if os.path.exists(dest):

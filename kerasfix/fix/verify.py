@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from kerasfix.diagnose.findings import Finding, Severity
 from kerasfix.diagnose.scan import ScanResult, scan
-from kerasfix.inspect.runtime import RuntimeVerdict
+from kerasfix.inspect.runtime_steps import RuntimeVerdict
 from kerasfix.inspect.target import Target
 
 

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kerasfix.enums import TextEnum
 from kerasfix.inspect.bounded import Completed, finish, kill_group, start
+from kerasfix.inspect.runtime_steps import RuntimeStep
+from kerasfix.knowledge import NUMPY_ABI_BANNER
 
 SCRIPT = Path(__file__).with_name("runtime_script.py")
 MARK = "KERASFIX-STEP "
@@ -29,7 +30,6 @@ BOOTSTRAP = (
     "import sys\np = sys.argv[1]\n"
     "exec(compile(open(p, 'rb').read(), p, 'exec'), {'__name__': '__kerasfix_runtime__'})\n"
 )
-NUMPY_ABI = "compiled using NumPy 1.x cannot be run in"
 SIGNAL_MEANING = {
     "SIGILL": "illegal instruction: this CPU lacks instructions (such as AVX) this build needs",
     "SIGSEGV": "segmentation fault: usually binary files from two builds or an incompatible"
@@ -38,24 +38,6 @@ SIGNAL_MEANING = {
     "SIGBUS": "bus error in native code",
     "SIGKILL": "killed (out of memory?)",
 }
-
-
-class RuntimeStep(TextEnum):
-    """Runtime steps of the deep check a finding predicts will fail."""
-
-    IMPORT_TENSORFLOW = "import_tensorflow"
-    TF_KERAS_ATTRIBUTE = "tf_keras_attribute"  # tf.keras.Model (the lazy loader's route)
-    TF_KERAS = "tf_keras_models"  # from tensorflow.keras.models import Sequential
-    FIT = "fit"
-    IMPORT_KERAS = "import_keras"
-    IMPORT_TF_KERAS = "import_tf_keras"
-
-
-class RuntimeVerdict(TextEnum):
-    """What the runtime check made of a finding's prediction (`Finding.runtime`)."""
-
-    CONFIRMED = "confirmed"  # the predicted step failed (or a runtime-* finding: it happened)
-    NOT_REPRODUCED = "not reproduced"  # the predicted step ran
 
 
 @dataclass
@@ -144,7 +126,7 @@ def run_group(python: str, group: str, timeout: float, cwd: str | None,
     errors = proc.stderr.decode("utf-8", "replace")
     tail = "\n".join(errors.strip().splitlines()[-12:])
     return ProcessOutcome(group, _parse_steps(out), code, _signal_name(code), proc.timed_out,
-                          tail, NUMPY_ABI in errors, time.perf_counter() - started)
+                          tail, NUMPY_ABI_BANNER in errors, time.perf_counter() - started)
 
 
 def run_runtime_check(python: str, groups: list[str], timeout: float = 120.0,

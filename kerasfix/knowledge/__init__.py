@@ -131,7 +131,9 @@ PROTOBUF_BUILDER_FIRST = Version("3.20")
 PROTOBUF_NEW_GENCODE_TF = Version("2.12")
 # TF 2.10-2.12 import keras eagerly in `import tensorflow`; later lines load it on first use.
 KERAS_EAGER_IMPORT_LAST = Version("2.12")
-# tensorflow-macos from 2.15.1 is a stub: `tensorflow` ships Apple-silicon wheels itself (2.16).
+# `tensorflow` ships Apple-silicon wheels itself from 2.16 (the tensorflow-macos merge);
+# tensorflow-macos from 2.15.1 is a stub (2.15.1 depends on itself, 2.16 on `tensorflow`).
+TENSORFLOW_MACOS_MERGED = Version("2.16")
 TENSORFLOW_MACOS_STUB_FROM = Version("2.15.1")
 TENSORFLOW_GPU_LAST = Version("2.11.0")  # 2.12.0 is an sdist that raises on purpose
 AND_CUDA_FIRST = Version("2.14")  # the tensorflow[and-cuda] extra exists from TF 2.14
@@ -157,6 +159,11 @@ def parse_version(text: str | None) -> Version | None:
 
 def minor_of(version: Version) -> tuple[int, int]:
     return (version.major, version.minor)
+
+
+def minor_text(version: Version) -> str:
+    """'2.16' for 2.16.2."""
+    return f"{version.major}.{version.minor}"
 
 
 def tf_line(version: Version | None) -> TFLine | None:

@@ -109,6 +109,12 @@ def keras_imported_eagerly(tf_version: Version) -> bool:
         knowledge.minor_of(tf_version) <= knowledge.minor_of(knowledge.KERAS_EAGER_IMPORT_LAST)
 
 
+def last_fixed_route_line() -> TFLine:
+    """'2.14': the newest line whose tf.keras is hard-wired to keras.api._v2 (no Keras 3)."""
+    return max((li for li in knowledge.TF_LINES.values()
+                if not routes_by_installed_keras(li.version)), key=lambda li: li.minor)
+
+
 def first_keras3_line() -> TFLine:
     return min((li for li in knowledge.TF_LINES.values() if keras3_line(li.version)),
                key=lambda li: li.minor)
@@ -222,6 +228,23 @@ def numpy_uncapped(tf_version: Version) -> bool:
     return not numpy2_supported(tf_version) and knowledge.numpy_uncapped_release(tf_version)
 
 
+def numpy_uncapped_releases() -> tuple[str, ...]:
+    """('2.10', '2.11', '2.14.0'): the lines (or single releases) whose metadata lets NumPy 2
+    in although the build needs NumPy 1."""
+    names = []
+    for line in sorted(knowledge.TF_LINES.values(), key=lambda li: li.minor):
+        first = Version(f"{line.minor_text}.0")
+        if numpy_uncapped(first):
+            names.append(line.minor_text if numpy_uncapped(line.version) else str(first))
+    return tuple(names)
+
+
+def numpy_uncapped_text() -> str:
+    """'2.10, 2.11 and 2.14.0'."""
+    names = numpy_uncapped_releases()
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+
+
 def numpy2_installable(python: tuple[int, int]) -> bool:
     return python >= knowledge.NUMPY_2_PYTHON_FLOOR
 
@@ -255,6 +278,35 @@ def last_old_gencode_line() -> TFLine:
                key=lambda li: li.minor)
 
 
+def first_new_gencode_line() -> TFLine:
+    """'2.12': the oldest line whose *_pb2 only warn about a protobuf above their cap."""
+    return min((li for li in knowledge.TF_LINES.values()
+                if not protobuf_above_is_fatal(li.version)), key=lambda li: li.minor)
+
+
+def _bound(spec: str, operators: tuple[str, ...]) -> str | None:
+    return next((s.version for s in SpecifierSet(spec) if s.operator in operators), None)
+
+
+def protobuf_cap(line: TFLine) -> str | None:
+    """The protobuf a line's pin stops below ('3.20' for '<3.20,>=3.9.2'); None: uncapped."""
+    return _bound(line.protobuf, ("<", "<="))
+
+
+def protobuf_floor(line: TFLine) -> str | None:
+    """The oldest protobuf a line's pin accepts ('6.31.1' for '<8.0.0,>=6.31.1')."""
+    return _bound(line.protobuf, (">=", ">", "~="))
+
+
+def warning_only_protobuf_lines() -> tuple[TFLine, TFLine]:
+    """(2.12, 2.19): the run of lines, from the first new-gencode line on, whose pin caps
+    protobuf and whose *_pb2 only warn about a newer one."""
+    run = [first_new_gencode_line()]
+    while (nxt := knowledge.TF_LINES.get(run[-1].minor + 1)) and protobuf_cap(nxt):
+        run.append(nxt)
+    return run[0], run[-1]
+
+
 def protobuf_lacks_builder(protobuf_version: Version) -> bool:
     return protobuf_version < knowledge.PROTOBUF_BUILDER_FIRST
 
@@ -268,6 +320,18 @@ def _dotted(version: tuple[int, int]) -> str:
 
 def python_window(line: TFLine) -> str:
     return f"{_dotted(line.python_min)}-{_dotted(line.python_max)}"
+
+
+def recommended_python() -> tuple[int, int]:
+    """The Python to suggest for a fresh environment: the newest one every Keras 3 line has
+    wheels for (3.12), so the newest TensorFlow and the older Keras 3 lines all install."""
+    lines = [li for li in knowledge.TF_LINES.values() if keras3_line(li.version)]
+    return min(li.python_max for li in lines)
+
+
+def dotted(version: tuple[int, int]) -> str:
+    """(3, 12) -> '3.12'."""
+    return _dotted(version)
 
 
 def python_fits(line: TFLine, python: tuple[int, int], *, bits: int = 64,
@@ -348,6 +412,12 @@ def tensorflow_gpu_builds(version: Version) -> bool:
 def tensorflow_gpu_has_line(line: TFLine) -> bool:
     """Whether tensorflow-gpu has a real build on this TF line."""
     return knowledge.minor_of(line.version) <= knowledge.minor_of(knowledge.TENSORFLOW_GPU_LAST)
+
+
+def tensorflow_gpu_refusing_release() -> Version:
+    """2.12.0: the first tensorflow-gpu release, an sdist that refuses to build."""
+    last = knowledge.TENSORFLOW_GPU_LAST
+    return Version(f"{last.major}.{last.minor + 1}.0")
 
 
 def tensorflow_macos_is_stub(version: Version) -> bool:

@@ -4,8 +4,9 @@
 A Cause names the scan findings that back it (their codes, as the scan reports them); the
 checker that decides it against an inventory is registered under its id in
 kerasfix/diagnose/explain/checkers.py (DECIDES), and the version facts behind both live in
-kerasfix.knowledge.compat. Message texts are the ones observed with real installs where
-available (the real-package tiers print them), else the researched compatibility notes'.
+kerasfix.knowledge.compat; the version boundaries in the texts are rendered from those facts.
+Message texts are the ones observed with real installs where available (the real-package test
+tiers print them), else the ones TensorFlow's and Keras' source raise.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from kerasfix import knowledge
-from kerasfix.knowledge import compat
+from kerasfix.knowledge import compat, keras_layout
 
 # ---------------------------------------------------------------- causes
 
@@ -38,21 +39,37 @@ _VERSIONS = ('python -c "import tensorflow as tf, keras; print(tf.__version__, t
              ' print(keras.__version__, keras.__file__)"')
 _PIP_LIST = "python -m pip list | grep -i -E 'tensorflow|keras|numpy|protobuf'"
 
+# The version boundaries the texts name, rendered from kerasfix.knowledge (today's values in
+# the comments).
+_FIXED_LAST = compat.last_fixed_route_line().minor_text  # 2.14: tf.keras hard-wired to Keras 2
+_OLDEST = min(knowledge.TF_LINES.values(), key=lambda li: li.minor).minor_text  # 2.10
+_KERAS2_LAST = compat.last_keras2_line().minor_text  # 2.15
+_KERAS3_FIRST = compat.first_keras3_line().minor_text  # 2.16
+_API_V2 = f"{knowledge.KERAS_API_V2_FIRST}-{keras_layout.last_keras2()}"  # keras 2.6-2.15
+_NUMPY2_FIRST = compat.numpy2_first_line().minor_text  # 2.18
+_OLD_GENCODE = compat.last_old_gencode_line()  # 2.11
+_WARN_FIRST, _WARN_LAST = (li.minor_text for li in compat.warning_only_protobuf_lines())
+_NEWEST = knowledge.TF_LINES[knowledge.NEWEST_LINE]
+_TRANSFORMERS_TF_LAST = knowledge.TRANSFORMERS_TF_LAST.major  # transformers 5 dropped TF
+
+
 CAUSES: dict[str, Cause] = {c.id: c for c in (
-    Cause("keras3-under-old-tf", "Keras 3 is installed under TensorFlow 2.14 or older",
-          "TensorFlow 2.10-2.14 always load tf.keras from keras.api._v2.keras, a folder only"
-          " Keras 2.6-2.15 ship. pip let Keras 3 in (no Keras release depends on TensorFlow), so"
-          " `from tensorflow.keras ...` fails and tf.keras.X says No module named 'keras.api'"
-          " or 'keras.api._v2'; `import keras` itself works.", _VERSIONS,
+    Cause("keras3-under-old-tf",
+          f"Keras 3 is installed under TensorFlow {_FIXED_LAST} or older",
+          f"TensorFlow {_OLDEST}-{_FIXED_LAST} always load tf.keras from keras.api._v2.keras, a"
+          f" folder only Keras {_API_V2} ship. pip let Keras 3 in (no Keras release depends on"
+          " TensorFlow), so `from tensorflow.keras ...` fails and tf.keras.X says No module named"
+          " 'keras.api' or 'keras.api._v2'; `import keras` itself works.", _VERSIONS,
           'python -m pip install "keras~=2.N.0" (N = your TensorFlow minor; 2.13: keras>=2.13.1'
-          ',<2.14), or move to TensorFlow >= 2.16',
+          f',<2.14), or move to TensorFlow >= {_KERAS3_FIRST}',
           ("keras3-under-tf-2.14-or-older",), "S2"),
     Cause("tensorflow-without-keras", "TensorFlow is installed without any Keras",
           "No distribution provides the keras package (it was uninstalled, or TensorFlow came"
           " with --no-deps or from a distro/conda package). `import tensorflow` works; tf.keras"
           " fails with No module named 'tensorflow.keras' or 'Keras cannot be imported'.",
-          'python -c "import keras"', 'python -m pip install "keras~=2.N.0" (TF <= 2.15) or'
-          ' "keras>=3.K" (TF >= 2.16, K from TensorFlow\'s own pin)',
+          'python -c "import keras"', 'python -m pip install "keras~=2.N.0" (TF <='
+          f' {_KERAS2_LAST}) or "keras>=3.K" (TF >= {_KERAS3_FIRST}, K from TensorFlow\'s own'
+          " pin)",
           ("tensorflow-without-keras",), "S23"),
     Cause("pip-interrupted", "An interrupted pip run left a package half removed",
           "pip moves a package aside to a '~'-prefixed folder (~ensorflow, ~eras) while it"
@@ -107,12 +124,14 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           'python -m pip install "tf-keras~=2.N.0" (pinned: a plain `pip install tf-keras` can'
           " replace TensorFlow)", ("transformers-needs-tf-keras",), "S3",
           hints=(r"transformers[/\\]",)),
-    Cause("keras-standalone-too-old", "The old multi-backend keras (< 2.6) is installed",
+    Cause("keras-standalone-too-old",
+          f"The old multi-backend keras (< {knowledge.KERAS_API_V2_FIRST}) is installed",
           "keras 2.2-2.4 is the standalone multi-backend Keras. TensorFlow 2 loads tf.keras from"
           " keras.api._v2, which it does not have, and keras 2.4 itself imports tf.keras back:"
           " both fail, with messages that blame TensorFlow.", _VERSIONS,
-          'python -m pip uninstall -y keras && python -m pip install "keras~=2.N.0" (TF <= 2.15)'
-          ' or "keras>=3" (TF >= 2.16); port `import keras` code to tf.keras',
+          'python -m pip uninstall -y keras && python -m pip install "keras~=2.N.0" (TF <='
+          f' {_KERAS2_LAST}) or "keras>=3" (TF >= {_KERAS3_FIRST}); port `import keras` code to'
+          " tf.keras",
           ("keras-standalone-too-old",), "S6",
           hints=(r"Using TensorFlow backend", r"tensorflow_backend\.py")),
     Cause("keras-minor-mismatch", "keras 2.x is another minor than TensorFlow",
@@ -120,8 +139,9 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           " import in ways that do not mention versions.", _VERSIONS,
           'python -m pip install "keras~=2.N.0" (N = TensorFlow minor)',
           ("keras-minor-mismatch",), "S7"),
-    Cause("keras2-under-new-tf", "Keras 2 is installed under TensorFlow 2.16 or newer",
-          "TensorFlow >= 2.16 is built for Keras 3; a keras 2.x forced over it calls"
+    Cause("keras2-under-new-tf",
+          f"Keras 2 is installed under TensorFlow {_KERAS3_FIRST} or newer",
+          f"TensorFlow >= {_KERAS3_FIRST} is built for Keras 3; a keras 2.x forced over it calls"
           " TensorFlow internals that are gone (register_load_context_function).", _VERSIONS,
           'python -m pip install "keras>=3" (or Keras 2 the supported way: tf-keras~=2.N.0 and'
           " TF_USE_LEGACY_KERAS=1)", ("keras2-under-tf-2.16-or-newer",), "S24",
@@ -134,18 +154,20 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           'python -m pip install "tensorflow==2.N.*" "tf-keras~=2.N.0" (one command)',
           ("tf-keras-minor-mismatch",), "S5", hints=(r"tf_keras[/\\]",)),
     Cause("transformers-needs-tf-keras", "transformers' TensorFlow models need tf-keras",
-          "transformers < 5 supports only Keras 2 for its TF* models: it imports tf_keras and"
-          " refuses Keras 3. PyTorch models are unaffected.", 'python -c "import tf_keras"',
+          f"transformers < {_TRANSFORMERS_TF_LAST} supports only Keras 2 for its TF* models: it"
+          " imports tf_keras and refuses Keras 3. PyTorch models are unaffected.",
+          'python -c "import tf_keras"',
           'python -m pip install "tf-keras~=2.N.0" (N = TensorFlow minor; pin it, a plain'
           " `pip install tf-keras` can replace TensorFlow)", ("transformers-needs-tf-keras",),
           "S3"),
     Cause("numpy2-under-old-tf", "NumPy 2 under a TensorFlow compiled against NumPy 1",
-          "TensorFlow < 2.18 (and ml-dtypes of that era) are compiled against NumPy 1.x; NumPy 2"
-          " changed the C ABI, so `import tensorflow` prints NumPy's banner and fails."
-          " TensorFlow 2.10, 2.11 and 2.14.0 do not even cap NumPy, so pip installs NumPy 2.",
+          f"TensorFlow < {_NUMPY2_FIRST} (and ml-dtypes of that era) are compiled against NumPy"
+          " 1.x; NumPy 2 changed the C ABI, so `import tensorflow` prints NumPy's banner and"
+          f" fails. TensorFlow {compat.numpy_uncapped_text()} do not even cap NumPy, so"
+          " pip installs NumPy 2.",
           'python -c "import numpy; print(numpy.__version__)"',
-          'python -m pip install "numpy<2" (or TensorFlow >= 2.18)', ("numpy-incompatible",),
-          "S11"),
+          f'python -m pip install "numpy<2" (or TensorFlow >= {_NUMPY2_FIRST})',
+          ("numpy-incompatible",), "S11"),
     Cause("numpy1-under-numpy2-module", "NumPy 1.x under a package compiled for NumPy 2",
           "Some package (often ml-dtypes >= 0.5 or a fresh wheel) was built against NumPy 2 and"
           " cannot load with the NumPy 1.x installed.",
@@ -153,21 +175,25 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           " (kerasfix fix --strategy repair)",
           ("ml-dtypes-incompatible", "requirement-version-conflict/numpy"), "S11"),
     Cause("protobuf-too-new", "protobuf is newer than TensorFlow's generated code allows",
-          "TensorFlow <= 2.11 was generated with protoc < 3.20; protobuf >= 4 refuses such"
-          " *_pb2 modules ('Descriptors cannot be created directly'). On TF 2.12-2.19 a protobuf"
-          " above the cap only prints 'GetPrototype' noise.",
+          f"TensorFlow <= {_OLD_GENCODE.minor_text} was generated with protoc <"
+          f" {compat.protobuf_cap(_OLD_GENCODE)}; protobuf >= 4 refuses such *_pb2 modules"
+          f" ('Descriptors cannot be created directly'). On TF {_WARN_FIRST}-{_WARN_LAST} a"
+          " protobuf above the cap only prints 'GetPrototype' noise.",
           'python -c "import google.protobuf as p; print(p.__version__)"',
-          f'python -m pip install "protobuf<{knowledge.PROTOBUF_BUILDER_FIRST}" (TF <='
-          f" {compat.last_old_gencode_line().minor_text}), or the range TensorFlow declares",
+          f'python -m pip install "protobuf<{compat.protobuf_cap(_OLD_GENCODE)}" (TF <='
+          f" {_OLD_GENCODE.minor_text}), or the range TensorFlow declares",
           ("protobuf-incompatible",), "S12"),
     Cause("protobuf-too-old", "protobuf is older than TensorFlow's generated code needs",
-          "TensorFlow 2.12+ *_pb2 modules need google.protobuf.internal.builder (protobuf"
-          " >= 3.20); TensorFlow 2.21 needs protobuf >= 6.31.1 and checks it (VersionError).",
+          f"TensorFlow {compat.first_new_gencode_line().minor_text}+ *_pb2 modules need"
+          " google.protobuf.internal.builder (protobuf"
+          f" >= {knowledge.PROTOBUF_BUILDER_FIRST}); TensorFlow {_NEWEST.minor_text} needs protobuf"
+          f" >= {compat.protobuf_floor(_NEWEST)} and checks it (VersionError).",
           'python -c "import google.protobuf as p; print(p.__version__)"',
           "python -m pip install the protobuf range TensorFlow declares (python -m pip show"
           " tensorflow)", ("protobuf-incompatible",), "S12"),
     Cause("keras3-code-for-keras2", "tf.keras is Keras 3, but the code was written for Keras 2",
-          "Keras 3 (the default from TensorFlow 2.16, or keras upgraded over TF 2.15) dropped"
+          f"Keras 3 (the default from TensorFlow {_KERAS3_FIRST}, or keras upgraded over TF"
+          f" {_KERAS2_LAST}) dropped"
           " layers.experimental, TF1 backend helpers, optimizers.legacy and SavedModel folders;"
           " Keras 2 code fails on those names.", 'python -c "import tensorflow as tf;'
           ' print(tf.keras.__version__)"',
@@ -182,8 +208,10 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           " load it with tf_keras (tf-keras + TF_USE_LEGACY_KERAS=1) and re-save as .keras",
           (), "S20", static=False),
     Cause("removed-keras-path", "The code imports a Keras path the installed Keras does not have",
-          "keras.engine and keras.layers.core exist only up to keras 2.12, keras.src.engine only"
-          " in 2.13-2.15, keras.api._v2 only in 2.6-2.15; Keras 3 has none of them. Your code or"
+          "keras.engine and keras.layers.core exist only up to keras"
+          f" {keras_layout.last_flat_keras2()}, keras.src.engine only in"
+          f" {keras_layout.KERAS_SRC_FIRST}-{keras_layout.last_keras2()}, keras.api._v2 only in"
+          f" {_API_V2}; Keras 3 has none of them. Your code or"
           " a library written for another Keras imports it.", _VERSIONS,
           "use the public API (kerasfix scan --code DIR shows what to write), upgrade the"
           " library, or pin the Keras line it was written for", (), "S19", static=False),
@@ -198,7 +226,8 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           f" Python versions ({compat.python_windows_text()}), and"
           f" {compat.keras_python_floor_text()}.",
           'python -c "import sys, struct; print(sys.version, struct.calcsize(\'P\') * 8)"',
-          "use a Python TensorFlow supports in a fresh environment (uv venv -p 3.12), or pick a"
+          "use a Python TensorFlow supports in a fresh environment (uv venv -p"
+          f" {compat.dotted(compat.recommended_python())}), or pick a"
           " release that supports yours", ("no-tensorflow-wheels-for-python",), "S13",
           static=False),
     Cause("index-unreachable", "pip could not reach a package index that has TensorFlow",
@@ -207,8 +236,10 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           "check pip config (python -m pip config list), proxies and --index-url", (), None,
           static=False),
     Cause("tensorflow-gpu-retired", "The tensorflow-gpu package name was retired",
-          "tensorflow itself has included GPU support since 2.1; tensorflow-gpu stopped at 2.11"
-          " and 2.12.0 is a package that refuses to build.", _PIP_LIST,
+          "tensorflow itself has included GPU support since 2.1; tensorflow-gpu stopped at"
+          f" {knowledge.minor_text(knowledge.TENSORFLOW_GPU_LAST)} and"
+          f" {compat.tensorflow_gpu_refusing_release()}"
+          " is a package that refuses to build.", _PIP_LIST,
           'replace it with tensorflow (Linux GPU: "tensorflow[and-cuda]==2.N.*")',
           ("tensorflow-gpu-installed",), "S17", static=False),
     Cause("cpu-lacks-avx", "The CPU lacks instructions (AVX) TensorFlow's wheels are built for",
@@ -305,7 +336,7 @@ SIGNATURES: tuple[Signature, ...] = (
                "keras-folder-clobbered", "pip-interrupted", "legacy-keras-without-tf-keras",
                "keras-standalone-too-old", "wrong-environment")),
     Signature("no-module-keras-api", (_no_module(r"keras\.api(?:\._v[12])?(?:\.keras)?"),),
-              "tf.keras looked for keras.api._v2, which only Keras 2.6-2.15 have",
+              f"tf.keras looked for keras.api._v2, which only Keras {_API_V2} have",
               ("keras3-under-old-tf", "keras-standalone-too-old", "removed-keras-path"),
               priority=2, scenario="S2"),
     Signature("keras-api-no-tf-keras", (r"cannot import name '_tf_keras' from 'keras\.api'",),
@@ -328,7 +359,7 @@ SIGNATURES: tuple[Signature, ...] = (
               "transformers' TF models refuse Keras 3 and need tf-keras",
               ("transformers-needs-tf-keras",), priority=3, scenario="S3"),
     Signature("numpy-abi",
-              (r"compiled using NumPy 1\.x cannot be run in\s+NumPy 2", r"_ARRAY_API not found",
+              (re.escape(knowledge.NUMPY_ABI_BANNER) + r"\s+NumPy 2", r"_ARRAY_API not found",
                r"numpy\.core\.umath failed to import",
                r"numpy\.core\._multiarray_umath failed to import",
                r"Unable to convert function return value to a Python type! The signature"

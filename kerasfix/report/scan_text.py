@@ -16,7 +16,7 @@ from kerasfix import knowledge
 from kerasfix.diagnose.findings import Finding, Severity
 from kerasfix.diagnose.scan import ScanResult
 from kerasfix.inspect.inventory import Distribution, Inventory
-from kerasfix.inspect.runtime import RuntimeVerdict
+from kerasfix.inspect.runtime_steps import RuntimeVerdict
 from kerasfix.textsafe import plural, visible_data
 
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}

@@ -230,7 +230,9 @@ def tensorflow_gpu_distribution(inv: Inventory) -> Iterator[Finding]:
             severity=Severity.WARNING,
             title=f"{dist.label} is installed; the tensorflow-gpu name was retired",
             detail=("Since TF 2.1 `tensorflow` itself includes GPU support; tensorflow-gpu stopped"
-                    " at 2.11 and 2.12.0 is a package that refuses to build. It owns the same"
+                    f" at {knowledge.minor_text(knowledge.TENSORFLOW_GPU_LAST)}"
+                    f" and {compat.tensorflow_gpu_refusing_release()} is a package that refuses to"
+                    " build. It owns the same"
                     " tensorflow/ folder as `tensorflow`, so it clobbers or is clobbered by it."),
             symptom='The "tensorflow-gpu" package has been removed! Please install "tensorflow"'
                     " instead.",
@@ -241,6 +243,9 @@ def tensorflow_gpu_distribution(inv: Inventory) -> Iterator[Finding]:
         )
 
 
+_MACOS_MERGED = knowledge.minor_text(knowledge.TENSORFLOW_MACOS_MERGED)  # 2.16
+
+
 @check
 def apple_packages_after_merge(inv: Inventory) -> Iterator[Finding]:
     macos, metal, tf = inv.get("tensorflow-macos"), inv.get("tensorflow-metal"), inv.tensorflow()
@@ -248,9 +253,10 @@ def apple_packages_after_merge(inv: Inventory) -> Iterator[Finding]:
         yield Finding(
             code="tensorflow-macos-after-merge",
             severity=Severity.WARNING,
-            title=f"{macos.label} is only a stub since the 2.16 merge",
-            detail=("From 2.16 `tensorflow` ships Apple-silicon wheels itself; tensorflow-macos"
-                    " 2.16 only depends on it, and 2.15.1 depends on itself. Install"
+            title=f"{macos.label} is only a stub since the {_MACOS_MERGED} merge",
+            detail=(f"From {_MACOS_MERGED} `tensorflow` ships Apple-silicon wheels itself;"
+                    f" tensorflow-macos {_MACOS_MERGED} only depends on it, and"
+                    f" {knowledge.TENSORFLOW_MACOS_STUB_FROM} depends on itself. Install"
                     " `tensorflow` and drop tensorflow-macos."),
             distributions=(macos.label,),
             strategies=(S.REPAIR,),

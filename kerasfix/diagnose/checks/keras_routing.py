@@ -1,8 +1,9 @@
 """Which Keras `tf.keras` becomes, and whether keras / tf-keras fit the installed TensorFlow.
 
-Mirrors TensorFlow's routing code (§1.3): TF <= 2.14 always loads `keras.api._v2.keras`;
-TF >= 2.15 picks Keras 2 or 3 from the installed `keras`, or tf-keras when
-TF_USE_LEGACY_KERAS is exactly 1/true/True.
+The routing itself is knowledge.route_tf_keras, read from TensorFlow's own tensorflow/__init__.py
+and python/util/lazy_loader.py: TF <= 2.14 always loads `keras.api._v2.keras`; TF >= 2.15 picks
+Keras 2 or 3 from the installed `keras`, or tf-keras when TF_USE_LEGACY_KERAS is exactly
+1/true/True.
 """
 
 from __future__ import annotations
@@ -65,8 +66,7 @@ def keras3_under_old_tensorflow(inv: Inventory) -> Iterator[Finding]:
                 " folder only Keras 2.6-2.15 ships; Keras 3 does not have it. `tf.keras` and"
                 " `from tensorflow.keras import ...` fail. (pip allowed it: no Keras release"
                 " depends on TensorFlow, the pin exists only on TensorFlow's side.)"),
-        symptom=("ModuleNotFoundError: No module named 'tensorflow.keras' (and for tf.keras.X:"
-                 " No module named 'keras.api._v2' or 'keras.api')"),
+        symptom=knowledge.KERAS3_FIXED_ROUTE_FAILURE,
         evidence=(f"{tf.label} requires {_req_text(tf, inv, 'keras')}",
                   f"installed: {keras.label}"),
         distributions=(tf.label, keras.label),
@@ -117,8 +117,8 @@ _KERAS_MISFIT_TEXT = {
         "keras {keras} is the old multi-backend standalone Keras. TensorFlow {tf} loads tf.keras"
         " from keras.api._v2.keras, which it does not have, and keras 2.4 itself imports"
         " tf.keras back, so both fail.",
-        "ModuleNotFoundError: No module named 'keras.api' / ImportError: Keras requires"
-        " TensorFlow 2.2 or higher"),
+        f"{knowledge.STANDALONE_KERAS_FAILURE} / ImportError: Keras requires TensorFlow 2.2 or"
+        " higher"),
     Misfit.KERAS2_UNDER_KERAS3_LINE: (
         "keras2-under-tf-2.16-or-newer", "S24",
         "TensorFlow {tf} is built for Keras 3 but keras {keras} is installed (a requirements pin"
@@ -299,9 +299,7 @@ def legacy_keras_variable(inv: Inventory) -> Iterator[Finding]:
                     + " Install the"
                     " tf-keras matching TensorFlow's minor, or unset the variable (check shell"
                     " profiles, .env files and `conda env config vars list`)."),
-            symptom=("Your environment has TF_USE_LEGACY_KERAS set to True, but you do not have"
-                     " the tf_keras package installed ... ImportError: Keras cannot be imported."
-                     " Check that it is installed."),
+            symptom=knowledge.LEGACY_WITHOUT_TF_KERAS_FAILURE,
             evidence=(f"TF_USE_LEGACY_KERAS={value!r}", "no tf-keras distribution",
                       f"installed: {tf.label}"),
             distributions=(tf.label,),

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from kerasfix import knowledge
 from kerasfix.diagnose.checks.base import check, pip_cmd, requirement_on, satisfied
 from kerasfix.diagnose.findings import Finding, RuntimeStep, Severity
 from kerasfix.diagnose.findings import Strategy as S
@@ -18,7 +19,7 @@ from kerasfix.inspect.inventory import Inventory
 from kerasfix.knowledge import compat
 from kerasfix.knowledge.compat import Misfit, Side
 
-NUMPY_BANNER = ("A module that was compiled using NumPy 1.x cannot be run in NumPy 2.x as it may"
+NUMPY_BANNER = (f"A module that was {knowledge.NUMPY_ABI_BANNER} NumPy 2.x as it may"
                 " crash ... AttributeError: _ARRAY_API not found ... ImportError:"
                 " numpy.core.umath failed to import")
 NUMPY_UNCAPPED_SYMPTOM = ("TypeError: Unable to convert function return value to a Python type!"
@@ -46,8 +47,9 @@ def numpy_fits_tensorflow(inv: Inventory) -> Iterator[Finding]:
         title=f"NumPy {numpy.raw_version} does not work with TensorFlow {tf.raw_version}",
         detail=(f"TensorFlow {tf.raw_version} is compiled against NumPy 1.x; NumPy 2 changed the"
                 " C ABI, so `import tensorflow` prints NumPy's ABI banner and fails."
-                + (" Its metadata does not cap NumPy (a known gap in 2.10, 2.11 and 2.14.0), so"
-                   " pip installed NumPy 2 without complaint and pip check is silent."
+                + (" Its metadata does not cap NumPy (a known gap in"
+                   f" {compat.numpy_uncapped_text()}), so pip installed NumPy 2 without complaint"
+                   " and pip check is silent."
                    if silent else "")
                 if abi else
                 f"TensorFlow {tf.raw_version} declares {req}; NumPy {numpy.raw_version} is outside"

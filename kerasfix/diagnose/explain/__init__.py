@@ -17,14 +17,16 @@ API (core: no textual/rich; `kerasfix explain TEXT|FILE|-` and the TUI paste box
     diagnose(explanation, scan_result) -> Diagnosis
         The same verdicts plus `cause` (THE cause, or None) and notes, e.g. that the traceback
         ran in another environment than the one scanned.
+    exit_code(diagnosis) -> int
+        `kerasfix explain`'s exit code: 1 when the scan confirms a cause (something to fix),
+        0 otherwise (also without a scan, diagnosis=None).
     read_source(arg, stdin=None) -> str
         "-" reads stdin, an existing file path is read, anything else is the text itself.
 
-The package: (the catalogue itself, CAUSES and SIGNATURES as data records, is
-kerasfix/knowledge/messages.py), traceback.py (reading and
-parsing the pasted text), match.py (signatures -> ranked causes), checkers.py (how a scan
-decides one cause; version facts from kerasfix.knowledge.compat), judge.py (verdicts against a
-scan).
+The package: traceback.py (reading and parsing the pasted text), match.py (signatures -> ranked
+causes), checkers.py (how a scan decides one cause; version facts from kerasfix.knowledge.compat),
+judge.py (verdicts against a scan). The catalogue itself, CAUSES and SIGNATURES as data records,
+is kerasfix/knowledge/messages.py.
 """
 
 from __future__ import annotations
