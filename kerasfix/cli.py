@@ -1,8 +1,11 @@
 """Command line: scan, fix, undo, explain, audit, report merge (and, without a subcommand,
-the app). It presents what the engine decides: exit codes come from kerasfix.errors and
-kerasfix.fix.workflow (0 nothing remains, 1 findings or manual steps remain, 2 usage, target or
-state error, 3 the plan cannot run or a step failed, 4 a kerasfix bug). Errors are one line on
-stderr; no traceback for anything a user can cause.
+the app). It presents what the engine decides, the exit code included: `scan` returns
+ScanResult.exit_code; `explain` kerasfix.diagnose.explain.exit_code; `scan --all`, `audit` and
+`report merge` their document's "exit_code" (kerasfix.fleet); `fix` and `undo` their session's
+(kerasfix.fix.session, deciding through kerasfix.fix.workflow). An error ends any command here
+in `main`, with the error's own code (kerasfix.errors: 2 usage, target or state error), 4 for a
+kerasfix bug, 130 for Ctrl-C. Errors are one line on stderr; no traceback for anything a user
+can cause.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from kerasfix.errors import (
     EXIT_USAGE,
     KerasfixError,
 )
-from kerasfix.files import validate_report_path
 from kerasfix.textsafe import one_line
 
 if TYPE_CHECKING:  # imported lazily where they are used: `kerasfix scan` starts fast
@@ -232,10 +234,9 @@ def cmd_scan_all(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from kerasfix.files import write_atomic
+    from kerasfix.files import validate_report_path
     from kerasfix.fix.planner import FixOptions
-    from kerasfix.fleet.audit import audit_document
-    from kerasfix.fleet.audit_markdown import audit_markdown
+    from kerasfix.fleet.audit import audit_document, audit_summary_line, write_audit
     from kerasfix.fleet.scanning import scan_many
 
     out = validate_report_path(args.report)  # before the survey: a bad path wastes no time
@@ -243,13 +244,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     scans = scan_many(found.envs)
     doc = audit_document(scans, FixOptions(tuple(args.find_links), args.no_index),
                          with_preview=not args.no_preview, problems=found.problems)
-    write_atomic(out, json.dumps(doc, indent=2) + "\n" if out.suffix.lower() == ".json"
-                 else audit_markdown(doc))
-    summary = doc.get("summary", {})
-    _console(args.no_color).print(
-        f"Audited {summary.get('environments', 0)} environments (nothing was changed):"
-        f" {summary.get('error', 0)} with errors, {summary.get('unscannable', 0)} unscannable."
-        f" Report: {out}")
+    write_audit(doc, out)
+    _console(args.no_color).print(audit_summary_line(doc, out))
     return int(doc["exit_code"])
 
 
@@ -368,21 +364,18 @@ def _fix_session(args: argparse.Namespace, before: ScanResult) -> FixSession:
                       verify_deep=not args.no_verify, timeout=args.timeout)
 
 
-def _may_start(session: FixSession, args: argparse.Namespace, console: Console) -> bool:
-    """Ask what the session cannot decide: run anyway (--force), and apply."""
-    from kerasfix.fix.session import FORCE_QUESTION
+def _may_start(session: FixSession | UndoSession, args: argparse.Namespace,
+               console: Console) -> bool:
+    """Say and ask what the session's start decision names (fix and undo alike)."""
+    from kerasfix.report.fix_text import render_lines
 
-    if not session.runnable:
+    decision = session.start_decision(force=args.force)
+    render_lines(list(decision.lines), console)
+    if not decision.may_start:
         return False
-    if session.blocker is not None:
-        _say(session.blocker_line, console)
-        if not args.force:
-            console.print("Fix the cause (an index or --find-links DIR --no-index), or pass"
-                          " --force to run it anyway.")
-            return False
-        if not _confirm(FORCE_QUESTION, args.yes):
-            return False
-    if not _confirm(session.confirm_question, args.yes):
+    if decision.force_question and not _confirm(decision.force_question, args.yes):
+        return False
+    if decision.confirm_question and not _confirm(decision.confirm_question, args.yes):
         session.decline()
         return False
     return True
@@ -404,6 +397,7 @@ def _run_fix(session: FixSession, args: argparse.Namespace, console: Console) ->
 
 def cmd_fix(args: argparse.Namespace) -> int:
     from kerasfix.diagnose.scan import scan
+    from kerasfix.files import validate_report_path
     from kerasfix.fix.session import CONTINUE_QUESTION
     from kerasfix.inspect.target import select_target
     from kerasfix.report.fix_report import write_report
@@ -438,18 +432,11 @@ def _index_flags(args: argparse.Namespace) -> tuple[str, ...] | None:
 
 def _restore(session: UndoSession, args: argparse.Namespace, console: Console) -> None:
     """Preview, ask and run the restore, as far as the session and the user let it go."""
-    from kerasfix.fix.session import FORCE_QUESTION
     from kerasfix.report.fix_text import ConsoleEvents, render_preview
 
     preview = session.prepare()
     render_preview(preview, console, dry_run=args.dry_run)
-    if not session.runnable:
-        return
-    if session.blocker is not None and not (args.force and _confirm(FORCE_QUESTION, args.yes)):
-        _say(session.blocker_line, console)
-        return
-    if not _confirm(session.confirm_question, args.yes):
-        session.decline()
+    if not _may_start(session, args, console):
         return
     session.run(ConsoleEvents(console, len(preview.plan.automatic_steps)), force=args.force)
 
@@ -467,10 +454,8 @@ def cmd_undo(args: argparse.Namespace) -> int:
     if args.list:
         render_lines(session.rows(), console)
         return session.exit_code
-    session.choose()
-    if session.nothing_to_do:
-        session.close()
-    else:
+    session.choose()  # an environment that already matches it closes the snapshot
+    if not session.nothing_to_do:
         _restore(session, args, console)
     render_lines(session.outcome_lines(), console)
     return session.exit_code

@@ -204,12 +204,14 @@ async def test_tui_shows_names_paths_and_log_lines_visibly(tmp_path: Path, state
                                                            ) -> None:
     from rich.text import Text
     from textual.widgets import RichLog
+    from tuikit import wait_for
 
     from kerasfix.diagnose.scan import scan
     from kerasfix.fix.plan import Step, StepKind
     from kerasfix.inspect.target import Target
     from kerasfix.tui.app import KerasfixApp
     from kerasfix.tui.fix_screen import FixScreen
+    from kerasfix.tui.run_log import RunLogEvents
     from kerasfix.tui.scan_screen import ScanScreen
     from kerasfix.tui.settings import AppSettings
     from kerasfix.tui.undo_screen import UndoScreen
@@ -248,8 +250,11 @@ async def test_tui_shows_names_paths_and_log_lines_visibly(tmp_path: Path, state
         monkeypatch.setattr(fix.query_one("#log", RichLog), "write",
                             lambda content, *a, **kw: written.append(content))
         step = Step(StepKind.PIP_INSTALL, f"Install {PAYLOAD}", argv=("pip", f"x{PAYLOAD}"))
-        fix.step_started(0, step)
-        fix.log_line(f"Collecting x{PAYLOAD}")
+        events = RunLogEvents(fix.run_log)  # the way a run reaches the log, from its thread
+        events.step_started(0, step)
+        events.output(0, f"Collecting x{PAYLOAD}")
+        await wait_for(pilot, lambda: len(written) >= 2)
+        assert_no_raw(str(fix.query_one("#run-step").render()))
         assert written and all(SHOWN in t.plain for t in written)
         assert_no_raw("".join(t.plain for t in written))
         fix.dismiss(None)

@@ -17,7 +17,15 @@ from kerasfix.fix import planner
 from kerasfix.fix import snapshot as snapshots
 from kerasfix.fix.plan import Step
 from kerasfix.fix.runner import RunResult, StepOutcome
-from kerasfix.fix.session import FixSession, Line, RunEvents, UndoSession
+from kerasfix.fix.session import (
+    FORCE_HINT,
+    FORCE_QUESTION,
+    FixSession,
+    Line,
+    RunEvents,
+    StartDecision,
+    UndoSession,
+)
 from kerasfix.report.fix_report import write_report
 
 
@@ -81,7 +89,9 @@ def test_full_fix_runs_verifies_reports_and_says_how_to_undo(env: FakeEnv, wheel
     assert session.strategy is Strategy.REPAIR and not session.nothing_to_fix
     preview = session.prepare()
     assert session.preview is preview and session.blocker is None
-    assert session.runnable and session.may_start()
+    decision = session.start_decision()
+    assert session.runnable and decision == StartDecision(True, (), None,
+                                                          session.confirm_question)
     assert session.confirm_question.startswith("Apply ") and session.prefix in \
         session.confirm_question
     events = Recorder(session)
@@ -121,9 +131,14 @@ def test_plan_pip_cannot_resolve_does_not_start(env: FakeEnv, wheelhouse: Path,
                          verify_deep=False)
     session.prepare()
     assert session.blocker is not None and "Could not find a version" in session.blocker
-    assert session.blocker_line is not None and session.blocker_line.tone == "error"
-    assert session.runnable and not session.may_start()
-    assert session.may_start(force=True)  # --force may, after asking once more
+    said = Line(f"Not started: {session.blocker}", "error")
+    assert session.runnable
+    # the CLI says why and how to get past it; the app (no --force) only why
+    assert session.start_decision() == StartDecision(False, (said, Line(FORCE_HINT)))
+    assert session.start_decision(offer_force=False) == StartDecision(False, (said,))
+    # --force may start it, after asking once more, then the usual question
+    assert session.start_decision(force=True) == StartDecision(
+        True, (said,), FORCE_QUESTION, session.confirm_question)
     with pytest.raises(RuntimeError):
         session.run()
     assert texts(session.outcome_lines()) == "Nothing was changed."
@@ -144,9 +159,40 @@ def test_blocked_strategy_is_not_runnable(env: FakeEnv, wheelhouse: Path) -> Non
     assert session.plans[Strategy.REPAIR].blocked and not session.plans[
         Strategy.FRESH_VENV].blocked
     session.prepare()
-    assert not session.runnable and not session.may_start(force=True)
+    assert not session.runnable and session.start_decision(force=True) == StartDecision(False)
+    assert not session.can_choose(Strategy.REPAIR) and session.can_choose(Strategy.FRESH_VENV)
     assert session.exit_code == EXIT_STEP_FAILED
     assert session.finish(write_report) == EXIT_STEP_FAILED and session.report_written is None
+
+
+def test_dry_run_of_a_blocked_plan_writes_the_audit_with_its_blocker(
+        env: FakeEnv, wheelhouse: Path, tmp_path: Path) -> None:
+    """An auditor wants the report of a plan that cannot run too: the CLI writes it, the app
+    offers the strategy and its "Write audit report" (both from the session), and the report
+    says why the plan cannot run."""
+    from dataclasses import replace
+
+    broken(env, wheelhouse)
+    result = env.scan()
+    result.inventory.interpreter = replace(result.inventory.interpreter,
+                                           externally_managed=True,
+                                           externally_managed_path="/x/EXTERNALLY-MANAGED")
+    for name in ("audit.md", "audit.json"):
+        session = FixSession(result, Strategy.REPAIR, offline(wheelhouse), dry_run=True,
+                             report_path=tmp_path / name)
+        assert session.can_choose(Strategy.REPAIR)  # the app lists it in a dry run
+        session.prepare()
+        blocker = session.plan.blocked if session.plan else None
+        assert blocker and "externally managed" in blocker
+        assert session.report_due and session.start_decision() == StartDecision(False)
+        assert session.finish(write_report) == EXIT_STEP_FAILED
+        assert session.report_written == tmp_path / name
+    markdown = (tmp_path / "audit.md").read_text()
+    assert "dry-run audit" in markdown and f"— blocked: {blocker}" in markdown
+    assert "Exit code: 3" in markdown
+    doc = json.loads((tmp_path / "audit.json").read_text())
+    assert doc["dry_run"] is True and doc["plan"]["blocked"] == blocker
+    assert doc["plan"]["strategy"] == "repair" and doc["exit_code"] == EXIT_STEP_FAILED
 
 
 def test_dry_run_changes_nothing_and_writes_the_audit(env: FakeEnv, wheelhouse: Path,
@@ -160,7 +206,8 @@ def test_dry_run_changes_nothing_and_writes_the_audit(env: FakeEnv, wheelhouse: 
     assert session.check_interrupted(told.append, lambda: pytest.fail("a dry run asks nothing"))
     assert told == []
     session.prepare()
-    assert session.blocker is None and not session.runnable and not session.may_start()
+    assert session.blocker is None and not session.runnable
+    assert session.start_decision() == StartDecision(False) and session.report_due
     assert session.finish(write_report) == EXIT_FINDINGS  # problems remain: it is an audit
     doc = json.loads(report.read_text())
     assert doc["dry_run"] is True and doc["run"] is None and doc["exit_code"] == 1
@@ -190,7 +237,7 @@ def test_failed_step_stops_the_run_with_exit_3_and_the_undo_command(
     shutil.copytree(wheelhouse, wheels)
     session = FixSession(env.scan(), None, offline(wheels), report_path=tmp_path / "r.json")
     session.prepare()
-    assert session.may_start()
+    assert session.start_decision().may_start
     shutil.rmtree(wheels)
     wheels.mkdir()
     events = Recorder(session)
@@ -258,6 +305,26 @@ def test_interrupted_fix_is_told_and_either_abandoned_or_kept(env: FakeEnv,
     assert snapshots.load(stuck.prefix, stuck.id).status == "abandoned"
 
 
+def test_a_run_that_cannot_start_is_the_outcome(env: FakeEnv, wheelhouse: Path,
+                                                tmp_path: Path) -> None:
+    """Another fixer holds the environment's lock: run raises (the CLI's `kerasfix: error:`
+    line, exit 2), and the session keeps it as its outcome, for the app, in the same words;
+    no report is written, as in the CLI."""
+    from kerasfix.errors import EXIT_USAGE
+    from kerasfix.fix import state
+
+    broken(env, wheelhouse)
+    before = tree_hash(env.root / "venv")
+    session = FixSession(env.scan(), None, offline(wheelhouse), report_path=tmp_path / "r.md")
+    session.prepare()
+    with state.env_lock(session.prefix), pytest.raises(state.LockedError) as raised:
+        session.run()
+    assert session.run_error is raised.value and session.run_result is None
+    assert session.outcome_lines() == [Line(f"error: {raised.value}", "error")]
+    assert session.finish(write_report) == EXIT_USAGE and session.report_written is None
+    assert tree_hash(env.root / "venv") == before and snaps_of(env) == []
+
+
 def test_switching_strategy_drops_the_old_preview(env: FakeEnv, wheelhouse: Path) -> None:
     broken(env, wheelhouse)
     session = FixSession(env.scan(), None, offline(wheelhouse))
@@ -288,8 +355,9 @@ def test_undo_restores_the_snapshot_then_has_nothing_to_do(env: FakeEnv, wheelho
     assert undo.snapshot is not None and undo.snapshot.id == snap_id
     assert plan.steps and not undo.nothing_to_do
     undo.prepare()
-    assert undo.blocker is None and undo.may_start()
-    assert undo.confirm_question == f"Restore snapshot {snap_id}?"
+    assert undo.blocker is None
+    assert undo.start_decision() == StartDecision(True, (), None,
+                                                  f"Restore snapshot {snap_id}?")
     events = Recorder(undo)
     assert undo.run(events).status == "complete"
     assert events.seen[-1] == ("run", "complete")
@@ -309,11 +377,10 @@ def test_undo_with_nothing_to_do_closes_the_snapshot_unless_dry_run(env: FakeEnv
     dry = UndoSession(env.scan(), dry_run=True)
     dry.choose()
     assert dry.nothing_to_do
-    dry.close()  # a dry run changes nothing, kerasfix's own state included
+    # a dry run changes nothing, kerasfix's own state included
     assert snapshots.load(stuck.prefix, stuck.id).status == "in-progress"
     session = UndoSession(env.scan())
-    session.choose()
-    session.close()
+    session.choose()  # the session closes it: presenters only show the lines
     assert "already matches snapshot" in texts(session.outcome_lines())
     assert session.exit_code == EXIT_OK
     assert snapshots.load(stuck.prefix, stuck.id).status == "restored"
@@ -335,7 +402,7 @@ def test_undo_dry_run_and_declined_change_nothing(env: FakeEnv, wheelhouse: Path
     declined = UndoSession(env.scan(), stuck.id, index_flags=offline(wheelhouse).index_flags)
     declined.choose()
     declined.prepare()
-    assert declined.may_start()
+    assert declined.start_decision().may_start
     declined.decline()
     assert declined.exit_code == EXIT_FINDINGS
     assert texts(declined.outcome_lines()) == "Nothing was changed."

@@ -273,10 +273,59 @@ async def test_cancel_stops_after_the_current_step(wheelhouse: Path) -> None:
         assert len(fix.run_result.outcomes) < total
 
 
+async def test_a_run_that_cannot_start_is_the_outcome_and_esc_leaves(wheelhouse: Path) -> None:
+    """Another kerasfix holds the environment's lock when Run is pressed: the run never
+    starts, the outcome says why in the CLI's words, and Esc goes back."""
+    from kerasfix.fix import state
+
+    env = broken("locked", wheelhouse)
+    before = tree_hash(env.root / "venv")
+    app = make_app(env, wheelhouse)
+    async with app.run_test(size=(120, 40)) as pilot:
+        fix = await open_preview(pilot, app)
+        assert not fix.query_one("#confirm", Button).disabled
+        with state.env_lock(fix.session.prefix):
+            await pilot.click("#confirm")
+            await wait_for(pilot, lambda: fix.phase == "verify")
+        body = str(fix.query_one("#verify-body").render())
+        assert "error: another kerasfix" in body and "try again when it has finished" in body
+        assert fix.session.report_written is None  # as the CLI: no report of a run not begun
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ScanScreen))
+    assert tree_hash(env.root / "venv") == before
+
+
+async def test_a_restore_that_cannot_start_says_why_and_esc_leaves(wheelhouse: Path) -> None:
+    from kerasfix.diagnose.findings import Strategy
+    from kerasfix.fix import planner, state
+    from kerasfix.fix import snapshot as snapshots
+
+    env = broken("undo-locked", wheelhouse)
+    result = env.scan()
+    snap = snapshots.take(result.environment, env.python,
+                          planner.build_plan(result, Strategy.REPAIR, planner.FixOptions()))
+    snap.status = snapshots.SnapshotStatus.FAILED
+    snap.save()
+    pip(env, fixed_wheels(wheelhouse), "install", "--no-deps", "tf-keras==2.18.0")
+    app = make_app(env, wheelhouse)
+    async with app.run_test(size=(120, 40)) as pilot:
+        undo = await open_from_scan(pilot, app, "u", UndoScreen)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not undo.query_one("#restore", Button).disabled)
+        with state.env_lock(undo.session.prefix):
+            await pilot.click("#restore")
+            await wait_for(pilot, lambda: "error: another kerasfix" in "".join(
+                str(line.text) for line in undo.query_one("#undo-log").lines))
+        assert not undo.running
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ScanScreen))
+    assert snapshots.load(snap.prefix, snap.id).status == "failed"
+
+
 def test_step_counts_read_as_words() -> None:
     """A one-step fix is "1/1 step" in the undo list and "1 of 1 step" in the notice."""
     from kerasfix.fix import snapshot as snapshots
-    from kerasfix.fix.workflow import interrupted_message
+    from kerasfix.fix.session import interrupted_message
     from kerasfix.tui.undo_screen import _label
 
     snap = snapshots.Snapshot(id="20260101T000000Z-abcd", prefix="/p", python="/p/bin/python",

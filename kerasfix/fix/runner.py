@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kerasfix.enums import TextEnum
 from kerasfix.fix import snapshot as snapshots
 from kerasfix.fix import state
 from kerasfix.fix.isolation import installer_cwd, installer_env
@@ -32,12 +33,20 @@ class StepOutcome:
         return self.returncode == 0
 
 
+class RunStatus(TextEnum):
+    """How a run ended (the report's run "status"; a fix's snapshot takes the same word)."""
+
+    COMPLETE = "complete"  # every step ran and succeeded
+    FAILED = "failed"  # a step failed: nothing after it ran
+    CANCELLED = "cancelled"  # stopped between two steps, as asked
+
+
 @dataclass
 class RunResult:
     plan: Plan
     snapshot: snapshots.Snapshot | None
     outcomes: list[StepOutcome] = field(default_factory=list)
-    status: str = "complete"  # complete, failed, cancelled
+    status: RunStatus = RunStatus.COMPLETE
 
     @property
     def failed(self) -> StepOutcome | None:
@@ -66,11 +75,11 @@ def run_plan(plan: Plan, inv: Inventory, *, events: Events | None = None,
         snap = snapshot or snapshots.take(inv, plan.target_python, plan, plan.index_flags)
         result = RunResult(plan, snap)
         state.audit(prefix, {"event": "start",
-                             "strategy": str(getattr(plan.strategy, "value", plan.strategy)),
+                             "strategy": plan.strategy.value,
                              "snapshot": snap.id, "steps": len(plan.automatic_steps)})
         for index, step in enumerate(plan.automatic_steps):
             if cancel is not None and cancel.is_set():
-                result.status = "cancelled"
+                result.status = RunStatus.CANCELLED
                 break
             events.step_started(index, step)
             started = time.monotonic()
@@ -86,12 +95,12 @@ def run_plan(plan: Plan, inv: Inventory, *, events: Events | None = None,
                 snap.steps_done = index + 1
                 snap.save()
             if code != 0:
-                result.status = "failed"
+                result.status = RunStatus.FAILED
                 break
         if snapshot is None:
-            snap.status = snapshots.SnapshotStatus(result.status)
+            snap.status = snapshots.SnapshotStatus(result.status.value)
             snap.save()
-            if result.status == "complete":
+            if result.status is RunStatus.COMPLETE:
                 _finish_fix(snap, plan, env)
         state.audit(prefix, {"event": "end", "snapshot": snap.id, "status": result.status})
     return result

@@ -4,11 +4,12 @@
 dry-run) → may it start → run → verify → report → exit code. `UndoSession`: the snapshots →
 the one to restore → its undo plan → preview → may it start → run → exit code.
 
-A presenter shows what a session produces (previews, `Line`s, run events) and asks the user's
-questions; the session decides the rest: the exit code (through kerasfix.fix.workflow, the one
-place), whether and where the report is written and what it holds, and the words of an
-outcome. Engine code: neither textual nor rich, and no output format (the presenter hands
-`finish` the writer from kerasfix.report.fix_report).
+A presenter shows what a session produces (previews, `Line`s, run events) and asks the
+questions its `StartDecision` names; the session decides the rest: whether a plan may start
+and what to say and ask first, the exit code (through kerasfix.fix.workflow, the one place),
+whether and where the report is written and what it holds, and the words of an outcome.
+Engine code: neither textual nor rich, and no output format (the presenter hands `finish` the
+writer from kerasfix.report.fix_report).
 """
 
 from __future__ import annotations
@@ -28,13 +29,16 @@ from kerasfix.fix import planner, state, workflow
 from kerasfix.fix import snapshot as snaps
 from kerasfix.fix.plan import Plan, Step
 from kerasfix.fix.preview import PlanPreview, preview_plan
-from kerasfix.fix.runner import Events, RunResult, StepOutcome, run_plan
+from kerasfix.fix.runner import Events, RunResult, RunStatus, StepOutcome, run_plan
 from kerasfix.fix.verify import Comparison, verify
-from kerasfix.textsafe import plural
+from kerasfix.inspect.inventory import Inventory
+from kerasfix.textsafe import one_line, plural
 
 Tone = Literal["plain", "bold", "ok", "warn", "error", "dim"]
 STRATEGIES = (Strategy.REPAIR, Strategy.LEGACY, Strategy.UPGRADE, Strategy.FRESH_VENV)
 FORCE_QUESTION = "pip says this plan cannot work. Run it anyway?"
+FORCE_HINT = ("Fix the cause (an index or --find-links DIR --no-index), or pass --force to run"
+              " it anyway.")
 CONTINUE_QUESTION = "Continue with a new fix anyway?"  # after an interrupted fix
 
 
@@ -45,6 +49,23 @@ class Line:
 
     text: str
     tone: Tone = "plain"
+
+
+@dataclass(frozen=True)
+class StartDecision:
+    """Whether a previewed plan may start, and what a presenter says and asks first.
+
+    Show `lines` (why it may not start, or what --force overrides), then ask `force_question`
+    and `confirm_question`, those that are set, in that order; the run starts only when
+    `may_start` and every answer is yes. A "no" to the force question leaves the plan not
+    started (exit 3, pip cannot resolve it); a "no" to the confirmation is the user's
+    `decline()` (exit 1). The app's Run and Restore buttons are `may_start` (pressing one is
+    the confirmation; the app offers no --force)."""
+
+    may_start: bool
+    lines: tuple[Line, ...] = ()
+    force_question: str | None = None
+    confirm_question: str | None = None
 
 
 class RunEvents(Events):
@@ -111,6 +132,21 @@ def interrupted_notice(prefix: str) -> str | None:
     return workflow.interrupted_notice(prefix)
 
 
+def interrupted_message(stuck: snaps.Snapshot) -> str:
+    """What to say about the snapshot of a fix that was interrupted, and how to restore it."""
+    return workflow.interrupted_message(stuck)
+
+
+def error_line(err: Exception) -> Line:
+    """An error that kept a run from starting (another kerasfix holds the environment's lock,
+    the state folder cannot be written, a folder vanished) in the words the CLI prints for it,
+    without its `kerasfix: ` (kerasfix.cli.main): `error: …`, or `internal error: …` for a
+    kerasfix bug."""
+    if isinstance(err, KerasfixError):
+        return Line(f"error: {one_line(str(err))}", "error")
+    return Line(f"internal error: {type(err).__name__}: {one_line(str(err))}", "error")
+
+
 def default_report_path(before: ScanResult, kind: str, folder: Path | None = None) -> Path:
     """Where the app keeps a report nobody named: beside the run's snapshot, else the
     folder kerasfix was started in, else the environment's state folder."""
@@ -143,12 +179,70 @@ def said_lines(run: RunResult, output: Mapping[int, Sequence[str]]) -> list[Line
     return [Line(f"  {word}", "dim") for word in words]
 
 
-def _check_runnable(ok: bool) -> None:
-    if not ok:  # a presenter that skipped the decision: a kerasfix bug, not a user's
-        raise RuntimeError("this plan may not start (see may_start)")
+class _Starting:
+    """What a fix and an undo decide alike once their plan is previewed: may it start, what to
+    say and ask first, and the run (which records the result, or the error that kept it from
+    starting)."""
+
+    dry_run: bool
+    declined: bool
+    run_result: RunResult | None
+    run_error: Exception | None
+    step_output: Mapping[int, Sequence[str]]
+
+    def _previewed(self) -> PlanPreview:
+        raise NotImplementedError
+
+    @property
+    def runnable(self) -> bool:
+        raise NotImplementedError
+
+    @property
+    def confirm_question(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def blocker(self) -> str | None:
+        """Why the plan must not start (None: it may, once confirmed)."""
+        return workflow.start_blocker(self._previewed())
+
+    def start_decision(self, force: bool = False, *, offer_force: bool = True) -> StartDecision:
+        """May the previewed plan start, and what to say and ask first. `force`: the user asked
+        to run it although pip cannot resolve it (--force); `offer_force` False: the presenter
+        has no --force (the app), so the lines do not mention it."""
+        if not self.runnable:  # a dry run, a blocked strategy, nothing kerasfix can run
+            return StartDecision(False)
+        confirm = self.confirm_question
+        blocker = self.blocker
+        if blocker is None:
+            return StartDecision(True, confirm_question=confirm)
+        said = Line(f"Not started: {blocker}", "error")
+        if force:
+            return StartDecision(True, (said,), FORCE_QUESTION, confirm)
+        return StartDecision(False, (said, Line(FORCE_HINT)) if offer_force else (said,))
+
+    def decline(self) -> None:
+        """The user said no: nothing was changed, no report is written (exit 1)."""
+        self.declined = True
+
+    def _run(self, plan: Plan, inv: Inventory, events: RunEvents | None,
+             cancel: threading.Event | None, force: bool,
+             snapshot: snaps.Snapshot | None = None) -> RunResult:
+        if not self.start_decision(force).may_start:  # a presenter that skipped the decision
+            raise RuntimeError("this plan may not start (see start_decision)")
+        events = events or RunEvents()
+        recorder = _Recorder(events)
+        try:
+            result = run_plan(plan, inv, events=recorder, snapshot=snapshot, cancel=cancel)
+        except Exception as err:  # the lock, the state folder: the outcome says so
+            self.run_error = err
+            raise
+        self.run_result = result
+        self.step_output = recorder.lines
+        return result
 
 
-class FixSession:
+class FixSession(_Starting):
     """One fix of one scanned environment.
 
     `strategy` None takes the recommended one (None again: nothing to fix); the app lists
@@ -176,6 +270,7 @@ class FixSession:
         self.after: ScanResult | None = None
         self.comparison: Comparison | None = None
         self.declined = False  # asked, and the user said no: nothing ran, no report
+        self.run_error: Exception | None = None  # what kept the run from starting
         self.report_written: Path | None = None
 
     @property
@@ -201,6 +296,11 @@ class FixSession:
     def nothing_to_fix(self) -> bool:
         return self.strategy is None
 
+    def can_choose(self, strategy: Strategy) -> bool:
+        """Whether the app's list offers this strategy: one that can work here, and any in a
+        dry run (its audit report says why it cannot run)."""
+        return self.dry_run or not self._plan_for(strategy).blocked
+
     def choose(self, strategy: Strategy) -> Plan:
         """Another strategy (the app's list): the last one's preview is dropped."""
         self.strategy = strategy
@@ -222,7 +322,7 @@ class FixSession:
             stuck = snaps.interrupted(self.prefix)
             if stuck is None:
                 return True
-            tell(workflow.interrupted_message(stuck))
+            tell(interrupted_message(stuck))
             if not ask():
                 self.declined = True
                 return False
@@ -247,54 +347,31 @@ class FixSession:
         return self.preview
 
     @property
-    def blocker(self) -> str | None:
-        """Why the plan must not start (None: it may, once confirmed)."""
-        return workflow.start_blocker(self._previewed())
-
-    @property
-    def blocker_line(self) -> Line | None:
-        blocker = self.blocker
-        return None if blocker is None else Line(f"Not started: {blocker}", "error")
-
-    @property
     def runnable(self) -> bool:
         """Whether this session runs anything at all: not a dry run (an audit), a strategy
         that can work here, and a step kerasfix can run."""
         plan = self._previewed().plan
         return not self.dry_run and not plan.blocked and bool(plan.automatic_steps)
 
-    def may_start(self, force: bool = False) -> bool:
-        """Whether the plan may start once the user confirms; `force`: even though pip
-        cannot resolve it."""
-        return self.runnable and (self.blocker is None or force)
-
     @property
     def confirm_question(self) -> str:
         steps = len(self._previewed().plan.automatic_steps)
         return f"Apply {plural(steps, 'step')} to {self.prefix}?"
 
-    def decline(self) -> None:
-        """The user said no: nothing was changed, no report is written (exit 1)."""
-        self.declined = True
-
     # ------------------------------------------------------------ run, verify
     def run(self, events: RunEvents | None = None, cancel: threading.Event | None = None,
             *, force: bool = False) -> RunResult:
         """Run the plan (lock, snapshot, each step); the events hear every step, then the
-        result once it is recorded here."""
-        _check_runnable(self.may_start(force))
-        events = events or RunEvents()
-        recorder = _Recorder(events)
-        result = run_plan(self._previewed().plan, self.before.environment, events=recorder,
-                          cancel=cancel)
-        self.run_result = result
-        self.step_output = recorder.lines
-        events.run_finished(result)
+        result once it is recorded here. An error that keeps the run from starting (the
+        lock) is raised, and recorded for the outcome."""
+        result = self._run(self._previewed().plan, self.before.environment, events, cancel,
+                           force)
+        (events or RunEvents()).run_finished(result)
         return result
 
     @property
     def completed(self) -> bool:
-        return self.run_result is not None and self.run_result.status == "complete"
+        return self.run_result is not None and self.run_result.status is RunStatus.COMPLETE
 
     def verify(self) -> tuple[ScanResult, Comparison]:
         """Scan again (the runtime check too, when `verify_deep`) and compare."""
@@ -322,7 +399,7 @@ class FixSession:
     def exit_code(self) -> int:
         return workflow.exit_code(self.before, self.preview, dry_run=self.dry_run,
                                   run=self.run_result, comparison=self.comparison,
-                                  declined=self.declined)
+                                  declined=self.declined, error=self.run_error)
 
     @property
     def report(self) -> FixReport:
@@ -335,6 +412,8 @@ class FixSession:
         """What to say once the session has stopped (after the verification, if any)."""
         if self.declined:
             return [Line("Nothing was changed.")]
+        if self.run_error is not None:
+            return [error_line(self.run_error)]
         if self.nothing_to_fix:
             return [Line("Nothing to fix.", "ok")]
         if self.preview is None:
@@ -343,7 +422,7 @@ class FixSession:
         if run is None:
             return self._not_run_lines()
         undo = f"Undo with: {self.undo_command}"
-        if run.status != "complete":
+        if run.status is not RunStatus.COMPLETE:
             return [stopped_line(run), *said_lines(run, self.step_output), Line(undo, "bold")]
         notes = [Line(note, "bold") for note in self._previewed().plan.notes]
         return [*self.manual_lines, *notes, Line(undo)]
@@ -364,9 +443,16 @@ class FixSession:
             self.report_written = path
         return self.exit_code
 
+    @property
+    def report_due(self) -> bool:
+        """Whether there is a report to write (where: --report, or the app's always): once the
+        plan is previewed, unless the user said no or the run could not start. A dry run of a
+        plan that cannot run here too: the audit report says why (its blocker)."""
+        return self.preview is not None and not self.declined and self.run_error is None
+
     def _report_target(self) -> Path | None:
-        if self.preview is None or self.declined:
-            return None  # nothing was planned, or the user said no
+        if not self.report_due:
+            return None
         if self.report_path is not None:
             return Path(self.report_path)
         if not self.always_report:
@@ -390,7 +476,7 @@ def snapshot_row(snap: snaps.Snapshot) -> str:
             f" {snap.steps_done}/{plural(snap.steps_total, 'step')}  by {snap.user}")
 
 
-class UndoSession:
+class UndoSession(_Starting):
     """Taking one fix back in one scanned environment.
 
     `snapshot_id` None: the newest snapshot (or the one `choose` is given). `index_flags`
@@ -410,6 +496,7 @@ class UndoSession:
         self.plan: Plan | None = None
         self.preview: PlanPreview | None = None
         self.run_result: RunResult | None = None
+        self.run_error: Exception | None = None  # what kept the run from starting
         self.step_output: Mapping[int, Sequence[str]] = {}  # each step's last lines
         self.declined = False
 
@@ -432,7 +519,9 @@ class UndoSession:
 
     def choose(self, snapshot_id: str | None = None) -> Plan:
         """Plan the restore of a snapshot: this id, else the one the session was given, else
-        the newest."""
+        the newest. When the environment already matches it, the snapshot is closed there and
+        then (marked restored: later runs stop warning about it; not in a dry run, which
+        changes nothing), and `outcome_lines` say so."""
         wanted = snapshot_id or self.snapshot_id
         if wanted:
             snap = snaps.load(self.prefix, wanted)
@@ -444,7 +533,9 @@ class UndoSession:
         self.snapshot = snap
         self.plan = snaps.plan_undo(snap, inv, planner.pip_base(inv, self.current.python),
                                         index_flags=self.index_flags, all_since=self.all_since)
-        self.preview, self.run_result, self.declined = None, None, False
+        self.preview, self.run_result, self.run_error, self.declined = None, None, None, False
+        if not self.plan.steps and not self.dry_run:
+            snaps.close(snap)
         return self.plan
 
     def _planned(self) -> tuple[snaps.Snapshot, Plan]:
@@ -456,13 +547,6 @@ class UndoSession:
     def nothing_to_do(self) -> bool:
         """The environment already matches the snapshot."""
         return not self._planned()[1].steps
-
-    def close(self) -> None:
-        """An undo with nothing to do closes its snapshot, so later runs stop warning about
-        it (not in a dry run: that changes nothing)."""
-        snap, _plan = self._planned()
-        if self.nothing_to_do and not self.dry_run:
-            snaps.close(snap)
 
     def matches_lines(self) -> list[Line]:
         snap, plan = self._planned()
@@ -483,58 +567,40 @@ class UndoSession:
         return self.preview
 
     @property
-    def blocker(self) -> str | None:
-        return workflow.start_blocker(self._previewed())
-
-    @property
-    def blocker_line(self) -> Line | None:
-        blocker = self.blocker
-        return None if blocker is None else Line(f"Not started: {blocker}", "error")
-
-    @property
     def runnable(self) -> bool:
         return not self.dry_run and bool(self._previewed().plan.automatic_steps)
-
-    def may_start(self, force: bool = False) -> bool:
-        return self.runnable and (self.blocker is None or force)
 
     @property
     def confirm_question(self) -> str:
         return f"Restore snapshot {self._planned()[0].id}?"
 
-    def decline(self) -> None:
-        self.declined = True
-
     def run(self, events: RunEvents | None = None, cancel: threading.Event | None = None,
             *, force: bool = False) -> RunResult:
-        """Restore the snapshot; when every step ran it is marked restored."""
-        _check_runnable(self.may_start(force))
+        """Restore the snapshot; when every step ran it is marked restored. An error that
+        keeps the run from starting (the lock) is raised, and recorded for the outcome."""
         snap, plan = self._planned()
-        events = events or RunEvents()
-        recorder = _Recorder(events)
-        result = run_plan(plan, self.current.environment, events=recorder, snapshot=snap,
-                          cancel=cancel)
-        self.run_result = result
-        self.step_output = recorder.lines
-        if result.status == "complete":
+        result = self._run(plan, self.current.environment, events, cancel, force, snap)
+        if result.status is RunStatus.COMPLETE:
             snap.status = snaps.SnapshotStatus.RESTORED
             snap.save()
-        events.run_finished(result)
+        (events or RunEvents()).run_finished(result)
         return result
 
     @property
     def exit_code(self) -> int:
         return workflow.undo_exit_code(self.preview, run=self.run_result,
-                                       declined=self.declined)
+                                       declined=self.declined, error=self.run_error)
 
     def outcome_lines(self) -> list[Line]:
         if self.declined:
             return [Line("Nothing was changed.")]
+        if self.run_error is not None:
+            return [error_line(self.run_error)]
         if self.plan is not None and self.nothing_to_do:
             return self.matches_lines()
         run = self.run_result
         if run is not None:
-            if run.status != "complete":
+            if run.status is not RunStatus.COMPLETE:
                 return [stopped_line(run, "restore"), *said_lines(run, self.step_output)]
             return [Line(f"Restored snapshot {self._planned()[0].id}.", "ok")]
         if self.preview is not None and self.runnable and self.blocker is not None:

@@ -1,16 +1,16 @@
 """The decisions a fix and an undo make, in one place (the sessions in kerasfix.fix.session
-call them; the CLI and the app go through the sessions): whether a plan may start, and which
+call them; the CLI and the app go through the sessions): why a plan must not start, and which
 exit code an outcome is."""
 
 from __future__ import annotations
 
 from kerasfix.diagnose.scan import ScanResult
-from kerasfix.errors import EXIT_FINDINGS, EXIT_OK, EXIT_STEP_FAILED
+from kerasfix.errors import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_STEP_FAILED, KerasfixError
 from kerasfix.fix import snapshot as snapshots
 from kerasfix.fix import state
 from kerasfix.fix.plan import Plan
 from kerasfix.fix.preview import PlanPreview
-from kerasfix.fix.runner import RunResult
+from kerasfix.fix.runner import RunResult, RunStatus
 from kerasfix.fix.verify import Comparison
 from kerasfix.textsafe import plural
 
@@ -25,12 +25,22 @@ def start_blocker(preview: PlanPreview) -> str | None:
     return preview.unresolved
 
 
+def error_exit_code(error: Exception) -> int:
+    """An error that kept a run from starting: its own code (2: another kerasfix holds the
+    lock, the state folder cannot be written), or 4 for a kerasfix bug (as kerasfix.cli.main
+    exits)."""
+    return error.exit_code if isinstance(error, KerasfixError) else EXIT_INTERNAL
+
+
 def exit_code(before: ScanResult, preview: PlanPreview | None, *, dry_run: bool = False,
               run: RunResult | None = None, comparison: Comparison | None = None,
-              declined: bool = False) -> int:
+              declined: bool = False, error: Exception | None = None) -> int:
     """0: nothing remains (or nothing to fix: no preview); 1: findings or manual steps remain,
-    nothing was run, or the user declined; 3: the plan cannot run here (blocked, or pip cannot
-    resolve it), or a step failed or was cancelled."""
+    nothing was run, or the user declined; 2 (or 4): `error` kept the run from starting; 3: the
+    plan cannot run here (blocked, or pip cannot resolve it), or a step failed or was
+    cancelled."""
+    if error is not None:
+        return error_exit_code(error)
     if run is not None:
         return _run_exit_code(preview, run, comparison)
     if declined:  # asked, and said no (to the fix, or to going on past an interrupted one)
@@ -47,7 +57,7 @@ def exit_code(before: ScanResult, preview: PlanPreview | None, *, dry_run: bool 
 
 def _run_exit_code(preview: PlanPreview | None, run: RunResult,
                    comparison: Comparison | None) -> int:
-    if run.status != "complete":
+    if run.status is not RunStatus.COMPLETE:
         return EXIT_STEP_FAILED
     clean = comparison is not None and comparison.clean
     manual = preview is not None and preview.plan.manual_steps
@@ -55,11 +65,14 @@ def _run_exit_code(preview: PlanPreview | None, run: RunResult,
 
 
 def undo_exit_code(preview: PlanPreview | None, *, run: RunResult | None = None,
-                   declined: bool = False) -> int:
+                   declined: bool = False, error: Exception | None = None) -> int:
     """0: restored, or nothing to restore (no preview, or no step); 1: not run (a dry run,
-    declined); 3: pip cannot resolve the restore (nothing was changed), or a step failed."""
+    declined); 2 (or 4): `error` kept the restore from starting; 3: pip cannot resolve the
+    restore (nothing was changed), or a step failed or was cancelled."""
+    if error is not None:
+        return error_exit_code(error)
     if run is not None:
-        return EXIT_OK if run.status == "complete" else EXIT_STEP_FAILED
+        return EXIT_OK if run.status is RunStatus.COMPLETE else EXIT_STEP_FAILED
     if declined:
         return EXIT_FINDINGS
     if preview is None or not preview.plan.steps:

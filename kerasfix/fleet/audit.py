@@ -1,6 +1,8 @@
 """The admin audit of many environments (nothing is executed): `kerasfix.audit/1`.
 
     audit_document(scans, options, ...) -> dict   the document; audit_markdown.py renders it
+    write_audit(doc, path)                        JSON for a .json name, else Markdown
+    audit_summary_line(doc, path) -> str          what `kerasfix audit` says when it is done
 
 `kerasfix.audit/1` is the envs/1 header (see envs_json.py) plus "previewed" and "options"
 (find_links, no_index, venv_path, carry_over); every environment is its envs/1 entry plus
@@ -16,19 +18,23 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from kerasfix.diagnose.scan import ScanResult
 from kerasfix.enums import TextEnum
+from kerasfix.files import validate_report_path, write_atomic
 from kerasfix.fix import planner
 from kerasfix.fix.preview import preview_plan
 from kerasfix.fleet.envs_json import env_entry, exit_code_of, header, problem_dicts, summary
 from kerasfix.fleet.scanning import EnvScan, access_of, default_workers, short_line
 from kerasfix.report.fix_report import plan_dict
+from kerasfix.textsafe import plural
 
 AUDIT_SCHEMA = "kerasfix.audit/1"
 
@@ -156,3 +162,24 @@ def audit_document(scans: Sequence[EnvScan], options: planner.FixOptions | None 
                         "venv_path": options.venv_path, "carry_over": options.carry_over},
             "environments": entries, "problems": probs, "summary": summary(entries, probs),
             "exit_code": exit_code_of(entries)}
+
+
+def write_audit(doc: Mapping[str, Any], path: str | Path) -> Path:
+    """The audit as `kerasfix.audit/1` JSON for a .json name, else as Markdown; never through
+    a symlink, never half written. Returns where it went."""
+    from kerasfix.fleet.audit_markdown import audit_markdown  # it imports this module
+
+    target = validate_report_path(path)
+    if target.suffix.lower() == ".json":
+        write_atomic(target, json.dumps(doc, indent=2) + "\n")
+    else:
+        write_atomic(target, audit_markdown(doc))
+    return target
+
+
+def audit_summary_line(doc: Mapping[str, Any], path: str | Path) -> str:
+    """One sentence on what the audit found, and where its report is."""
+    counts = doc.get("summary", {})
+    audited = plural(counts.get("environments", 0), "environment")
+    return (f"Audited {audited} (nothing was changed): {counts.get('error', 0)} with errors,"
+            f" {counts.get('unscannable', 0)} unscannable. Report: {path}")

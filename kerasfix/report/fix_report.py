@@ -42,7 +42,7 @@ def plan_dict(plan: Plan, preview: PlanPreview | None) -> dict[str, Any]:
     """A plan with its preview, as in `kerasfix.fix/1` and `kerasfix.audit/1`."""
     previews = preview.steps if preview else [None] * len(plan.steps)
     return {
-        "strategy": str(getattr(plan.strategy, "value", plan.strategy)),
+        "strategy": plan.strategy.value,
         "blocked": plan.blocked,
         "unresolved": preview.unresolved if preview else None,
         "notes": list(plan.notes),

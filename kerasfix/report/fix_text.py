@@ -101,7 +101,7 @@ def _leaves_parts(plan: Plan) -> list[Text]:
 
 def render_preview(preview: PlanPreview, console: Console, *, dry_run: bool) -> None:
     plan = preview.plan
-    strategy = visible(str(getattr(plan.strategy, "value", plan.strategy)))
+    strategy = visible(plan.strategy.value)
     console.rule(Text(f"Plan: {strategy}", style="bold"), align="left")
     console.print(preview_renderable(preview, dry_run=dry_run))
 

@@ -21,7 +21,7 @@ from textual.widgets.option_list import Option
 from kerasfix.diagnose.findings import Strategy
 from kerasfix.diagnose.scan import ScanResult
 from kerasfix.errors import KerasfixError
-from kerasfix.fix.plan import Plan, Step
+from kerasfix.fix.plan import Plan
 from kerasfix.fix.preview import PlanPreview
 from kerasfix.fix.runner import RunResult
 from kerasfix.fix.session import FixSession
@@ -124,13 +124,14 @@ class FixScreen(Screen[None]):
         strategies = self.query_one("#strategies", OptionList)
         for strategy, plan in plans.items():
             strategies.add_option(Option(strategy_label(strategy, plan, recommended),
-                                         id=strategy.value, disabled=bool(plan.blocked)))
+                                         id=strategy.value,
+                                         disabled=not self.session.can_choose(strategy)))
         if recommended is None:
             self.query_one("#strategy-help", Static).update(
                 Text("No errors or warnings: nothing needs fixing.", style="green"))
         # Enter must work at once: the recommended strategy, else the first one possible
         order = list(plans)
-        usable = [i for i, strategy in enumerate(order) if not plans[strategy].blocked]
+        usable = [i for i, strategy in enumerate(order) if self.session.can_choose(strategy)]
         if recommended in plans and order.index(recommended) in usable:
             strategies.highlighted = order.index(recommended)
         elif usable:
@@ -178,12 +179,15 @@ class FixScreen(Screen[None]):
         self.query_one("#preview-body", Static).update(
             preview_renderable(preview, dry_run=self.dry_run))
         confirm = self.query_one("#confirm", Button)
-        # a dry run only writes the audit: it may, unless the strategy cannot work here
-        confirm.disabled = bool(preview.plan.blocked) if self.dry_run else \
-            not self.session.may_start()
-        blocker = self.session.blocker_line
-        if blocker is not None and not self.dry_run and preview.plan.automatic_steps:
-            self.notify(one_line(blocker.text), severity="error", timeout=15, markup=False)
+        if self.dry_run:  # only writes the audit report (a blocked plan's says why)
+            confirm.disabled = not self.session.report_due
+            confirm.focus()
+            return
+        decision = self.session.start_decision(offer_force=False)
+        confirm.disabled = not decision.may_start
+        if decision.lines:  # why it may not start
+            self.notify(one_line(" ".join(line.text for line in decision.lines)),
+                        severity="error", timeout=15, markup=False)
             self.query_one("#back-button", Button).focus()
         else:
             confirm.focus()
@@ -196,7 +200,7 @@ class FixScreen(Screen[None]):
         if self.dry_run:
             self.write_audit()
             return
-        if not self.session.may_start():
+        if not self.session.start_decision(offer_force=False).may_start:
             return
         self.run_log.start(len(self.preview.plan.automatic_steps))
         self.set_phase("run")
@@ -215,19 +219,12 @@ class FixScreen(Screen[None]):
     def execute(self) -> None:
         try:
             self.session.run(RunLogEvents(self.run_log), cancel=self.cancel_event)
-        except Exception as err:  # a lock held by another fixer, a vanished folder…
-            self.app.call_from_thread(self.log_line, f"error: {err}")
-            self.app.call_from_thread(self.notify, one_line(str(err)), severity="error",
-                                      timeout=20, markup=False)
-
-    def step_started(self, index: int, step: Step) -> None:
-        self.run_log.step_started(index, step)
-
-    def log_line(self, line: str) -> None:  # pip's output: anything at all
-        self.run_log.line(line)
+        except Exception:  # the lock of another fixer, a vanished folder: the session says so
+            self.app.call_from_thread(self.run_finished)
 
     @on(RunLog.RunFinished)
     def run_finished(self) -> None:
+        """The run is over, or could not start (the outcome says why); Esc leaves."""
         self.query_one("#cancel-button", Button).disabled = True
         if not self.session.completed:
             self.show_outcome()

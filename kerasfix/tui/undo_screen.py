@@ -5,8 +5,6 @@ A presenter of kerasfix.fix.session.UndoSession, as the CLI's `kerasfix undo` is
 
 from __future__ import annotations
 
-import threading
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,6 +18,7 @@ from kerasfix.diagnose.scan import ScanResult
 from kerasfix.errors import KerasfixError
 from kerasfix.fix import snapshot as snapshots
 from kerasfix.fix.preview import PlanPreview
+from kerasfix.fix.runner import RunStatus
 from kerasfix.fix.session import Line, UndoSession, snapshot_row
 from kerasfix.report.fix_text import line_text, preview_renderable
 from kerasfix.report.safe_console import visible_text
@@ -37,6 +36,7 @@ class UndoScreen(Screen[None]):
         self.result = result
         self.settings = settings
         self.session = UndoSession(result, dry_run=settings.dry_run)
+        self.running = False  # a restore has started and not yet finished
 
     @property
     def snap(self) -> snapshots.Snapshot | None:
@@ -76,6 +76,8 @@ class UndoScreen(Screen[None]):
 
     @on(OptionList.OptionSelected, "#snapshots")
     def chosen(self, event: OptionList.OptionSelected) -> None:
+        if self.running:
+            return
         self.query_one("#restore", Button).disabled = True
         try:
             self.session.choose(event.option.id)
@@ -96,42 +98,53 @@ class UndoScreen(Screen[None]):
         self.query_one("#undo-body", Static).update(
             preview_renderable(preview, dry_run=self.settings.dry_run))
         restore = self.query_one("#restore", Button)
-        restore.disabled = not self.session.may_start()
-        if self.session.nothing_to_do:
-            self.session.close()  # nothing to restore: later runs stop warning
+        decision = self.session.start_decision(offer_force=False)
+        restore.disabled = not decision.may_start
+        if self.session.nothing_to_do:  # the session has closed it (not in a dry run)
             self.say(self.session.outcome_lines())
+            snap = self.session.snapshot
+            if snap is not None and snap.status == snapshots.SnapshotStatus.RESTORED:
+                self.show_restored(snap)
+        self.say(list(decision.lines))  # why it may not start
         restore.focus()
 
     @on(Button.Pressed, "#restore")
     def restore(self) -> None:
-        if self.session.preview is None or not self.session.may_start():
+        preview = self.session.preview
+        if preview is None or not self.session.start_decision(offer_force=False).may_start:
             return
         self.query_one("#restore", Button).disabled = True
-        self.run_log.start(len(self.session.preview.plan.automatic_steps))
+        self.running = True
+        self.run_log.start(len(preview.plan.automatic_steps))
         self.run_restore()
 
     @work(thread=True, exclusive=True)
     def run_restore(self) -> None:
         try:
-            self.session.run(RunLogEvents(self.run_log), cancel=threading.Event())
-        except Exception as err:  # a lock held by a fixer, a vanished folder…
-            self.app.call_from_thread(self.write_log, Text(f"error: {err}", style="bold red"))
-            self.app.call_from_thread(self.notify, one_line(str(err)), severity="error",
-                                      timeout=20, markup=False)
+            self.session.run(RunLogEvents(self.run_log))
+        except Exception:  # the lock of a fixer, a vanished folder: the session says so
+            self.app.call_from_thread(self.finished)
 
     @on(RunLog.RunFinished)
     def finished(self) -> None:
+        """The restore is over, or could not start (the outcome says why)."""
+        self.running = False
         self.say(self.session.outcome_lines())
         snap = self.session.snapshot
         run = self.session.run_result
-        if snap is None or run is None or run.status != "complete":
+        if snap is None or run is None or run.status is not RunStatus.COMPLETE:
             return
         self.query_one("#restore", Button).disabled = True  # restored: nothing left to offer
+        self.show_restored(snap)
+        self.notify(one_line(f"Restored snapshot {snap.id}"), markup=False)
+
+    def show_restored(self, snap: snapshots.Snapshot) -> None:
+        """The list says it is restored, and it cannot be chosen again (its preview is
+        stale)."""
         options = self.query_one("#snapshots", OptionList)
         index = options.get_option_index(snap.id)
         options.replace_option_prompt_at_index(index, _label(snap))
-        options.disable_option_at_index(index)  # its preview is stale now
-        self.notify(one_line(f"Restored snapshot {snap.id}"), markup=False)
+        options.disable_option_at_index(index)
 
     def say(self, lines: list[Line]) -> None:
         for line in lines:
@@ -145,6 +158,9 @@ class UndoScreen(Screen[None]):
         self.action_back()
 
     def action_back(self) -> None:
+        if self.running:  # a restore stops only after its last step
+            self.notify("The restore is running; Esc works once it has finished.")
+            return
         self.dismiss(None)
 
 
