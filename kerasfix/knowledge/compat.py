@@ -293,6 +293,11 @@ def protobuf_cap(line: TFLine) -> str | None:
     return _bound(line.protobuf, ("<", "<="))
 
 
+def keras_cap(line: TFLine) -> str | None:
+    """The keras a line's pin stops below ('2.16' for '<2.16,>=2.15.0'); None: uncapped."""
+    return _bound(line.keras, ("<", "<="))
+
+
 def protobuf_floor(line: TFLine) -> str | None:
     """The oldest protobuf a line's pin accepts ('6.31.1' for '<8.0.0,>=6.31.1')."""
     return _bound(line.protobuf, (">=", ">", "~="))

@@ -22,12 +22,18 @@ from kerasfix.diagnose.checks.base import (
 from kerasfix.diagnose.findings import Finding, RuntimeStep, Severity
 from kerasfix.diagnose.findings import Strategy as S
 from kerasfix.inspect.inventory import Distribution, Inventory
-from kerasfix.knowledge import compat
+from kerasfix.knowledge import compat, keras_layout
 from kerasfix.knowledge.compat import Misfit
 
 
 def _stack(inv: Inventory) -> tuple[Distribution | None, Distribution | None, Distribution | None]:
     return inv.tensorflow(), inv.keras(), inv.tf_keras()
+
+
+def _keras_cap_text(line: knowledge.TFLine | None) -> str:
+    """'keras<2.16': the cap of a Keras 2 line's own keras pin."""
+    cap = compat.keras_cap(line) if line else None
+    return f"keras<{cap}" if cap else "Keras 2"
 
 
 def _keras_pin(line: knowledge.TFLine | None) -> str:
@@ -63,7 +69,8 @@ def keras3_under_old_tensorflow(inv: Inventory) -> Iterator[Finding]:
         severity=Severity.ERROR,
         title=f"Keras {keras.raw_version} is installed under TensorFlow {tf.raw_version}",
         detail=(f"TensorFlow {tf.raw_version} always loads tf.keras from keras.api._v2.keras, a"
-                " folder only Keras 2.6-2.15 ships; Keras 3 does not have it. `tf.keras` and"
+                f" folder only Keras {knowledge.KERAS_API_V2_FIRST}-{keras_layout.last_keras2()}"
+                " ships; Keras 3 does not have it. `tf.keras` and"
                 " `from tensorflow.keras import ...` fail. (pip allowed it: no Keras release"
                 " depends on TensorFlow, the pin exists only on TensorFlow's side.)"),
         symptom=knowledge.KERAS3_FIXED_ROUTE_FAILURE,
@@ -92,7 +99,8 @@ def keras3_under_tensorflow_215(inv: Inventory) -> Iterator[Finding]:
         code="keras3-under-tf-2.15",
         severity=Severity.WARNING,
         title=f"tf.keras is silently Keras 3 ({keras.label} under TensorFlow {tf.raw_version})",
-        detail=("TensorFlow 2.15 declares keras<2.16 but routes tf.keras to whichever Keras is"
+        detail=(f"TensorFlow {knowledge.minor_text(tf.version)} declares"
+                f" {_keras_cap_text(line)} but routes tf.keras to whichever Keras is"
                 " installed: with Keras 3 present, tf.keras is Keras 3, and Keras-2 code"
                 " (layers.experimental, SavedModel directories, estimator glue) breaks in odd"
                 " places. pip check reports the conflict."
@@ -258,7 +266,8 @@ def legacy_keras_variable(inv: Inventory) -> Iterator[Finding]:
                 code="legacy-keras-variable-ignored-by-old-tf",
                 severity=Severity.WARNING,
                 title=f"TF_USE_LEGACY_KERAS={value} has no effect on TensorFlow {tf.raw_version}",
-                detail=("Only TensorFlow 2.15+ reads TF_USE_LEGACY_KERAS; older releases always"
+                detail=(f"Only TensorFlow {knowledge.minor_text(knowledge.KERAS_LOADER_FIRST)}+"
+                        " reads TF_USE_LEGACY_KERAS; older releases always"
                         " use the installed keras 2.x package."),
                 evidence=(f"TF_USE_LEGACY_KERAS={value!r}", f"installed: {tf.label}"),
                 distributions=(tf.label,),
@@ -334,7 +343,8 @@ def tf_keras_installed_but_unused(inv: Inventory) -> Iterator[Finding]:
         return
     if not (tf_keras.version and compat.tf_keras_fits(tf.version, tf_keras.version).ok):
         return  # the mismatch finding speaks
-    why = (f"TensorFlow {_before_loader()} and older never route tf.keras to tf-keras"
+    why = (f"TensorFlow {compat.last_fixed_route_line().minor_text} and older never route"
+           " tf.keras to tf-keras"
            if not compat.routes_by_installed_keras(tf.version) else
            "TF_USE_LEGACY_KERAS is not set to 1, so tf.keras is Keras 3")
     yield Finding(
@@ -426,13 +436,6 @@ def keras_backend(inv: Inventory) -> Iterator[Finding]:
         manual=("unset KERAS_BACKEND" if env_backend else
                 f'edit {where}: "backend": "tensorflow"',),
     )
-
-
-def _before_loader() -> str:
-    """'2.14': the last TensorFlow line whose tf.keras is hard-wired to keras.api._v2."""
-    return max((li for li in knowledge.TF_LINES.values()
-                if not compat.routes_by_installed_keras(li.version)),
-               key=lambda li: li.minor).minor_text
 
 
 def _req_text(dist: Distribution, inv: Inventory, name: str) -> str:
