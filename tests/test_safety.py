@@ -150,6 +150,36 @@ def test_damaged_tensorflow_offline_without_wheels_changes_nothing(env: FakeEnv,
     assert snapshots.list_snapshots(str(env.root / "venv")) == []
 
 
+def test_fix_and_undo_say_the_same_when_pip_cannot_resolve(env: FakeEnv, wheelhouse: Path,
+                                                          tmp_path: Path) -> None:
+    """One start decision for both commands: why it does not start, then how to get past it;
+    nothing was changed (exit 3)."""
+    from kerasfix.diagnose.findings import Strategy
+    from kerasfix.fix import planner
+    from kerasfix.fix.session import FORCE_HINT
+
+    pip(env, wheelhouse, "install", "tensorflow-cpu==2.18.1")
+    pip(env, wheelhouse, "install", "--no-deps", "tf-keras==2.18.0")
+    result = env.scan()
+    snap = snapshots.take(result.environment, env.python,
+                          planner.build_plan(result, Strategy.REPAIR, planner.FixOptions()))
+    snap.status = snapshots.SnapshotStatus.FAILED
+    snap.save()
+    pip(env, wheelhouse, "install", "--no-deps", "tf-keras==2.15.0")  # fix and undo: 2.18.0
+    before = digest(env.root / "venv")
+    empty = tmp_path / "no-wheels"
+    empty.mkdir()
+    for proc in (run(env, "fix", "--yes", "--no-verify", *offline(empty)),
+                 run(env, "undo", "--yes", *offline(empty))):
+        assert proc.returncode == 3, proc.stdout + proc.stderr
+        lines = proc.stdout.splitlines()
+        said = next(i for i, line in enumerate(lines) if line.startswith("Not started: "))
+        assert "Could not find a version" in lines[said]
+        assert lines[said + 1] == FORCE_HINT and "Nothing was changed." in lines[said + 2:]
+    assert digest(env.root / "venv") == before
+    assert snapshots.load(snap.prefix, snap.id).status == "failed"
+
+
 def test_downloads_come_before_the_first_uninstall(env: FakeEnv, wheelhouse: Path) -> None:
     pip(env, wheelhouse, "install", "tensorflow-cpu==2.18.1")
     pip(env, wheelhouse, "install", "--no-deps", "tensorflow==2.18.1")
