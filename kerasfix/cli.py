@@ -16,7 +16,7 @@ import math
 import signal
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kerasfix import __version__
 from kerasfix.errors import (
@@ -328,7 +328,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return exit_code(diagnosis)
 
 
-def _isatty(stream) -> bool:  # type: ignore[no-untyped-def]
+def _isatty(stream: TextIO | None) -> bool:
     """False for a closed stream too (`kerasfix <&-` leaves sys.stdin None)."""
     return stream is not None and stream.isatty()
 

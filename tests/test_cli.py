@@ -162,7 +162,6 @@ def test_core_imports_neither_textual_nor_rich() -> None:
         text = path.read_text()
         assert "import rich" not in text and "from rich" not in text, path
         assert "import textual" not in text and "from textual" not in text, path
-        assert "import textual" not in text and "from textual" not in text, path
 
 
 def test_every_finding_code_is_documented_in_the_readme() -> None:

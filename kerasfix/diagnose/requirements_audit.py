@@ -79,9 +79,10 @@ REQ_CODES: dict[str, str] = {
     "req-tf-keras-mismatch": "error: tf-keras pin another minor than TF (S5)",
     "req-tf-keras-not-pinned": "warning: tf-keras not pinned to TF's minor: pip may move"
                                " TensorFlow (S24)",
-    "req-tf-keras-pulls-second-tensorflow": "warning: tf-keras >= 2.15.1 next to"
-                                            " tensorflow-cpu (or another build) adds the"
-                                            " `tensorflow` distribution too (S9)",
+    "req-tf-keras-pulls-second-tensorflow": (
+        f"warning: tf-keras >= {candidates.first_tf_keras_declaring_tensorflow()} next to"
+        " tensorflow-cpu (or another build) adds the"
+        " `tensorflow` distribution too (S9)"),
     "req-numpy-conflict": "error: the numpy pin is outside what TF accepts (S11)",
     "req-numpy-uncapped-tensorflow": f"error: TF {'/'.join(compat.numpy_uncapped_releases())}"
                                      " with NumPy 2 allowed: pip"
@@ -632,7 +633,8 @@ def _tf_keras_second_build(stack: _Stack) -> Iterator[Finding]:
     yield _finding(
         "req-tf-keras-pulls-second-tensorflow", Severity.WARNING,
         f"{pin.text} requires the `tensorflow` distribution, so pip adds it beside {tf.name}",
-        (f"tf-keras >= 2.15.1 declares a requirement on `tensorflow` by name; {tf.name} does"
+        (f"tf-keras >= {candidates.first_tf_keras_declaring_tensorflow()} declares a requirement"
+         f" on `tensorflow` by name; {tf.name} does"
          " not satisfy it for pip, which then installs the ~600 MB `tensorflow` wheel over the"
          " same tensorflow/ folder (it works until one of the two is uninstalled)."),
         (tf, pin), scenario="S9",

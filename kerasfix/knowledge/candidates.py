@@ -57,11 +57,17 @@ def tf_keras_releases() -> tuple[tuple[str, bool], ...]:
                  for row in releases.releases("tf-keras"))
 
 
+def first_tf_keras_declaring_tensorflow() -> Version | None:
+    """The first tf-keras release whose metadata requires `tensorflow` by name (2.15.1 in the
+    committed data): from it on, tf-keras beside tensorflow-cpu pulls a second TensorFlow."""
+    return min((Version(v) for v, d in tf_keras_releases() if d), default=None)
+
+
 def tf_keras_declares_tensorflow(version: Version) -> bool:
     """For a tf-keras version the data may not list: releases from the first one that
     declares its TensorFlow requirement do."""
     known = dict((Version(v), d) for v, d in tf_keras_releases())
     if version in known:
         return known[version]
-    first = min((v for v, d in known.items() if d), default=None)
+    first = first_tf_keras_declaring_tensorflow()
     return first is not None and version >= first

@@ -80,8 +80,9 @@ def reinstall_cmd(inv: Inventory, dist: Distribution) -> str:
 def tf_keras_install(inv: Inventory, tf: Distribution, tf_keras_req: str) -> str:
     """The command that installs a matching tf-keras without moving TensorFlow.
 
-    tf-keras >= 2.15.1 requires the `tensorflow` distribution by name: on tensorflow-cpu (or
-    any other build) a plain install adds a second TensorFlow over the same folder.
+    tf-keras from knowledge.candidates.first_tf_keras_declaring_tensorflow() on requires the
+    `tensorflow` distribution by name: on tensorflow-cpu (or any other build) a plain install
+    adds a second TensorFlow over the same folder.
     """
     if tf.name == "tensorflow":
         return pip_cmd(inv, "install", f"tensorflow=={tf.raw_version}", tf_keras_req)
