@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import shutil
+from pathlib import Path
 
 import pytest
 from fakeenv import FakeEnv
@@ -444,3 +445,15 @@ def test_keras3_code_against_keras2_env_is_ruled_out(fake: FakeEnv) -> None:
     fake.keras("3.15.1")
     verdicts = _verdicts(MESSAGES[37][0], fake)
     assert verdicts["keras3-code-for-keras2"].status == CONFIRMED
+
+
+def test_cpu_reports_avx_reads_the_flags_line(tmp_path: Path) -> None:
+    from kerasfix.inspect.host import cpu_reports_avx
+
+    with_avx = tmp_path / "with"
+    with_avx.write_text("processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2\n")
+    without = tmp_path / "without"
+    without.write_text("processor\t: 0\nflags\t\t: fpu sse sse2 avx512f\n")  # not "avx"
+    assert cpu_reports_avx(str(with_avx)) is True
+    assert cpu_reports_avx(str(without)) is False
+    assert cpu_reports_avx(str(tmp_path / "missing")) is None

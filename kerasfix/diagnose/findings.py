@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from enum import Enum
 
+from kerasfix.enums import TextEnum
 from kerasfix.inspect.runtime_steps import RuntimeStep as RuntimeStep  # findings predict these
+from kerasfix.inspect.runtime_steps import RuntimeVerdict
 
 
-class Severity(str, Enum):
+class Severity(TextEnum):
     ERROR = "error"  # broken, or will break
     WARNING = "warning"  # risky, or silently different from what the user likely means
     INFO = "info"
@@ -18,7 +19,7 @@ class Severity(str, Enum):
         return {"error": 2, "warning": 1, "info": 0}[self.value]
 
 
-class Strategy(str, Enum):
+class Strategy(TextEnum):
     """The fix routes the fix engine knows; findings name the ones that resolve them."""
 
     REPAIR = "repair"  # keep the TF line, align the rest, remove duplicates and leftovers
@@ -41,11 +42,11 @@ class Finding:
     strategies: tuple[Strategy, ...] = ()
     scenario: str | None = None  # scenario id, e.g. "S1" (as on the Causes in knowledge/messages)
     predicts: tuple[RuntimeStep, ...] = ()  # runtime steps this finding says will fail
-    runtime: str | None = None  # "confirmed" / "not reproduced", set by the deep check
+    runtime: RuntimeVerdict | None = None  # set by the deep check
     runtime_note: str | None = None
     manual: tuple[str, ...] = field(default=())  # exact instructions for the user's own action
 
-    def with_runtime(self, verdict: str, note: str) -> Finding:
+    def with_runtime(self, verdict: RuntimeVerdict, note: str) -> Finding:
         return replace(self, runtime=verdict, runtime_note=note)
 
 

@@ -19,6 +19,8 @@ from packaging.version import Version
 from kerasfix import knowledge
 from kerasfix.diagnose.code_audit import installed_keras_major
 from kerasfix.diagnose.findings import Finding
+from kerasfix.enums import TextEnum
+from kerasfix.inspect.host import cpu_reports_avx
 from kerasfix.knowledge import compat, keras_layout
 from kerasfix.knowledge.compat import Misfit, Side
 
@@ -26,7 +28,15 @@ if TYPE_CHECKING:
     from kerasfix.diagnose.explain.match import Explanation
     from kerasfix.inspect.inventory import Distribution, Inventory
 
-CONFIRMED, RULED_OUT, UNKNOWN = "confirmed", "ruled-out", "unknown"
+class CauseStatus(TextEnum):
+    """What a scan makes of one cause of an error message."""
+
+    CONFIRMED = "confirmed"
+    RULED_OUT = "ruled-out"
+    UNKNOWN = "unknown"  # the scan cannot tell statically
+
+
+CONFIRMED, RULED_OUT, UNKNOWN = CauseStatus.CONFIRMED, CauseStatus.RULED_OUT, CauseStatus.UNKNOWN
 
 
 @dataclass
@@ -37,7 +47,7 @@ class Context:
     notes: list[str] = field(default_factory=list)
 
 
-Check = tuple[str, tuple[str, ...]]  # (status, evidence)
+Check = tuple["CauseStatus", tuple[str, ...]]  # (status, evidence)
 Checker = Callable[[Context], "Check | None"]
 
 
@@ -200,16 +210,14 @@ def self_evident(_ctx: Context) -> Check | None:
 
 
 def cpu_flags(ctx: Context) -> Check | None:
-    if ctx.inv.interpreter.platform.startswith("linux") and os.path.isfile("/proc/cpuinfo"):
-        try:
-            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
-                flags = next((line for line in handle if line.startswith("flags")), "")
-        except OSError:
-            return None
-        if " avx " in f" {flags.split(':', 1)[-1].strip()} ":
-            return RULED_OUT, ("this CPU reports avx in /proc/cpuinfo",)
-        return CONFIRMED, ("this CPU does not report avx in /proc/cpuinfo",)
-    return None
+    if not ctx.inv.interpreter.platform.startswith("linux"):
+        return None
+    avx = cpu_reports_avx()
+    if avx is None:
+        return None
+    if avx:
+        return RULED_OUT, ("this CPU reports avx in /proc/cpuinfo",)
+    return CONFIRMED, ("this CPU does not report avx in /proc/cpuinfo",)
 
 
 def rosetta(ctx: Context) -> Check | None:

@@ -12,6 +12,7 @@ from kerasfix.diagnose.explain.checkers import (
     DECIDES,
     RULED_OUT,
     UNKNOWN,
+    CauseStatus,
     Context,
     foreign_roots,
 )
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class CauseVerdict:
     cause: Cause
-    status: str  # CONFIRMED, RULED_OUT or UNKNOWN
+    status: CauseStatus
     evidence: tuple[str, ...]
     findings: tuple[Finding, ...] = ()  # the scan findings that back it
     is_the_cause: bool = False
