@@ -69,3 +69,16 @@ def tf218(inst: Installer) -> BaseEnv:
     from realenv import base_env
 
     return base_env(inst, "2.18.1")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """`make test` prints explain's accuracy on the message corpus whenever the corpus test
+    ran (issue 12's measure: top-1 and top-3 on real messages from public threads)."""
+    stats = terminalreporter.stats
+    ran = [r for key in ("passed", "failed") for r in stats.get(key, ())
+           if getattr(r, "when", "") == "call" and "test_explain_names_the_established_cause"
+           in getattr(r, "nodeid", "")]
+    if ran:
+        import corpus_score
+
+        terminalreporter.write_line(corpus_score.score(corpus_score.entries()).line())

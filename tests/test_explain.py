@@ -153,7 +153,7 @@ def test_catalogue_is_consistent() -> None:
 def test_every_checker_decides_a_catalogued_cause() -> None:
     """The catalogue is data in knowledge/; diagnose/ registers who decides each cause by its
     id: a renamed or removed cause cannot leave a checker pointing at nothing."""
-    from kerasfix.diagnose.explain.checkers import DECIDES
+    from kerasfix.diagnose.explain.deciders import DECIDES
 
     assert set(DECIDES) <= set(CAUSES), set(DECIDES) - set(CAUSES)
     assert len(DECIDES) >= 20

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 from kerasfix.diagnose.explain.checkers import (
     CONFIRMED,
-    DECIDES,
     RULED_OUT,
     UNKNOWN,
     CauseStatus,
     Context,
     foreign_roots,
 )
+from kerasfix.diagnose.explain.deciders import DECIDES
 from kerasfix.diagnose.explain.match import Explanation
 from kerasfix.diagnose.findings import Finding
 from kerasfix.errors import EXIT_FINDINGS, EXIT_OK

@@ -46,6 +46,10 @@ UNMATCHED = ("No known TensorFlow/Keras error signature in this text. Paste the 
              " which finds most causes without an error message.")
 
 
+OUTSIDE = ("This is an error in the code or its data, not in the TensorFlow/Keras installation:"
+           " no environment change fixes it.")
+
+
 def _find(signature: Signature, text: str) -> SignatureMatch | None:
     last: re.Match[str] | None = None
     for pattern in signature.compiled():
@@ -70,7 +74,9 @@ def explain_text(text: str) -> Explanation:
                      key=lambda m: (-m.signature.priority, -m.line))
     paths = traceback_paths(text)
     causes, support = _rank_causes(matches, text, paths)
-    if matches:
+    if matches and not causes and all(m.signature.outside for m in matches):
+        message = f"{matches[0].signature.summary} {OUTSIDE}"
+    elif matches:
         message = f"{matches[0].signature.summary} ({plural(len(causes), 'possible cause')})"
     elif notes:
         message = ("Only harmless TensorFlow start-up messages here; the real error is"

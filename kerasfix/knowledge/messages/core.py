@@ -1,38 +1,15 @@
-"""The catalogue, as data: the causes of TensorFlow/Keras errors and the error signatures
-(regexes over a pasted text) that point at them.
-
-A Cause names the scan findings that back it (their codes, as the scan reports them); the
-checker that decides it against an inventory is registered under its id in
-kerasfix/diagnose/explain/checkers.py (DECIDES), and the version facts behind both live in
-kerasfix.knowledge.compat; the version boundaries in the texts are rendered from those facts.
-Message texts are the ones observed with real installs where available (the real-package test
-tiers print them), else the ones TensorFlow's and Keras' source raise.
+"""The core catalogue: the causes and signatures kerasfix started with (the scenario list
+of tf-keras-compat.md and the real-package tiers). Area modules beside it add their own.
 """
-
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from kerasfix import knowledge
 from kerasfix.knowledge import compat, keras_layout
+from kerasfix.knowledge.messages.records import Cause, Signature, no_module
 
 # ---------------------------------------------------------------- causes
-
-
-@dataclass(frozen=True)
-class Cause:
-    id: str
-    title: str
-    why: str  # plain explanation
-    confirm: str  # a command that shows whether it holds
-    fix: str
-    findings: tuple[str, ...] = ()  # scan finding codes; "code/word": the title must name word
-    scenario: str | None = None
-    static: bool = True  # a static scan decides it: no related finding means ruled out
-    hints: tuple[str, ...] = ()  # regexes: text that makes this cause likelier
-    personal: bool = True  # write `confirm` for the scanned interpreter (not when the point is
-    #                        to ask whichever `python` runs the code)
 
 
 _VERSIONS = ('python -c "import tensorflow as tf, keras; print(tf.__version__, tf.__file__);'
@@ -53,7 +30,7 @@ _NEWEST = knowledge.TF_LINES[knowledge.NEWEST_LINE]
 _TRANSFORMERS_TF_LAST = knowledge.TRANSFORMERS_TF_LAST.major  # transformers 5 dropped TF
 
 
-CAUSES: dict[str, Cause] = {c.id: c for c in (
+CAUSES: tuple[Cause, ...] = (
     Cause("keras3-under-old-tf",
           f"Keras 3 is installed under TensorFlow {_FIXED_LAST} or older",
           f"TensorFlow {_OLDEST}-{_FIXED_LAST} always load tf.keras from keras.api._v2.keras, a"
@@ -290,39 +267,10 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
           ("requirement-version-conflict", "keras3-under-tf-2.15", "keras-minor-mismatch",
            "keras3-under-tf-2.14-or-older", "numpy-incompatible", "protobuf-incompatible",
            "ml-dtypes-incompatible", "keras2-under-tf-2.16-or-newer"), None),
-)}
+)
 
 
 # ---------------------------------------------------------------- signatures
-
-
-@dataclass(frozen=True)
-class Signature:
-    id: str
-    patterns: tuple[str, ...]  # any one matching is enough
-    summary: str  # what the message means, one line
-    causes: tuple[str, ...]  # cause ids, most likely first
-    priority: int = 1  # 3 decisive ... 0 secondary (a warning next to the real error)
-    scenario: str | None = None
-    noise: bool = False  # harmless log lines: a note, never a cause
-
-    def compiled(self) -> tuple[re.Pattern[str], ...]:
-        return _compile(self.patterns)
-
-
-_COMPILED: dict[tuple[str, ...], tuple[re.Pattern[str], ...]] = {}
-
-
-def _compile(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    if patterns not in _COMPILED:
-        _COMPILED[patterns] = tuple(re.compile(p, re.MULTILINE) for p in patterns)
-    return _COMPILED[patterns]
-
-
-def _no_module(module: str, children: bool = False) -> str:
-    """`No module named 'x.y'` (Python 3 quotes it; Python 2 did not)."""
-    tail = r"(?:\.[\w.]+)?" if children else ""
-    return rf"No module named ['\"]?(?P<module>{module}{tail})['\"]?(?![\w.])"
 
 
 _TF1_NAMES = ("get_default_graph|Session|InteractiveSession|placeholder|contrib|ConfigProto|"
@@ -330,12 +278,12 @@ _TF1_NAMES = ("get_default_graph|Session|InteractiveSession|placeholder|contrib|
               "variable_scope|get_variable|train\\.AdamOptimizer|logging\\.set_verbosity")
 
 SIGNATURES: tuple[Signature, ...] = (
-    Signature("no-module-tensorflow-keras", (_no_module(r"tensorflow\.keras"),),
+    Signature("no-module-tensorflow-keras", (no_module(r"tensorflow\.keras"),),
               "`from tensorflow.keras ...` found no usable Keras for tf.keras",
               ("keras3-under-old-tf", "tensorflow-without-keras", "local-file-shadows",
                "keras-folder-clobbered", "pip-interrupted", "legacy-keras-without-tf-keras",
                "keras-standalone-too-old", "wrong-environment")),
-    Signature("no-module-keras-api", (_no_module(r"keras\.api(?:\._v[12])?(?:\.keras)?"),),
+    Signature("no-module-keras-api", (no_module(r"keras\.api(?:\._v[12])?(?:\.keras)?"),),
               f"tf.keras looked for keras.api._v2, which only Keras {_API_V2} have",
               ("keras3-under-old-tf", "keras-standalone-too-old", "removed-keras-path"),
               priority=2, scenario="S2"),
@@ -418,10 +366,10 @@ SIGNATURES: tuple[Signature, ...] = (
                r"The `save_format` argument is deprecated in Keras 3"),
               "Keras 3 cannot read or write TensorFlow SavedModel folders",
               ("keras3-savedmodel",), priority=3, scenario="S20"),
-    Signature("keras-engine", (_no_module(r"keras\.engine", children=True),),
+    Signature("keras-engine", (no_module(r"keras\.engine", children=True),),
               "code written for keras <= 2.12 imports keras.engine",
               ("removed-keras-path", "keras3-code-for-keras2"), priority=2, scenario="S19"),
-    Signature("keras-src-engine", (_no_module(r"keras\.src\.engine", children=True),),
+    Signature("keras-src-engine", (no_module(r"keras\.src\.engine", children=True),),
               "code written for keras 2.13-2.15 imports the private keras.src.engine",
               ("removed-keras-path", "keras3-code-for-keras2"), priority=2, scenario="S19"),
     Signature("keras-src",
@@ -430,11 +378,11 @@ SIGNATURES: tuple[Signature, ...] = (
               "code imports the private keras.src (keras >= 2.13 only)",
               ("removed-keras-path",), priority=2, scenario="S19"),
     Signature("keras-layers-core",
-              (_no_module(r"(?:tensorflow\.)?keras\.layers\.core", children=True),),
+              (no_module(r"(?:tensorflow\.)?keras\.layers\.core", children=True),),
               "code written for keras <= 2.12 imports keras.layers.core",
               ("removed-keras-path",), priority=2, scenario="S19"),
     Signature("keras-private-submodule",
-              (_no_module(r"(?:tensorflow\.)?keras\.(?:utils\.(?:np_utils|generic_utils|"
+              (no_module(r"(?:tensorflow\.)?keras\.(?:utils\.(?:np_utils|generic_utils|"
                           r"data_utils|vis_utils|layer_utils|conv_utils|tf_utils)|wrappers"
                           r"(?:\.scikit_learn)?|optimizers\.legacy)", children=True),),
               "code imports a Keras 2 module that newer Keras removed",
@@ -504,20 +452,20 @@ SIGNATURES: tuple[Signature, ...] = (
                r"Ignoring incompletely removed distribution ~(?P<stash2>\S+)"),
               "an interrupted pip run left '~' folders in site-packages",
               ("pip-interrupted",), priority=0, scenario="S16"),
-    Signature("backend-not-installed", (_no_module(r"jax|torch|openvino"),),
+    Signature("backend-not-installed", (no_module(r"jax|torch|openvino"),),
               "Keras 3 is configured for a backend that is not installed",
               ("keras-backend-missing",), priority=3, scenario="S25"),
-    Signature("no-module-tensorflow-python", (_no_module(r"tensorflow\.python"),),
+    Signature("no-module-tensorflow-python", (no_module(r"tensorflow\.python"),),
               "tensorflow/ lost its files (another build was uninstalled over it)",
               ("tensorflow-folder-clobbered", "pip-interrupted"), priority=2, scenario="S9"),
-    Signature("no-module-tensorflow", (_no_module("tensorflow"),),
+    Signature("no-module-tensorflow", (no_module("tensorflow"),),
               "this interpreter has no TensorFlow",
               ("tensorflow-missing", "pip-interrupted", "wrong-environment",
                "python-unsupported")),
-    Signature("no-module-keras", (_no_module("keras"),),
+    Signature("no-module-keras", (no_module("keras"),),
               "this interpreter has no keras package",
               ("tensorflow-without-keras", "pip-interrupted", "wrong-environment")),
-    Signature("no-module-tf-keras", (_no_module("tf_keras"),),
+    Signature("no-module-tf-keras", (no_module("tf_keras"),),
               "tf-keras (Keras 2) is not installed",
               ("transformers-needs-tf-keras", "legacy-keras-without-tf-keras",
                "wrong-environment")),

@@ -1,0 +1,7 @@
+"""How a scan decides the causes of kerasfix/knowledge/messages/numeric.py."""
+
+from __future__ import annotations
+
+from kerasfix.diagnose.explain.checkers import Checker
+
+DECIDES: dict[str, Checker] = {}
