@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from kerasfix.diagnose.checks import (  # noqa: F401  (imported to register their checks)
+    addons,
     environment,
     integrity,
+    interpreters,
     keras_routing,
     native_deps,
     requirements,

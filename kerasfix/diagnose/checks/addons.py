@@ -1,0 +1,3 @@
+"""Checks: addons (issue 12)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Checks: interpreters (issue 12)."""
+
+from __future__ import annotations
