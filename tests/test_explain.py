@@ -185,8 +185,8 @@ def test_two_signatures_naming_the_same_cause_rank_it_first() -> None:
             " line 49, in _load\nModuleNotFoundError: No module named 'keras.api._v2'")
     explanation = explain_text(text)
     assert explanation.causes[0].id == "keras3-under-old-tf"
-    assert set(explanation.support["keras3-under-old-tf"]) == {"no-module-tensorflow-keras",
-                                                               "no-module-keras-api"}
+    assert set(explanation.support["keras3-under-old-tf"]) == {
+        "line 3: no-module-tensorflow-keras", "line 6: no-module-keras-api"}
 
 
 @pytest.mark.parametrize("path,first", [

@@ -21,6 +21,8 @@ def explain_document(explanation: Explanation, diagnosis: Diagnosis | None) -> d
             "status": verdict.status if verdict else None,
             "evidence": list(verdict.evidence) if verdict else [],
             "is_the_cause": bool(verdict and verdict.is_the_cause),
+            "led_by": list(explanation.support.get(cause.id, ())),
+            "sources": list(cause.sources),
         })
     if diagnosis:  # verdict order: confirmed first
         order = {v.cause.id: i for i, v in enumerate(diagnosis.verdicts)}
@@ -34,6 +36,10 @@ def explain_document(explanation: Explanation, diagnosis: Diagnosis | None) -> d
                        for m in explanation.matches],
         "causes": causes,
         "cause": diagnosis.cause.id if diagnosis and diagnosis.cause else None,
+        "facts": [{"name": f.name, "value": f.value, "line": f.line}
+                  for f in explanation.facts.facts],
+        "outside": bool(explanation.matches) and not explanation.causes and all(
+            m.signature.outside for m in explanation.matches),
         "paths": {"shadowing": list(explanation.paths.shadowing),
                   "user_site": list(explanation.paths.user_site)},
         "notes": list(explanation.notes) + (list(diagnosis.notes) if diagnosis else []),

@@ -36,6 +36,9 @@ def explanation_parts(explanation: Explanation, diagnosis: Diagnosis | None,
             head.append(f"  {label}", style=style)
         parts.append(head)
         body = [Text(cause.why)]
+        led_by = explanation.support.get(cause.id, ())
+        if led_by:  # which lines of the text (and which facts in it) put it here
+            body.append(Text("Led here by: " + "; ".join(led_by), style="dim"))
         body += [Text("• " + line, style="dim") for line in (verdict.evidence if verdict else ())]
         if confirm:  # the verdict's version names this interpreter and TF line
             body.append(Text.assemble(("Confirm: ", "bold"),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from kerasfix.diagnose.explain.evidence import TextFacts, favoured, read_facts
 from kerasfix.diagnose.explain.traceback import TracebackPaths, normalise, traceback_paths
 from kerasfix.knowledge.messages import CAUSES, SIGNATURES, Cause, Signature
 from kerasfix.textsafe import plural
@@ -27,6 +28,7 @@ class Explanation:
     paths: TracebackPaths
     notes: tuple[str, ...]
     message: str
+    facts: TextFacts = field(default_factory=TextFacts)
 
     @property
     def matched(self) -> bool:
@@ -73,40 +75,47 @@ def explain_text(text: str) -> Explanation:
     matches = sorted((m for m in found if not m.signature.noise),
                      key=lambda m: (-m.signature.priority, -m.line))
     paths = traceback_paths(text)
-    causes, support = _rank_causes(matches, text, paths)
+    facts = read_facts(text)
+    causes, support = _rank_causes(matches, text, paths, facts)
     if matches and not causes and all(m.signature.outside for m in matches):
         message = f"{matches[0].signature.summary} {OUTSIDE}"
     elif matches:
         message = f"{matches[0].signature.summary} ({plural(len(causes), 'possible cause')})"
+    elif causes:  # no signature, but the paths speak (a keras.py of the user's)
+        message = (f"The traceback runs through {paths.shadowing[0]}, a file named like the"
+                   " package it imports")
     elif notes:
         message = ("Only harmless TensorFlow start-up messages here; the real error is"
                    " elsewhere. " + UNMATCHED)
     else:
         message = UNMATCHED
-    return Explanation(text, tuple(matches), causes, support, paths, notes, message)
+    return Explanation(text, tuple(matches), causes, support, paths, notes, message, facts)
 
 
-def _rank_causes(matches: list[SignatureMatch], text: str, paths: TracebackPaths
-                 ) -> tuple[tuple[Cause, ...], dict[str, tuple[str, ...]]]:
-    """Causes named by more matched signatures, or favoured by text hints, come first;
-    otherwise the order of the most telling signature's list."""
+def _rank_causes(matches: list[SignatureMatch], text: str, paths: TracebackPaths,
+                 facts: TextFacts) -> tuple[tuple[Cause, ...], dict[str, tuple[str, ...]]]:
+    """Causes favoured by evidence (a path, a fact, a text hint) come first, then those named
+    by more matched signatures; otherwise the order of the most telling signature's list."""
     order: list[str] = []
     support: dict[str, list[str]] = {}
     for match in matches:
         for cause_id in match.signature.causes:
             if cause_id not in order:
                 order.append(cause_id)
-            support.setdefault(cause_id, []).append(match.signature.id)
-    if matches:
-        _path_support(order, support, paths)
+            support.setdefault(cause_id, []).append(
+                f"line {match.line}: {match.signature.id}")
+    _path_support(order, support, paths)
     for cause_id in order:
         support[cause_id].extend(f"text: /{hint}/" for hint in CAUSES[cause_id].hints
                                  if re.search(hint, text))
+        fact = favoured(cause_id, facts)
+        if fact is not None:
+            support[cause_id].append(f"fact: {fact}")
 
     def key(cause_id: str) -> tuple[int, int, int]:
         items = support[cause_id]
-        favoured = sum(1 for s in items if s.startswith(("path:", "text:")))
-        return (-favoured, -len(items), order.index(cause_id))
+        evidence = sum(1 for s in items if s.startswith(("path:", "text:", "fact:")))
+        return (-evidence, -len(items), order.index(cause_id))
 
     ranked = sorted(order, key=key)
     return tuple(CAUSES[c] for c in ranked), {c: tuple(support[c]) for c in ranked}
