@@ -27,7 +27,8 @@ CAUSES: tuple[Cause, ...] = (
           " 'keras.api' or 'keras.api._v2'; `import keras` itself works.", VERSIONS,
           'python -m pip install "keras~=2.N.0" (N = your TensorFlow minor; 2.13: keras>=2.13.1'
           f',<2.14), or move to TensorFlow >= {KERAS3_FIRST}',
-          ("keras3-under-tf-2.14-or-older",), "S2"),
+          ("keras3-under-tf-2.14-or-older",), "S2",
+          sources=("https://github.com/keras-team/keras/issues/19390")),
     Cause("tensorflow-without-keras", "TensorFlow is installed without any Keras",
           "No distribution provides the keras package (it was uninstalled, or TensorFlow came"
           " with --no-deps or from a distro/conda package). `import tensorflow` works; tf.keras"
@@ -35,7 +36,8 @@ CAUSES: tuple[Cause, ...] = (
           'python -c "import keras"', 'python -m pip install "keras~=2.N.0" (TF <='
           f' {KERAS2_LAST}) or "keras>=3.K" (TF >= {KERAS3_FIRST}, K from TensorFlow\'s own'
           " pin)",
-          ("tensorflow-without-keras",), "S23"),
+          ("tensorflow-without-keras",), "S23",
+          sources=("tests/test_real_tensorflow.py::TestS23TensorflowWithoutKeras")),
     Cause("pip-interrupted", "An interrupted pip run left a package half removed",
           "pip moves a package aside to a '~'-prefixed folder (~ensorflow, ~eras) while it"
           " uninstalls or upgrades it; when pip is killed the real folder is gone or"
@@ -43,7 +45,9 @@ CAUSES: tuple[Cause, ...] = (
           "ls $(python -c \"import sysconfig;print(sysconfig.get_paths()['purelib'])\") |"
           " grep '^~'", "delete the ~-folders and reinstall the package with"
           " --force-reinstall --no-deps (kerasfix fix --strategy repair does both)",
-          ("half-uninstalled-package", "interrupted-pip-leftovers"), "S16"),
+          ("half-uninstalled-package", "interrupted-pip-leftovers"), "S16",
+          sources=("https://github.com/pypa/pip/issues/9906",
+                   "https://github.com/tensorflow/models/issues/10718")),
     Cause("local-file-shadows", "A file or folder of yours shadows the installed package",
           "A keras.py / tensorflow.py (or a keras/ or tensorflow/ folder) in the script's folder,"
           " the current folder or PYTHONPATH is imported instead of the installed package.",
@@ -51,12 +55,18 @@ CAUSES: tuple[Cause, ...] = (
           ' print(keras.__file__)"',
           "rename the file or folder and delete the __pycache__/*.pyc next to it",
           ("local-file-shadows-package",), "S15",
-          hints=(r"partially initialized module",)),
+          hints=(r"partially initialized module",),
+          sources=("tests/test_real_tensorflow.py::TestS15LocalKerasPy",
+                   "https://github.com/tensorflow/tensorflow/issues/2370",
+                   "https://github.com/keras-team/keras/issues/3165",
+                   "https://github.com/tensorflow/tensorflow/issues/49518")),
     Cause("user-site-copy", "A copy in your user site (~/.local) is imported",
           "`pip install --user` (or pip's fallback when site-packages was not writable) put a"
           " TensorFlow/Keras in the user site, which comes before the system site-packages.",
           "python -m pip list --user", "python -m pip uninstall <package> until it says 'not"
-          " installed', or run with PYTHONNOUSERSITE=1", ("user-site-package",), "S14"),
+          " installed', or run with PYTHONNOUSERSITE=1", ("user-site-package",), "S14",
+          sources=("https://github.com/conda-forge/python-feedstock/issues/171",
+                   "https://github.com/tensorflow/tensorflow/pull/45399")),
     Cause("keras-folder-clobbered", "Two Keras distributions shared keras/ and clobbered it",
           "keras and keras-nightly (or two copies) install the same keras/ folder; the last"
           " install overwrote the other, and uninstalling either deleted files the other still"
@@ -65,7 +75,8 @@ CAUSES: tuple[Cause, ...] = (
           "uninstall every Keras distribution, delete leftover keras/, reinstall one",
           ("import-package-owned-twice/keras", "damaged-install/keras",
            "files-from-another-version/keras", "orphan-import-folder/keras",
-           "duplicate-dist-info/keras"), "S10"),
+           "duplicate-dist-info/keras"), "S10",
+          sources=("https://github.com/keras-team/keras/issues/19875")),
     Cause("tensorflow-folder-clobbered", "Two TensorFlow builds shared tensorflow/",
           "tensorflow, tensorflow-cpu, tensorflow-gpu, tf-nightly... all install tensorflow/."
           " A second build overwrote the first one's files (native libraries from two builds do"
@@ -74,14 +85,17 @@ CAUSES: tuple[Cause, ...] = (
           " one (kerasfix fix --strategy repair)",
           ("import-package-owned-twice/tensorflow", "damaged-install/tensorflow",
            "files-from-another-version/tensorflow", "orphan-import-folder/tensorflow",
-           "duplicate-dist-info/tensorflow"), "S9"),
+           "duplicate-dist-info/tensorflow"), "S9",
+          sources=("tests/test_real_tensorflow.py::TestS9TwoTensorflowDistributions")),
     Cause("legacy-keras-without-tf-keras", "TF_USE_LEGACY_KERAS is on but tf-keras is missing",
           "With TF_USE_LEGACY_KERAS=1/true/True TensorFlow routes tf.keras to tf_keras and does"
           " not fall back: tf.keras.X raises 'Keras cannot be imported' after the warning.",
           'python -c "import os, tf_keras; print(os.environ.get(\'TF_USE_LEGACY_KERAS\'))"',
           'python -m pip install "tf-keras~=2.N.0" (N = TensorFlow minor), or unset'
           " TF_USE_LEGACY_KERAS (check shell profiles, .env files, conda env config vars)",
-          ("legacy-keras-without-tf-keras",), "S4"),
+          ("legacy-keras-without-tf-keras",), "S4",
+          sources=("tests/test_real_tensorflow.py::TestS4LegacyKerasWithoutTfKeras",
+                   "https://github.com/huggingface/transformers/pull/40391")),
     Cause("keras-standalone-too-old",
           f"The old multi-backend keras (< {knowledge.KERAS_API_V2_FIRST}) is installed",
           "keras 2.2-2.4 is the standalone multi-backend Keras. TensorFlow 2 loads tf.keras from"
@@ -91,33 +105,45 @@ CAUSES: tuple[Cause, ...] = (
           f' {KERAS2_LAST}) or "keras>=3" (TF >= {KERAS3_FIRST}); port `import keras` code to'
           " tf.keras",
           ("keras-standalone-too-old",), "S6",
-          hints=(r"Using TensorFlow backend", r"tensorflow_backend\.py")),
+          hints=(r"Using TensorFlow backend", r"tensorflow_backend\.py"),
+          sources=("https://github.com/streamlit/streamlit/issues/1613",
+                   "https://github.com/keras-team/keras/issues/15262",
+                   "https://github.com/titu1994/keras-one-cycle/issues/13")),
     Cause("keras-minor-mismatch", "keras 2.x is another minor than TensorFlow",
           "Keras 2 calls TensorFlow's private APIs, so keras 2.M with TensorFlow 2.N fails at"
           " import in ways that do not mention versions.", VERSIONS,
           'python -m pip install "keras~=2.N.0" (N = TensorFlow minor)',
-          ("keras-minor-mismatch",), "S7"),
+          ("keras-minor-mismatch",), "S7",
+          sources=("https://github.com/tensorflow/tensorflow/issues/52922",
+                   "https://github.com/keras-team/keras/issues/15579")),
     Cause("keras2-under-new-tf",
           f"Keras 2 is installed under TensorFlow {KERAS3_FIRST} or newer",
           f"TensorFlow >= {KERAS3_FIRST} is built for Keras 3; a keras 2.x forced over it calls"
           " TensorFlow internals that are gone (register_load_context_function).", VERSIONS,
           'python -m pip install "keras>=3" (or Keras 2 the supported way: tf-keras~=2.N.0 and'
           " TF_USE_LEGACY_KERAS=1)", ("keras2-under-tf-2.16-or-newer",), "S24",
-          hints=(r"[/\\]keras[/\\]src[/\\]saving[/\\]legacy",)),
+          hints=(r"[/\\]keras[/\\]src[/\\]saving[/\\]legacy",),
+          sources=("tests/test_real_tensorflow.py::TestS5TfKeras215OnTF218")),
     Cause("tf-keras-mismatch", "tf-keras is another minor than TensorFlow",
           "tf-keras 2.N only works with TensorFlow 2.N: it imports TensorFlow's private modules"
           " and has no version check. tf-keras 2.14.1/2.15.0 declare no TensorFlow requirement,"
           " so pip cannot prevent it.", 'python -c "import tensorflow as tf, tf_keras;'
           ' print(tf.__version__, tf_keras.__version__)"',
           'python -m pip install "tensorflow==2.N.*" "tf-keras~=2.N.0" (one command)',
-          ("tf-keras-minor-mismatch",), "S5", hints=(r"tf_keras[/\\]",)),
+          ("tf-keras-minor-mismatch",), "S5", hints=(r"tf_keras[/\\]",),
+          sources=("tests/test_real_tensorflow.py::TestS5TfKeras215OnTF218",
+                   "https://github.com/keras-team/tf-keras/issues/676",
+                   "https://github.com/keras-team/tf-keras/issues/756")),
     Cause("pip-conflict", "pip reports a dependency conflict in the TensorFlow stack",
           "pip installed what you asked for and only printed the conflict: the versions that"
           " TensorFlow declares are not the ones installed.", "python -m pip check",
           "kerasfix fix (aligns the stack to TensorFlow's own requirements)",
           ("requirement-version-conflict", "keras3-under-tf-2.15", "keras-minor-mismatch",
            "keras3-under-tf-2.14-or-older", "numpy-incompatible", "protobuf-incompatible",
-           "ml-dtypes-incompatible", "keras2-under-tf-2.16-or-newer"), None),
+           "ml-dtypes-incompatible", "keras2-under-tf-2.16-or-newer"), None,
+          sources=("https://github.com/keras-team/keras/issues/19069",
+                   "https://github.com/keras-team/keras/issues/19390",
+                   "https://github.com/ZFTurbo/segmentation_models_3D/issues/30")),
 )
 
 
