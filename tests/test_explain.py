@@ -143,11 +143,25 @@ def test_catalogue_is_consistent() -> None:
     ids = [s.id for s in SIGNATURES]
     assert len(ids) == len(set(ids))
     for signature in SIGNATURES:
-        assert signature.noise or signature.causes
+        # a cause to name, or harmless noise, or the code's own error (then no cause at all)
+        assert signature.noise or signature.causes or signature.outside, signature.id
+        assert not (signature.outside and signature.causes), signature.id
         assert all(c in CAUSES for c in signature.causes), signature.id
         signature.compiled()  # every regex compiles
     for cause in CAUSES.values():
         assert cause.title and cause.why and cause.confirm and cause.fix
+
+
+def test_every_cause_records_where_it_was_established() -> None:
+    """Every rule comes from a real install (the test that reproduces it) or a real public
+    thread, recorded next to it."""
+    for cause in CAUSES.values():
+        assert cause.sources, f"{cause.id} has no sources"
+        for source in cause.sources:
+            assert source.startswith(("https://", "tests/")), (cause.id, source)
+            if source.startswith("tests/"):
+                path = Path(__file__).parent.parent / source.split("::")[0]
+                assert path.is_file(), (cause.id, source)
 
 
 def test_every_checker_decides_a_catalogued_cause() -> None:
