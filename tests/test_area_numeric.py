@@ -176,7 +176,9 @@ def test_ml_dtypes_direction_from_the_dtype(fake: FakeEnv, installed: str, dtype
      CONFIRMED),
     ("4.25.8", "ImportError: cannot import name 'runtime_version' from 'google.protobuf'",
      CONFIRMED),
-    ("5.29.3", "ImportError: cannot import name 'runtime_version' from 'google.protobuf'",
+    ("5.26.1", "ImportError: cannot import name 'runtime_version' from 'google.protobuf'",
+     CONFIRMED),  # a real 5.26.1 prints exactly this; 5.27.0 is the first with the module
+    ("5.27.0", "ImportError: cannot import name 'runtime_version' from 'google.protobuf'",
      RULED_OUT),
     ("5.27.5", "google.protobuf.runtime_version.VersionError: Detected incompatible Protobuf"
      " Gencode/Runtime versions when loading runtime.proto: gencode 5.28.1 runtime 5.27.5.",

@@ -96,9 +96,10 @@ ML_DTYPES_NUMPY2_FIRST = Version("0.4.0")
 # "Descriptors cannot not be created directly" (protobuf's 2022-05-06 news; TensorBoard #5703).
 PROTOBUF_STRICT_FIRST = Version("4.21")
 
-# protobuf's Python runtime_version module (the gencode check) first shipped in protobuf 5.26
-# (the python/google/protobuf/runtime_version.py history); older runtimes cannot import it.
-PROTOBUF_RUNTIME_CHECK_FIRST = Version("5.26")
+# protobuf's Python runtime_version module (the gencode check) first shipped in protobuf 5.27.0:
+# pip-installed 4.25.8, 5.26.0 and 5.26.1 answer `from google.protobuf import runtime_version`
+# with "cannot import name 'runtime_version' from 'google.protobuf'", 5.27.0 imports it.
+PROTOBUF_RUNTIME_CHECK_FIRST = Version("5.27")
 
 _ALIASES = "|".join(sorted(NUMPY_ALIAS_REMOVED, key=len, reverse=True))
 
@@ -227,7 +228,8 @@ CAUSES: tuple[Cause, ...] = (
           " tensorflow)", ("protobuf-incompatible",), "S12",
           sources=("https://github.com/protocolbuffers/protobuf/issues/9778",
                    "https://github.com/dbt-labs/dbt-core/issues/7565",
-                   "https://github.com/learning-at-home/hivemind/pull/638")),
+                   "https://github.com/learning-at-home/hivemind/pull/638",
+                   "tests/test_area_numeric.py::test_protobuf_too_old_without_tensorflow")),
 )
 
 # ---------------------------------------------------------------- signatures
