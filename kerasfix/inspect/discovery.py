@@ -511,6 +511,42 @@ def _jupyter(col: _Collector, include_system: bool) -> None:
             _kernels_in(col, folder, owner)
 
 
+@dataclass(frozen=True)
+class KernelSpec:
+    name: str
+    spec: str  # its kernel.json
+    python: str  # the interpreter argv[0] names (an `env` wrapper unwrapped)
+
+
+def python_kernelspecs(environ: Mapping[str, str], home: str, jupyter_prefix: str | None = None,
+                       include_system: bool = True) -> list[KernelSpec]:
+    """The Python kernels a Jupyter installed in `jupyter_prefix` offers, read as step 5 above
+    reads them (user and JUPYTER_PATH folders, the prefix's own, system), first name winning."""
+    col = _Collector(environ, home, home, "")
+    user = _kernel_dirs(col, include_system=False)
+    system = _kernel_dirs(col, include_system)[len(user):]
+    own = [(os.path.join(jupyter_prefix, "share", "jupyter", "kernels"), jupyter_prefix)] \
+        if jupyter_prefix else []
+    found: dict[str, KernelSpec] = {}
+    for folder, owner in [*((d, None) for d in user), *own, *((d, None) for d in system)]:
+        try:
+            with os.scandir(folder) as entries:
+                names = sorted(e.name for e in entries if e.is_dir())
+        except OSError:
+            continue
+        for name in names:
+            spec = os.path.join(folder, name, "kernel.json")
+            doc = _read_kernelspec(col, spec)
+            if name in found or doc is None or \
+                    str(doc.get("language", "python")).lower() != "python":
+                continue
+            argv, _ = _unwrap_env(doc["argv"])
+            python = _kernel_python(col, argv[0], owner, spec)[0] if argv else None
+            if python:
+                found[name] = KernelSpec(name, spec, python)
+    return list(found.values())
+
+
 # ---------------------------------------------------------------- names and entry point
 
 
@@ -588,5 +624,6 @@ def env_from_path(path: str, how: str = "--python") -> FoundEnv:
     return FoundEnv(python, prefix, (how,), {}, _names([rec], col.tilde)[0], kind)
 
 
-__all__ = ["DiscoveryResult", "FoundEnv", "discover", "env_from_path", "prefix_of"]
+__all__ = ["DiscoveryResult", "FoundEnv", "KernelSpec", "discover", "env_from_path", "prefix_of",
+           "python_kernelspecs"]
 

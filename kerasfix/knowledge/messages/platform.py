@@ -64,8 +64,7 @@ CAUSES: tuple[Cause, ...] = (
           "A notebook kernel, IDE interpreter or `pip` from another Python: what you installed"
           " is not what runs.", 'python -c "import sys; print(sys.executable)"; python -m pip'
           " --version", "install with `<the python that runs the code> -m pip`, or scan that"
-          " one (kerasfix scan --python PATH)", ("command-other-interpreter",), None,
-          static=False, personal=False,
+          " one (kerasfix scan --python PATH)", (), None, static=False, personal=False,
           # Only what shows the user comparing interpreters: notebook and editor markers are in
           # every Colab traceback, whatever its cause (they live in signatures below instead).
           hints=(r"^pip \S+ from \S+ \(python [\d.]+\)", r"sys\.executable"),
@@ -94,8 +93,10 @@ CAUSES: tuple[Cause, ...] = (
           r"dir C:\Windows\System32\msvcp140_1.dll",
           f"install the latest Microsoft Visual C++ Redistributable for x64 ({VC_REDIST}),"
           " then start a new terminal", (), None, static=False, personal=False,
+          # a DLL that is not found (a CPU without AVX fails in initialisation instead)
           hints=(r"msvcp140|vcruntime140|Visual C\+\+|\bMSVC\b",
-                 r"Could not find the DLL\(s\)"),
+                 r"Could not find the DLL\(s\)",
+                 r"DLL load failed[^\n]*The specified module could not be found"),
           sources=("https://github.com/tensorflow/tensorflow/issues/39502",
                    "https://github.com/tensorflow/tensorflow/issues/39096",
                    _TF_SELF_CHECK)),
@@ -158,8 +159,7 @@ SIGNATURES: tuple[Signature, ...] = (
               (r"DLL load failed(?: while importing \w+)?: The specified module could not be"
                r" found",),
               "Windows could not find a DLL that TensorFlow's compiled core links against",
-              ("msvc-runtime-missing", "wheel-for-another-python", "cpu-lacks-avx"),
-              priority=3,
+              ("msvc-runtime-missing", "wheel-for-another-python"), priority=3,
               sources=("https://github.com/tensorflow/tensorflow/issues/39502",
                        "https://github.com/tensorflow/tensorflow/issues/42600",
                        "https://github.com/tensorflow/tensorflow/issues/10033")),
