@@ -28,7 +28,7 @@ CAUSES: tuple[Cause, ...] = (
           'python -m pip install "keras~=2.N.0" (N = your TensorFlow minor; 2.13: keras>=2.13.1'
           f',<2.14), or move to TensorFlow >= {KERAS3_FIRST}',
           ("keras3-under-tf-2.14-or-older",), "S2",
-          sources=("https://github.com/keras-team/keras/issues/19390")),
+          sources=("https://github.com/keras-team/keras/issues/19390",)),
     Cause("tensorflow-without-keras", "TensorFlow is installed without any Keras",
           "No distribution provides the keras package (it was uninstalled, or TensorFlow came"
           " with --no-deps or from a distro/conda package). `import tensorflow` works; tf.keras"
@@ -37,7 +37,7 @@ CAUSES: tuple[Cause, ...] = (
           f' {KERAS2_LAST}) or "keras>=3.K" (TF >= {KERAS3_FIRST}, K from TensorFlow\'s own'
           " pin)",
           ("tensorflow-without-keras",), "S23",
-          sources=("tests/test_real_tensorflow.py::TestS23TensorflowWithoutKeras")),
+          sources=("tests/test_real_tensorflow.py::TestS23TensorflowWithoutKeras",)),
     Cause("pip-interrupted", "An interrupted pip run left a package half removed",
           "pip moves a package aside to a '~'-prefixed folder (~ensorflow, ~eras) while it"
           " uninstalls or upgrades it; when pip is killed the real folder is gone or"
@@ -76,7 +76,7 @@ CAUSES: tuple[Cause, ...] = (
           ("import-package-owned-twice/keras", "damaged-install/keras",
            "files-from-another-version/keras", "orphan-import-folder/keras",
            "duplicate-dist-info/keras"), "S10",
-          sources=("https://github.com/keras-team/keras/issues/19875")),
+          sources=("https://github.com/keras-team/keras/issues/19875",)),
     Cause("tensorflow-folder-clobbered", "Two TensorFlow builds shared tensorflow/",
           "tensorflow, tensorflow-cpu, tensorflow-gpu, tf-nightly... all install tensorflow/."
           " A second build overwrote the first one's files (native libraries from two builds do"
@@ -86,7 +86,7 @@ CAUSES: tuple[Cause, ...] = (
           ("import-package-owned-twice/tensorflow", "damaged-install/tensorflow",
            "files-from-another-version/tensorflow", "orphan-import-folder/tensorflow",
            "duplicate-dist-info/tensorflow"), "S9",
-          sources=("tests/test_real_tensorflow.py::TestS9TwoTensorflowDistributions")),
+          sources=("tests/test_real_tensorflow.py::TestS9TwoTensorflowDistributions",)),
     Cause("legacy-keras-without-tf-keras", "TF_USE_LEGACY_KERAS is on but tf-keras is missing",
           "With TF_USE_LEGACY_KERAS=1/true/True TensorFlow routes tf.keras to tf_keras and does"
           " not fall back: tf.keras.X raises 'Keras cannot be imported' after the warning.",
@@ -123,7 +123,7 @@ CAUSES: tuple[Cause, ...] = (
           'python -m pip install "keras>=3" (or Keras 2 the supported way: tf-keras~=2.N.0 and'
           " TF_USE_LEGACY_KERAS=1)", ("keras2-under-tf-2.16-or-newer",), "S24",
           hints=(r"[/\\]keras[/\\]src[/\\]saving[/\\]legacy",),
-          sources=("tests/test_real_tensorflow.py::TestS5TfKeras215OnTF218")),
+          sources=("tests/test_real_tensorflow.py::TestS5TfKeras215OnTF218",)),
     Cause("tf-keras-mismatch", "tf-keras is another minor than TensorFlow",
           "tf-keras 2.N only works with TensorFlow 2.N: it imports TensorFlow's private modules"
           " and has no version check. tf-keras 2.14.1/2.15.0 declare no TensorFlow requirement,"
