@@ -169,8 +169,11 @@ def _numpy2_under_old_tf(facts: TextFacts) -> Fact | None:
 
 
 def _python_without_wheels(facts: TextFacts) -> Fact | None:
+    """A Python newer than any TensorFlow line supports (an old one had older wheels, which
+    the line table does not cover: no verdict)."""
     python = facts.python()
-    if python and knowledge.newest_line_for_python(python) is None:
+    newest = max(line.python_max for line in knowledge.TF_LINES.values())
+    if python and python > newest:
         return facts.first("python")
     return None
 

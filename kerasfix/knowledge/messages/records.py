@@ -51,8 +51,9 @@ def _compile(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
 
 
 def no_module(module: str, children: bool = False) -> str:
-    """`No module named 'x.y'` (Python 3 quotes it; Python 2 did not)."""
+    """`No module named 'x.y'` (Python 3 quotes it; Python 2 did not; users retyping it often
+    write `no module named`)."""
     tail = r"(?:\.[\w.]+)?" if children else ""
-    return rf"No module named ['\"]?(?P<module>{module}{tail})['\"]?(?![\w.])"
+    return rf"[Nn]o module named ['\"]?(?P<module>{module}{tail})['\"]?(?![\w.])"
 
 
