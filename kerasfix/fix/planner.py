@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from kerasfix import knowledge
 from kerasfix.diagnose.checks.base import requirement_on, satisfied
@@ -27,7 +28,7 @@ from kerasfix.diagnose.scan import ScanResult
 from kerasfix.fix import snapshot as snapshots
 from kerasfix.fix.plan import Plan, Step, StepKind
 from kerasfix.inspect.inventory import Distribution, Inventory, inside
-from kerasfix.knowledge import compat
+from kerasfix.knowledge import addons, compat
 
 ORDER = (Strategy.REPAIR, Strategy.LEGACY, Strategy.UPGRADE, Strategy.FRESH_VENV)
 PIP_FLAGS = ("--disable-pip-version-check",)
@@ -195,10 +196,14 @@ def plan_repair(result: ScanResult, options: FixOptions) -> Plan:
                                "keras and keras-nightly (or two keras installs) share keras/")
     reqs = [f"{tf.name}=={tf.raw_version}"]  # holds TensorFlow where it is
     reqs += aligned_requirements(inv, tf, force_keras=keras_clobbered or bool(codes & keras_codes))
+    pins = addon_pins(inv, tf.name, tf.version)
+    reqs += pins.same_call
+    plan.notes.extend(pins.notes)
     tf_keras = inv.tf_keras()
     tfk_req = knowledge.tf_keras_requirement_for(line) if line else None
     tfk_needed = bool(codes & {"tf-keras-minor-mismatch", "legacy-keras-without-tf-keras",
-                               "transformers-needs-tf-keras"}) or bool(
+                               "transformers-needs-tf-keras", "addon-needs-tf-keras"}) or \
+        (tf_keras is None and _addons_need_tf_keras(pins, tf.version)) or bool(
         tf_keras and tf_keras.version and knowledge.minor_of(tf_keras.version) !=
         knowledge.minor_of(tf.version))
     no_deps_tfk = tf.name != "tensorflow" and tfk_req is not None
@@ -226,6 +231,7 @@ def plan_repair(result: ScanResult, options: FixOptions) -> Plan:
                               f" {tf.name} pip would install a second 600 MB TensorFlow build"
                               " over the same folder, so it is installed without dependencies"
                               f" ({tf.name} provides them)"))
+    steps += _addon_no_deps_step(inv, python, tf.name, tf.raw_version or "", pins, options)
     for dist in _damaged_others(inv):
         steps.append(Step(StepKind.PIP_INSTALL, f"Reinstall damaged {dist.label}",
                           argv=pip_install(inv, python, [f"{dist.name}=={dist.raw_version}"],
@@ -258,6 +264,55 @@ def aligned_requirements(inv: Inventory, tf: Distribution, *, force_keras: bool)
         elif spec and not satisfied(spec, current):
             reqs.append(f"{name}{spec.specifier}")
     return reqs
+
+
+@dataclass(frozen=True)
+class AddonPins:
+    """The installed add-ons moved to the TensorFlow a plan keeps or installs."""
+
+    same_call: list[str]  # pinned in TensorFlow's own pip call (`tensorflow` itself)
+    no_deps: list[str]  # beside another build: installed without dependencies
+    notes: list[str]  # add-ons left as they are, and why
+    after: dict[str, Version]  # every installed add-on's version once the plan has run
+
+
+def addon_pins(inv: Inventory, tf_name: str, tf_version: Version | None) -> AddonPins:
+    """Each installed add-on that does not work with this TensorFlow, pinned to its newest
+    release that does (knowledge.addons). Beside a build other than `tensorflow` the pins go
+    in with --no-deps: the add-ons (and the tf-keras they pull) require `tensorflow` by name,
+    and pip would put a second TensorFlow over the same folder."""
+    pins = AddonPins([], [], [], {})
+    if tf_version is None:
+        return pins
+    for dist in inv.installed(addons.TF_ADDONS):
+        if dist.version is None:
+            continue
+        pins.after[dist.name] = dist.version
+        verdict = addons.fits(dist.name, dist.version, tf_version, dist.requires)
+        if verdict is None or verdict.ok:
+            continue
+        newest = addons.fitting_release(dist.name, tf_version, inv.interpreter.cp_tag)
+        if newest is None:
+            pins.notes.append(f"{dist.label} is left as it is: no release works with"
+                              f" TensorFlow {tf_version} ({verdict.reason})")
+            continue
+        target = pins.same_call if tf_name == "tensorflow" else pins.no_deps
+        target.append(f"{dist.name}=={newest}")
+        pins.after[dist.name] = Version(newest)
+    return pins
+
+
+def _addon_no_deps_step(inv: Inventory, python: str, tf_name: str, line: str, pins: AddonPins,
+                        options: FixOptions) -> list[Step]:
+    if not pins.no_deps:
+        return []
+    return [Step(StepKind.PIP_INSTALL, f"Install the add-ons built for TensorFlow {line}",
+                 argv=pip_install(inv, python, [_valid(r) for r in pins.no_deps], options,
+                                  "--no-deps"),
+                 packages=tuple(Requirement(r).name for r in pins.no_deps),
+                 why=f"each add-on's newest release built for this TensorFlow line; without"
+                     f" dependencies, because they require `tensorflow` by name and {tf_name}"
+                     " provides it")]
 
 
 def _damaged_others(inv: Inventory) -> list[Distribution]:
@@ -302,7 +357,11 @@ def plan_upgrade(result: ScanResult, options: FixOptions, *,
                           argv=pip_uninstall(inv, python, nightly), packages=tuple(nightly),
                           why="nightlies share keras/ and tf_keras/ with the releases"))
     reqs = [knowledge.pin_for_line(line, name), f"keras{line.keras}"]
-    wanted = inv.tf_keras() is not None or strategy is Strategy.LEGACY
+    pins = addon_pins(inv, name, line.version)
+    reqs += pins.same_call
+    plan.notes.extend(pins.notes)
+    wanted = inv.tf_keras() is not None or strategy is Strategy.LEGACY or \
+        _addons_need_tf_keras(pins, line.version)
     tfk = knowledge.tf_keras_requirement_for(line) if wanted else None
     if tfk and name == "tensorflow":
         reqs.append(tfk)
@@ -315,11 +374,20 @@ def plan_upgrade(result: ScanResult, options: FixOptions, *,
                           argv=pip_install(inv, python, [_valid(tfk)], options, "--no-deps"),
                           packages=("tf-keras",),
                           why=f"tf-keras depends on `tensorflow` by name; {name} provides it"))
+    steps += _addon_no_deps_step(inv, python, name, line.minor_text, pins, options)
     if strategy is Strategy.LEGACY:
         steps += _legacy_env_steps(inv)
     steps += _manual_steps(result)
     plan.steps = steps
     return _split(plan, problems)
+
+
+def _addons_need_tf_keras(pins: AddonPins, tf_version: Version | None) -> bool:
+    """An add-on that needs tf-keras on this TensorFlow, at the version the plan leaves."""
+    return tf_version is not None and any(
+        addons.needs_tf_keras(name, version, tf_version)
+        or addons.needs_legacy_keras(name, version, tf_version)
+        for name, version in pins.after.items())
 
 
 def plan_legacy(result: ScanResult, options: FixOptions) -> Plan:

@@ -77,6 +77,20 @@ END_OF_LIFE: dict[str, EndOfLife] = {
 # without tf-keras installed fails with "ModuleNotFoundError: No module named 'tf_keras'".
 KERAS2_ONLY_WITHOUT_TF_KERAS: frozenset[str] = frozenset({"tensorflow-probability"})
 
+# What a Keras 2 add-on prints on a Keras 3 TensorFlow without tf-keras (experiments on
+# tensorflow-cpu 2.18.1, recorded in tests/test_real_addons.py's module docstring):
+# tensorflow-model-optimization sets TF_USE_LEGACY_KERAS=1 itself (core/keras/compat.py), so
+# tf.keras then fails as legacy mode without tf_keras does; tensorflow-recommenders raises its
+# own ImportError while tf.keras is Keras 3, even with tf-keras installed.
+NO_TF_KERAS = "ModuleNotFoundError: No module named 'tf_keras'"
+TF_KERAS_SYMPTOMS: dict[str, str] = {
+    "tensorflow-probability": NO_TF_KERAS,
+    "tensorflow-hub": NO_TF_KERAS,
+    "tensorflow-model-optimization": knowledge.KERAS_MISSING_MESSAGE,
+    "tensorflow-recommenders": ("ImportError: Package tensorflow_recommenders requires tf.keras"
+                                " to be Keras version 2 but got version 3."),
+}
+
 
 @dataclass(frozen=True)
 class TFRange:

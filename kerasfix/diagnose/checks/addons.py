@@ -27,7 +27,6 @@ UNDEFINED_SYMBOL = ("ImportError: .../{module}/...so: undefined symbol: _ZN... (
 TFP_TOO_OLD_TF = ("ImportError: This version of TensorFlow Probability requires TensorFlow"
                   " version >= {floor}")
 TFP_KERAS3 = "AttributeError: module 'keras._tf_keras.keras' has no attribute '__internal__'"
-NO_TF_KERAS = "ModuleNotFoundError: No module named 'tf_keras'"
 
 
 def _tf(inv: Inventory) -> Distribution | None:
@@ -177,8 +176,7 @@ def _tf_keras_finding(inv: Inventory, tf: Distribution, dist: Distribution, why:
                 f" Keras 2 ({why})."
                 + (" tf-keras is not installed." if not have_tfk else
                    " tf-keras is installed, but tf.keras is still Keras 3.")),
-        symptom=(None if legacy else
-                 NO_TF_KERAS if "tf_keras" in why else knowledge.KERAS_MISSING_MESSAGE),
+        symptom=addons.TF_KERAS_SYMPTOMS.get(dist.name),
         evidence=(f"{dist.dist_dir}: {why}", f"installed: {tf.label}",
                   f"tf-keras: {tf_keras.label if tf_keras else 'none'}"),
         distributions=(dist.label, tf.label),
