@@ -414,7 +414,7 @@ def keras_backend(inv: Inventory) -> Iterator[Finding]:
     if not backend or backend == "tensorflow":
         return
     where = ("KERAS_BACKEND" if env_backend else inv.keras_config.get("path", "keras.json"))
-    missing = {"jax": "jax", "torch": "torch", "openvino": "openvino"}.get(backend)
+    missing = _BACKEND_PACKAGES.get(backend)
     absent = missing is not None and inv.get(missing) is None
     yield Finding(
         code="keras-backend-not-tensorflow",
@@ -435,6 +435,51 @@ def keras_backend(inv: Inventory) -> Iterator[Finding]:
         predicts=(RuntimeStep.IMPORT_KERAS, RuntimeStep.TF_KERAS) if absent else (),
         manual=("unset KERAS_BACKEND" if env_backend else
                 f'edit {where}: "backend": "tensorflow"',),
+    )
+
+
+# The distribution each Keras 3 backend imports (tensorflow: any build providing tensorflow/).
+_BACKEND_PACKAGES = {"jax": "jax", "torch": "torch", "openvino": "openvino"}
+
+
+def _configured_backend(inv: Inventory, keras_version: Version) -> str:
+    """The backend `import keras` loads: keras 2.6-2.15 always TensorFlow; Keras 3 and the old
+    multi-backend keras read KERAS_BACKEND, then keras.json, else TensorFlow."""
+    if not (compat.is_keras3(keras_version) or compat.standalone_keras(keras_version)):
+        return "tensorflow"
+    configured = inv.interpreter.env.get("KERAS_BACKEND") or inv.keras_config.get("backend")
+    return str(configured or "tensorflow")
+
+
+@check
+def keras_without_backend(inv: Inventory) -> Iterator[Finding]:
+    """`pip install keras` brings no backend: Keras 3 alone fails on `import keras` with No
+    module named 'tensorflow' from keras/src/ (checked with real installs of keras 3.0-3.15;
+    tests/test_area_interop.py). Other backends configured but missing: keras_backend."""
+    keras = inv.keras()
+    if not (keras and keras.version) or inv.tensorflow() or inv.first_import("tensorflow"):
+        return
+    if _configured_backend(inv, keras.version) != "tensorflow":
+        return
+    others = [name for name in _BACKEND_PACKAGES.values() if inv.get(name)]
+    yield Finding(
+        code="keras-without-backend",
+        severity=Severity.ERROR,
+        title=f"{keras.label} is installed without TensorFlow, the backend it will load",
+        detail=("Keras does not install a backend. It imports TensorFlow on `import keras`"
+                " unless KERAS_BACKEND (or keras.json) names another backend, so `import keras`"
+                " fails with No module named 'tensorflow'."
+                + (f" {', '.join(others)} is installed: set KERAS_BACKEND={others[0]} before"
+                   " Python starts to use it." if others else "")),
+        symptom="ModuleNotFoundError: No module named 'tensorflow'",
+        evidence=(f"installed: {keras.label}", "no TensorFlow distribution or tensorflow/"
+                  " package on sys.path", "KERAS_BACKEND and keras.json name no other backend"),
+        distributions=(keras.label,),
+        strategies=(S.MANUAL,),
+        scenario="S25",
+        predicts=(RuntimeStep.IMPORT_KERAS,),
+        manual=(f"export KERAS_BACKEND={others[0]}" if others else
+                pip_cmd(inv, "install", "tensorflow"),),
     )
 
 
