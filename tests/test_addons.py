@@ -176,6 +176,7 @@ def test_addon_on_another_line_is_named_with_both_fixes(fake: FakeEnv, tf: str, 
     ("2.15.1", "tensorflow-decision-forests", "1.8.1"),
     ("2.15.1", "tensorflow-model-optimization", "0.8.0"),
     ("2.15.1", "tensorflow-recommenders", "0.7.3"), ("2.18.1", "keras-hub", "0.19.3"),
+    ("2.15.1", "keras-nlp", "0.12.1"),
 ])
 def test_addon_at_its_right_version_stays_clean(fake: FakeEnv, tf: str, name: str,
                                                 good: str) -> None:
@@ -239,14 +240,21 @@ def test_recommenders_needs_tf_keras_as_tf_keras(fake: FakeEnv) -> None:
     assert problems(fake) == {}
 
 
-@pytest.mark.parametrize(("name", "version"), [("keras-hub", "0.19.3"),
-                                               ("keras-nlp", "0.19.3")])
-def test_keras3_library_under_keras2(fake: FakeEnv, name: str, version: str) -> None:
+@pytest.mark.parametrize(("name", "version", "keras2_release"), [
+    ("keras-hub", "0.19.3", None), ("keras-hub", "0.18.1", None),  # declared / experiment
+    ("keras-nlp", "0.19.3", "0.12.1"), ("keras-nlp", "0.15.1", "0.12.1"),
+])
+def test_keras3_library_under_keras2(fake: FakeEnv, name: str, version: str,
+                                     keras2_release: str | None) -> None:
     fake.healthy("2.15.1")
     add_addon(fake, name, version)
     found = [f for f in addon_findings(fake) if f.code == "keras-lib-needs-keras3"]
     assert [f.distributions for f in found] == [(f"{name} {version}", "keras 2.15.0")]
     assert found[0].strategies == (Strategy.UPGRADE,)
+    assert found[0].manual[0].endswith("kerasfix fix --strategy upgrade")
+    keep = [m for m in found[0].manual if m.startswith("keep keras 2.15.0")]
+    assert [m.endswith(f'"{name}=={keras2_release}"') for m in keep] == \
+        ([True] if keras2_release else [])
 
 
 # ---------------------------------------------------------------- the plans

@@ -92,6 +92,15 @@ TF_KERAS_SYMPTOMS: dict[str, str] = {
 }
 
 
+# Experiment (tensorflow-cpu 2.15.1 with keras 2.15.0, tests/test_real_addons.py's docstring):
+# keras-nlp 0.14.0 and 0.15.1 and keras-hub 0.18.1 fail at import under Keras 2 with
+# "ImportError: cannot import name 'ops' from 'keras'" although they declare no keras
+# requirement; keras-nlp 0.12.1 (which requires keras-core, its Keras 2 bridge) imports. keras-hub
+# 0.16-0.18 are keras-nlp 0.15 renamed. From 0.19 keras-hub declares keras>=3.5 itself.
+KERAS3_FROM: dict[str, Version] = {"keras-nlp": Version("0.14"), "keras-hub": Version("0.16")}
+KERAS3_EXPERIMENT = "experiment: cannot import name 'ops' from 'keras' under Keras 2"
+
+
 @dataclass(frozen=True)
 class TFRange:
     """The TensorFlow a release works with, and where that was read."""
@@ -284,12 +293,13 @@ def keras_requirement(name: str, version: Version, declared: Sequence[Requiremen
     hub = next((r for r in requires if canonicalize_name(r.name) == "keras-hub"), None)
     pinned = next((Version(s.version) for s in hub.specifier if s.operator == "=="), None) \
         if hub else None
-    if pinned is None:
-        return None
-    inner = _keras_spec(_requires("keras-hub", pinned, ()))
-    if inner is None:
-        return None
-    return inner, f"Requires-Dist: {hub} (keras-hub {pinned}: keras{inner})"
+    inner = _keras_spec(_requires("keras-hub", pinned, ())) if pinned else None
+    if inner is not None:
+        return inner, f"Requires-Dist: {hub} (keras-hub {pinned}: keras{inner})"
+    first = KERAS3_FROM.get(canonicalize_name(name))
+    if first is not None and version >= first:
+        return SpecifierSet(f">={knowledge.KERAS_3}"), KERAS3_EXPERIMENT
+    return None
 
 
 def needs_keras3(name: str, version: Version, keras_version: Version,

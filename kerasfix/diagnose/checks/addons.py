@@ -175,7 +175,9 @@ def _tf_keras_finding(inv: Inventory, tf: Distribution, dist: Distribution, why:
         detail=(f"TensorFlow {tf.raw_version} is built for Keras 3; {dist.name} is written for"
                 f" Keras 2 ({why})."
                 + (" tf-keras is not installed." if not have_tfk else
-                   " tf-keras is installed, but tf.keras is still Keras 3.")),
+                   " tf-keras is installed, but tf.keras is still Keras 3.")
+                + ("" if legacy else " Its layers go into tf.keras models only when tf.keras"
+                   " is tf-keras too (TF_USE_LEGACY_KERAS=1: the legacy strategy).")),
         symptom=addons.TF_KERAS_SYMPTOMS.get(dist.name),
         evidence=(f"{dist.dist_dir}: {why}", f"installed: {tf.label}",
                   f"tf-keras: {tf_keras.label if tf_keras else 'none'}"),
