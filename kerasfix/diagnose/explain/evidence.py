@@ -181,7 +181,7 @@ def _python_without_wheels(facts: TextFacts) -> Fact | None:
 def _old_tensorflow(facts: TextFacts) -> Fact | None:
     """Python 2, or a TensorFlow 1.x printed: code for TF 2 meets an older TensorFlow."""
     tf = facts.version("tensorflow")
-    if tf is not None and tf.major < 2:
+    if tf is not None and not compat.is_tf2(tf):
         return facts.first("tensorflow")
     return facts.first("python2")
 

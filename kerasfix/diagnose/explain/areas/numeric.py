@@ -74,7 +74,10 @@ def numpy2_module(ctx: Context) -> Check | None:
         return RULED_OUT, (f"{_at(numpy)}: NumPy 1.x loads modules compiled against it",)
     if any(f.code == "numpy-incompatible" for f in ctx.findings):
         return None  # the scan's finding names TensorFlow and confirms it
-    return CONFIRMED, (_at(numpy), *_numpy1_modules(ctx))
+    modules = _numpy1_modules(ctx)
+    if not modules:  # NumPy 2 alone is no fault: which module is built for NumPy 1 is unknown
+        return None
+    return CONFIRMED, (_at(numpy), *modules)
 
 
 def _numpy1_modules(ctx: Context) -> tuple[str, ...]:
