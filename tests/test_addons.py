@@ -5,6 +5,8 @@ plans that pin them to the TensorFlow line."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fakeenv import FakeEnv
 from packaging.version import Version
@@ -311,3 +313,24 @@ def test_upgrade_moves_the_addons_to_the_new_line(fake: FakeEnv) -> None:
     flat = [arg for a in argvs for arg in a]
     assert f"tensorflow-text=={wanted}" in flat
     assert knowledge.tf_keras_requirement_for(line) in flat  # hub 0.16 needs it on Keras 3
+
+
+@pytest.mark.parametrize(("tf", "name", "version"), [
+    ("2.18.1", "tensorflow-text", "2.15.0"), ("2.18.1", "tensorflow-text", "2.18.1"),
+    ("2.18.1", "tensorflow-decision-forests", "1.11.0"),
+    ("2.18.1", "tensorflow-recommenders", "0.7.3"),
+])
+def test_the_generic_requirement_check_leaves_the_addons_to_their_own(
+        fake: FakeEnv, tf: str, name: str, version: str) -> None:
+    """tensorflow-text requires `tensorflow` by name beside tensorflow-cpu, TF-DF pins an exact
+    patch, recommenders requires tf-keras: the add-on check judges these by line and names the
+    add-on once; the generic pip-check-like findings stay quiet about them (the note that
+    tensorflow-cpu meets `tensorflow` stays: it is why pip check complains)."""
+    fake.healthy(tf)
+    add_addon(fake, name, version)
+    generic = [f.code for f in fake.scan().findings if f.code.startswith("requirement-")
+               and f.severity.value in ("error", "warning")
+               and any(d.split()[0] == name for d in f.distributions)
+               and re.search(r"requires (?:tensorflow(?:-cpu|-macos)?|tf[-_]keras|keras)(?![\w-])",
+                         f.title)]
+    assert generic == []

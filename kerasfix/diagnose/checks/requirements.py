@@ -13,7 +13,7 @@ from kerasfix.diagnose.checks.base import applies, check, pip_cmd, satisfied
 from kerasfix.diagnose.findings import Finding, Severity
 from kerasfix.diagnose.findings import Strategy as S
 from kerasfix.inspect.inventory import Distribution, Inventory
-from kerasfix.knowledge import compat
+from kerasfix.knowledge import addons, compat
 
 # Pairs a dedicated check explains better; the generic check stays quiet about them.
 _EXPLAINED_ELSEWHERE = {
@@ -21,6 +21,9 @@ _EXPLAINED_ELSEWHERE = {
     "tf-keras": set(knowledge.TENSORFLOW_VARIANTS),
     "tf-keras-nightly": set(knowledge.TENSORFLOW_VARIANTS),
 }
+_ADDONS = frozenset((*addons.TF_ADDONS, *addons.KERAS_LIBS))
+_ADDON_NEEDS = frozenset((*knowledge.TENSORFLOW_VARIANTS, *knowledge.KERAS_VARIANTS,
+                          *knowledge.TF_KERAS_VARIANTS, "keras-hub"))
 
 
 def _explained(inv: Inventory, requirer: Distribution, required: str) -> bool:
@@ -63,7 +66,22 @@ def declared_requirements(inv: Inventory) -> Iterator[Finding]:
                 continue
             if found is None and _keras_missing_explained(inv, dist, req.name):
                 continue
+            if _judged_by_addon_check(inv, dist, req, found):
+                continue
             yield from _unmet(inv, dist, req, found)
+
+
+def _judged_by_addon_check(inv: Inventory, dist: Distribution, req: Requirement,
+                           found: Distribution | None) -> bool:
+    """An add-on's TensorFlow / Keras / tf-keras needs: checks/addons.py judges them by line
+    (TF-DF's exact patch pin, tf-keras only where the add-on really imports it) and names the
+    add-on once. Only the note that a variant meets a by-name requirement stays (it is why
+    pip check complains)."""
+    if dist.name not in _ADDONS or canonicalize_name(req.name) not in _ADDON_NEEDS:
+        return False
+    variant = _variant_for(req, inv) if found is None else None
+    return not (variant is not None and variant.version is not None
+                and req.specifier.contains(variant.version, prereleases=True))
 
 
 def _unmet(inv: Inventory, dist: Distribution, req: Requirement,
