@@ -189,7 +189,8 @@ SIGNATURES: tuple[Signature, ...] = (
                        "https://github.com/alexanderkroner/saliency/issues/6", EXPERIMENT)),
     Signature("tf1-api",
               (rf"module 'tensorflow' has no attribute '(?P<attr>{_TF1})'",
-               rf"tf\.(?P<attr2>{_TF1})\b[^\n]*\n[^\n]*{_PY2_ATTR.format(attr=r'(?P=attr2)')}"),
+               rf"tf\.(?P<attr2>{_TF1})\b[^\n]*\n[^\n]*{_PY2_ATTR.format(attr=r'(?P=attr2)')}",
+               _PY2_ATTR.format(attr="(?P<attr3>get_default_graph)")),
               "TensorFlow 1 API called on TensorFlow 2",
               ("keras-standalone-too-old", "tf1-api-on-tf2"), priority=2, scenario="S6",
               sources=("https://github.com/tensorflow/tensorflow/issues/18538",
@@ -204,10 +205,10 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("py2-tensorflow-attribute",
               (rf"tf\.(?P<attr>(?!(?:{_TF1}|{_TOO_OLD_ATTRS})\b)\w+)\b[^\n]*\n[^\n]*"
                + _PY2_ATTR.format(attr=r"(?P=attr)"),),
-              "Python 2: `tf.X` is missing, so `tensorflow` is someone else's tensorflow.py, an"
-              " empty folder or a TensorFlow too old for the code",
-              ("local-file-shadows", "tensorflow-damaged", "tensorflow-too-old",
-               "tensorflow-folder-clobbered"), priority=2,
+              "Python 2: `tf.X`, which every TensorFlow has, is missing, so `tensorflow` is"
+              " someone else's tensorflow.py or an empty folder",
+              ("local-file-shadows", "tensorflow-damaged", "tensorflow-folder-clobbered"),
+              priority=2,
               sources=("https://github.com/tensorflow/tensorflow/issues/2370",)),
     Signature("no-module-tensorflow-contrib", (no_module(r"tensorflow\.contrib", children=True),),
               "tf.contrib was removed in TensorFlow 2", ("tf1-api-on-tf2",), priority=3,
@@ -218,7 +219,7 @@ SIGNATURES: tuple[Signature, ...] = (
                rf"module '{_TF_MODULE}\.compat\.v2\.__internal__(?:\.[\w.]+)?' has no attribute"
                r" '(?!register_load_context_function')\w+'",
                rf"module '{_TF_MODULE}\.compat\.v2\.experimental' has no attribute 'dtensor'",
-               r"cannot import name 'dtensor' from 'tensorflow\.compat\.v2\.experimental'"),
+               r"[Cc]annot import name 'dtensor' from 'tensorflow\.compat\.v2\.experimental'"),
               "keras 2.x calls TensorFlow internals this TensorFlow does not have (keras is"
               " newer than TensorFlow)", ("keras-minor-mismatch", "tf-keras-mismatch",
                                           "tensorflow-too-old"), priority=3, scenario="S7",
