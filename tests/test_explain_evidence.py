@@ -65,13 +65,23 @@ def test_python2_wording_is_a_fact_but_not_with_a_python3_path() -> None:
 
 
 def test_a_file_named_like_the_package_is_a_cause_without_any_signature() -> None:
+    text = ('Traceback (most recent call last):\n  File "/home/me/exp/keras.py", line 8, in'
+            " <module>\n    from keras.datasets import mnist\nImportError: No module named"
+            " datasets")
+    explanation = explain_text(text)
+    assert not explanation.matches
+    assert [c.id for c in explanation.causes] == ["local-file-shadows"]
+    assert "/home/me/exp/keras.py" in explanation.message
+    assert explanation.support["local-file-shadows"] == ("path: /home/me/exp/keras.py",)
+
+
+def test_a_relative_file_named_like_the_package_outranks_the_signatures() -> None:
     text = ('Traceback (most recent call last):\n  File "tensorflow.py", line 11, in <module>\n'
             "    W = tf.Variable(1)\nAttributeError: 'module' object has no attribute"
             " 'Variable'")
     explanation = explain_text(text)
-    assert [c.id for c in explanation.causes] == ["local-file-shadows"]
-    assert "tensorflow.py" in explanation.message
-    assert explanation.support["local-file-shadows"] == ("path: tensorflow.py",)
+    assert explanation.causes[0].id == "local-file-shadows"
+    assert "path: tensorflow.py" in explanation.support["local-file-shadows"]
 
 
 def test_the_report_says_which_lines_and_facts_led_to_each_cause() -> None:

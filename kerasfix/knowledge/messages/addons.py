@@ -34,14 +34,19 @@ CAUSES: tuple[Cause, ...] = (
           'python -c "import transformers, tf_keras"',
           'python -m pip install "tf-keras~=2.N.0" (pinned: a plain `pip install tf-keras` can'
           " replace TensorFlow)", ("transformers-needs-tf-keras",), "S3",
-          hints=(r"transformers[/\\]",)),
+          hints=(r"transformers[/\\]",),
+          sources=("https://github.com/huggingface/transformers/pull/29598",
+                   "https://github.com/huggingface/transformers/pull/40391")),
     Cause("transformers-needs-tf-keras", "transformers' TensorFlow models need tf-keras",
           f"transformers < {TRANSFORMERS_TF_LAST} supports only Keras 2 for its TF* models: it"
           " imports tf_keras and refuses Keras 3. PyTorch models are unaffected.",
           'python -c "import tf_keras"',
           'python -m pip install "tf-keras~=2.N.0" (N = TensorFlow minor; pin it, a plain'
           " `pip install tf-keras` can replace TensorFlow)", ("transformers-needs-tf-keras",),
-          "S3"),
+          "S3",
+          sources=("https://github.com/huggingface/transformers/issues/36410",
+                   "https://github.com/huggingface/transformers/issues/34761",
+                   "https://github.com/atomashevic/transforEmotion/issues/16")),
     Cause("addon-tf-mismatch", "An add-on built for another TensorFlow",
           "TensorFlow add-ons with native ops (tensorflow-text, tensorflow-io, tensorflow-addons,"
           " tensorflow-decision-forests) are compiled against one TensorFlow release, from"
