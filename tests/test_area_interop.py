@@ -222,3 +222,42 @@ def test_keras3_refuses_a_savedmodel_folder(tf215, tf218, tmp_path: Path) -> Non
     text = _run(bin_python(tf218.venv), _LOAD, str(tmp_path / "k2_savedmodel"), tmp_path)
     assert "TFSMLayer" in text
     assert first_cause(text) == "keras3-savedmodel"
+
+
+# ---------------------------------------------------------------- the seed article's keras.models
+
+
+def _import_error(root: Path, statement: str) -> str:
+    run = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0,"
+                          f" {str(root)!r}); {statement}"], capture_output=True, text=True,
+                         timeout=60, check=False)
+    assert run.returncode != 0
+    return run.stderr.strip().splitlines()[-1]
+
+
+def test_an_emptied_keras_module_gives_the_seed_articles_message(tmp_path: Path) -> None:
+    """`cannot import name 'Sequential' from 'keras.models'`: every Keras release has Sequential
+    there, so the module on disk is not what its release shipped. Python itself words it so
+    for a keras folder whose models/__init__.py lost its content (an interrupted pip, or two
+    Keras distributions writing one folder); a folder outside site-packages is the user's."""
+    site = tmp_path / "lib" / "python3.11" / "site-packages"
+    (site / "keras" / "models").mkdir(parents=True)
+    (site / "keras" / "__init__.py").write_text("")
+    (site / "keras" / "models" / "__init__.py").write_text("")
+    message = _import_error(site, "from keras.models import Sequential")
+    assert message.startswith("ImportError: cannot import name 'Sequential' from 'keras.models'")
+    for text in (message, "ImportError: cannot import name 'Sequential' from 'keras.models'"):
+        explanation = explain_text(text)
+        assert explanation.matches[0].signature.id == "keras-stable-name-missing"
+        assert explanation.causes[0].id == "keras-folder-clobbered"
+    local = tmp_path / "proj"
+    (local / "keras" / "models").mkdir(parents=True)
+    (local / "keras" / "__init__.py").write_text("")
+    (local / "keras" / "models" / "__init__.py").write_text("")
+    mine = _import_error(local, "from keras.models import Sequential")
+    assert explain_text(mine).causes[0].id == "local-file-shadows"
+
+
+def test_a_name_keras_really_removed_is_still_a_removed_path() -> None:
+    explanation = explain_text("ImportError: cannot import name 'np_utils' from 'keras.utils'")
+    assert explanation.causes[0].id == "removed-keras-path"

@@ -15,6 +15,7 @@ from kerasfix.diagnose.explain import (
     CONFIRMED,
     RULED_OUT,
     SIGNATURES,
+    UNMATCHED,
     check_against,
     diagnose,
     explain_text,
@@ -471,3 +472,19 @@ def test_cpu_reports_avx_reads_the_flags_line(tmp_path: Path) -> None:
     assert cpu_reports_avx(str(with_avx)) is True
     assert cpu_reports_avx(str(without)) is False
     assert cpu_reports_avx(str(tmp_path / "missing")) is None
+
+
+@pytest.mark.parametrize("message,cause", [
+    # the headline of the article kerasfix started from: only a tensorflow folder without its
+    # __init__.py (damaged) says "(unknown location)" (tests/test_area_imports.py, real TF)
+    ("ImportError: cannot import name 'Sequential' from 'tensorflow.keras' (unknown location)",
+     "tensorflow-damaged"),
+    # every Keras has Sequential in keras.models: the folder is not what its release shipped
+    # (tests/test_area_interop.py reproduces the wording)
+    ("ImportError: cannot import name 'Sequential' from 'keras.models'",
+     "keras-folder-clobbered"),
+])
+def test_the_seed_articles_messages_get_their_real_causes(message: str, cause: str) -> None:
+    explanation = explain_text(message)
+    assert explanation.causes[0].id == cause
+    assert explanation.message != UNMATCHED

@@ -177,6 +177,18 @@ SAVE_RULES = {
 }
 
 
+# Names every Keras line since 2.0 has exported from these modules (keras 2.x keras/models.py
+# and keras/layers/, Keras 3's keras/api re-exports; tf.keras the same): when one of them cannot
+# be imported, the module is not the one its release shipped (a damaged or clobbered folder),
+# not a path the code got wrong.
+STABLE_NAMES: dict[str, tuple[str, ...]] = {
+    "keras.models": ("Sequential", "Model", "load_model", "model_from_json", "clone_model"),
+    "keras.layers": ("Dense", "Layer", "Input", "InputLayer", "Conv2D", "LSTM", "Dropout",
+                     "Flatten", "Activation", "Embedding", "Conv1D", "MaxPooling2D",
+                     "BatchNormalization"),
+}
+
+
 def rule_for(path: str) -> Rule | None:
     """The layout rule for a canonical dotted path, e.g. 'keras.engine.topology'."""
     return next((r for r in KERAS_LAYOUT if r.matches(path)), None)

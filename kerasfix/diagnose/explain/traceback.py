@@ -43,7 +43,10 @@ _USER_SITE_RE = re.compile(
     r"|[/\\]Library[/\\]Python[/\\]\d\.\d+[/\\]lib[/\\]python[/\\]site-packages)"
     r"[/\\](?:tensorflow|keras|tf_keras)[/\\.]")
 _SHADOW_NAMES = ("tensorflow", "keras", "tf_keras", "numpy")
-_SHADOW_RE = re.compile(rf"(?:^|[/\\])(?:{'|'.join(_SHADOW_NAMES)})(?:\.py|[/\\]__init__\.py)$")
+# keras.py, keras/__init__.py or keras/models/__init__.py: the package or one of its
+# subpackages, as Python found it
+_SHADOW_RE = re.compile(rf"(?:^|[/\\])(?:{'|'.join(_SHADOW_NAMES)})"
+                        r"(?:\.py|(?:[/\\]\w+)?[/\\]__init__\.py)$")
 
 
 def traceback_paths(text: str) -> TracebackPaths:

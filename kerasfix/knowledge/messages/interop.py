@@ -3,6 +3,8 @@ modules, Keras 2 objects in Keras 3 models) and standalone Keras with its backen
 
 from __future__ import annotations
 
+import re
+
 from kerasfix.knowledge import keras_layout
 from kerasfix.knowledge.messages.records import Cause, Signature, no_module
 from kerasfix.knowledge.messages.texts import API_V2, KERAS2_LAST, KERAS3_FIRST, VERSIONS
@@ -157,6 +159,17 @@ SIGNATURES: tuple[Signature, ...] = (
               ("removed-keras-path", "keras3-code-for-keras2"), priority=2, scenario="S19",
               sources=("https://github.com/keras-team/keras/issues/14665",
                        "https://github.com/entbappy/Generative-AI-Mastery-Resources/pull/4")),
+    Signature("keras-stable-name-missing",
+              tuple(rf"cannot import name '(?P<name>{'|'.join(names)})' from"
+                    rf" '(?P<module>(?:tensorflow\.)?{re.escape(module)})'"
+                    r"(?! \(unknown location\))"
+                    for module, names in keras_layout.STABLE_NAMES.items()),
+              "a name every Keras release has in this module is missing: the installed keras"
+              " folder is not what its release shipped (damaged, or two Keras distributions"
+              " wrote it)", ("keras-folder-clobbered", "pip-interrupted", "local-file-shadows"),
+              priority=3, scenario="S10",
+              sources=("tests/test_area_interop.py::test_an_emptied_keras_module_gives_the_seed"
+                       "_articles_message",)),
     Signature("keras-removed-name",
               (r"cannot import name '(?P<name>\w+)' from '(?P<module>(?:tensorflow\.)?keras\."
                r"[\w.]+)'",
