@@ -35,6 +35,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -252,17 +253,20 @@ def dumps(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=1) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kerasfix.knowledge.regenerate",
-                                     description=__doc__.split("\n", 1)[0])
+def command(argv: list[str] | None, *, module: str, doc: str | None, output: Path,
+            build_data: Callable[[], dict[str, Any]], key: str) -> int:
+    """The regenerate scripts' shared command line: rewrite `output`, or --check it against
+    PyPI (`key`: the part of the data PyPI decides; the rest is dates and notes)."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}",
+                                     description=(doc or "").split("\n", 1)[0])
     parser.add_argument("--check", action="store_true",
                         help="compare with the committed file instead of writing it")
-    parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--output", type=Path, default=output)
     args = parser.parse_args(argv)
-    data = build()
+    data = build_data()
     if args.check:
         old = json.loads(args.output.read_text())
-        if old["packages"] != data["packages"]:
+        if old[key] != data[key]:
             print(f"{args.output} differs from PyPI; run without --check", file=sys.stderr)
             return 1
         print(f"{args.output} matches PyPI", file=sys.stderr)
@@ -270,6 +274,11 @@ def main(argv: list[str] | None = None) -> int:
     args.output.write_text(dumps(data))
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return command(argv, module="kerasfix.knowledge.regenerate", doc=__doc__, output=OUTPUT,
+                   build_data=build, key="packages")
 
 
 if __name__ == "__main__":

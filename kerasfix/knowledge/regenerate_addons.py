@@ -27,10 +27,8 @@ connections; only zip central directories and a few small members are fetched).
 
 from __future__ import annotations
 
-import argparse
 import email.parser
 import io
-import json
 import re
 import sys
 import time
@@ -174,23 +172,8 @@ def build(log: Any = sys.stderr) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kerasfix.knowledge.regenerate_addons",
-                                     description=(__doc__ or "").split("\n", 1)[0])
-    parser.add_argument("--check", action="store_true",
-                        help="compare with the committed file instead of writing it")
-    parser.add_argument("--output", type=Path, default=OUTPUT)
-    args = parser.parse_args(argv)
-    data = build()
-    if args.check:
-        old = json.loads(args.output.read_text())
-        if old["addons"] != data["addons"]:
-            print(f"{args.output} differs from PyPI; run without --check", file=sys.stderr)
-            return 1
-        print(f"{args.output} matches PyPI", file=sys.stderr)
-        return 0
-    args.output.write_text(base.dumps(data))
-    print(f"wrote {args.output}", file=sys.stderr)
-    return 0
+    return base.command(argv, module="kerasfix.knowledge.regenerate_addons", doc=__doc__,
+                        output=OUTPUT, build_data=build, key="addons")
 
 
 if __name__ == "__main__":
