@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -488,3 +490,15 @@ def test_the_seed_articles_messages_get_their_real_causes(message: str, cause: s
     explanation = explain_text(message)
     assert explanation.causes[0].id == cause
     assert explanation.message != UNMATCHED
+
+
+def test_no_signature_backtracks_on_long_runs_of_one_shape() -> None:
+    """A pasted 2 MB log of one repeated shape (a word, words, a path, backquotes, File ")
+    must not make any regex backtrack quadratically: explain once took minutes on 40 kB of
+    'x' (`?\\w+`? without a word boundary). Run in a subprocess so a regression fails by its
+    timeout instead of hanging the suite; the limit is far above the ~2 s each takes."""
+    code = ("from kerasfix.diagnose.explain import explain_text\n"
+            "for t in ('x' * 2_000_000, 'a ' * 1_000_000, '/a' * 1_000_000, '`x` ' * 500_000,"
+            " 'File \"' * 300_000):\n"
+            "    explain_text(t + \"\\nNo module named 'tensorflow.keras'\")\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=240)

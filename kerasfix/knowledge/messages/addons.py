@@ -218,7 +218,7 @@ SIGNATURES: tuple[Signature, ...] = (
               sources=("https://github.com/tensorflow/model-optimization/issues/434",
                        "https://github.com/tensorflow/model-optimization/issues/928")),
     Signature("keras-lib-keras3-only",
-              (r"`?\w+`? requires Keras 3\. Run `pip install -U keras`",),
+              (r"`?\b\w+`? requires Keras 3\. Run `pip install -U keras`",),
               "the library needs Keras 3, and Keras 2 is installed",
               ("keras-lib-needs-keras3",), priority=3,
               sources=("https://github.com/keras-team/keras-hub/issues/1279",)),
