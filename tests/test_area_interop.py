@@ -251,7 +251,7 @@ def test_an_emptied_keras_module_gives_the_seed_articles_message(tmp_path: Path)
     assert message.startswith("ImportError: cannot import name 'Sequential' from 'keras.models'")
     for text in (message, "ImportError: cannot import name 'Sequential' from 'keras.models'"):
         explanation = explain_text(text)
-        assert explanation.matches[0].signature.id == "keras-stable-name-missing"
+        assert [m.signature.id for m in explanation.matches] == ["keras-stable-name-missing"]
         assert explanation.causes[0].id == "keras-folder-clobbered"
     local = tmp_path / "proj"
     (local / "keras" / "models").mkdir(parents=True)

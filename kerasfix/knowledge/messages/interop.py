@@ -9,6 +9,8 @@ from kerasfix.knowledge import keras_layout
 from kerasfix.knowledge.messages.records import Cause, Signature, no_module
 from kerasfix.knowledge.messages.texts import API_V2, KERAS2_LAST, KERAS3_FIRST, VERSIONS
 
+# A name every Keras has in keras.models / keras.layers: its absence is keras-stable-name-missing
+_STABLE = "(?:" + "|".join(n for names in keras_layout.STABLE_NAMES.values() for n in names) + ")'"
 _LEGACY_FIX = ('python -m pip install "tf-keras~=2.N.0" and export TF_USE_LEGACY_KERAS=1 before'
                " Python starts")
 # Libraries whose layers are Keras 2 (tf_keras) objects, as their names appear in a traceback.
@@ -171,8 +173,8 @@ SIGNATURES: tuple[Signature, ...] = (
               sources=("tests/test_area_interop.py::test_an_emptied_keras_module_gives_the_seed"
                        "_articles_message",)),
     Signature("keras-removed-name",
-              (r"cannot import name '(?P<name>\w+)' from '(?P<module>(?:tensorflow\.)?keras\."
-               r"[\w.]+)'",
+              (rf"cannot import name '(?!{_STABLE})(?P<name>\w+)' from"
+               r" '(?P<module>(?:tensorflow\.)?keras\.[\w.]+)'",
                rf"cannot import name '?(?P<name2>{_REMOVED_NAMES})'?(?! from)",
                r"module '(?P<module2>keras\.preprocessing\.(?:sequence|text|image))' has no"
                r" attribute '(?P<attr>\w+)'"),
