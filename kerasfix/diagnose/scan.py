@@ -4,7 +4,7 @@ and, with --deep, the runtime check."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from kerasfix.diagnose.checks import run_checks
@@ -12,9 +12,21 @@ from kerasfix.diagnose.findings import Finding, Severity, sort_findings
 from kerasfix.diagnose.runtime_findings import compare_route, judge, runtime_findings
 from kerasfix.errors import EXIT_FINDINGS, EXIT_OK
 from kerasfix.inspect.inventory import Inventory, build_inventory
+from kerasfix.inspect.manager import Manager
+from kerasfix.inspect.manager import detect as detect_manager
 from kerasfix.inspect.probe import StartedProbe, finish_probe, start_probe
+from kerasfix.inspect.project import Project, find_project
 from kerasfix.inspect.runtime import RuntimeReport, run_runtime_check
 from kerasfix.inspect.target import Target
+
+FAIL_ON = (Severity.ERROR, Severity.WARNING)  # what `scan --fail-on` accepts: info never fails
+
+
+def exit_code_for(severities: Iterable[Severity], fail_on: Severity = Severity.ERROR) -> int:
+    """1 when a finding of `fail_on` or worse remains (--fail-on warning: errors too), else 0."""
+    if fail_on not in FAIL_ON:
+        raise ValueError(f"cannot fail on {fail_on.value}: only on {', '.join(FAIL_ON)}")
+    return EXIT_FINDINGS if any(s.rank >= fail_on.rank for s in severities) else EXIT_OK
 
 
 @dataclass
@@ -27,6 +39,12 @@ class ScanResult:
     notes: list[str] = field(default_factory=list)
     cwd: str | None = None  # where the probe ran: verification must look from the same place
     env: Mapping[str, str] | None = field(default=None, repr=False)
+    project: Project | None = None  # the project folder it belongs to (inspect.project)
+
+    @property
+    def manager(self) -> Manager:
+        """Who manages the environment (pip, uv, conda, a project's Poetry ...)."""
+        return detect_manager(self.inventory, self.project)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)
@@ -38,7 +56,12 @@ class ScanResult:
     @property
     def exit_code(self) -> int:
         """The scan's exit code: 1 when an error finding remains, else 0."""
-        return EXIT_FINDINGS if self.has_errors else EXIT_OK
+        return self.exit_code_at(Severity.ERROR)
+
+    def exit_code_at(self, fail_on: Severity) -> int:
+        """The exit code of `scan --fail-on`: 1 when a finding of that severity or worse
+        remains (requirements and code findings included: they are in the findings)."""
+        return exit_code_for((f.severity for f in self.findings), fail_on)
 
     @property
     def environment(self) -> Inventory:
@@ -62,15 +85,18 @@ def scan(
     cwd: str | None = None,
     env: Mapping[str, str] | None = None,
     started_probe: StartedProbe | None = None,
+    project_dir: str | None = None,
 ) -> ScanResult:
-    """Scan a target; `started_probe` is a probe the caller already started (see cli)."""
+    """Scan a target; `started_probe` is a probe the caller already started (see cli).
+    The project is `project_dir` (--project), else found walking up from the probe's folder."""
     probe = started_probe or start_probe(target, timeout=timeout, cwd=cwd, env=env)
     started = probe.started  # from the probe's launch, which may precede this call
     inventory = build_inventory(finish_probe(probe))
     findings = run_checks(inventory)
+    project = find_project(inventory.interpreter.cwd, project_dir)
     result = ScanResult(target.resolved(inventory.python), inventory, findings,
                         time.perf_counter() - started,
-                        cwd=cwd, env=env)
+                        cwd=cwd, env=env, project=project)
     if deep:
         add_runtime_check(result, timeout=deep_timeout, cwd=cwd, env=env)
     return result

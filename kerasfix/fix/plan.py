@@ -87,6 +87,7 @@ class Plan:
     blocked: str | None = None  # why this strategy cannot run here at all
     id: str = field(default_factory=new_run_id)  # the snapshot id of the run, known up front
     index_flags: tuple[str, ...] = ()  # --find-links / --no-index: undo needs them too
+    installer: str = "pip"  # the route its install steps run through (fix.installers)
 
     @property
     def automatic_steps(self) -> list[Step]:

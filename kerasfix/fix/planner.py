@@ -12,7 +12,6 @@ Rules every plan follows:
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -25,13 +24,14 @@ from kerasfix.diagnose.checks.base import requirement_on, satisfied
 from kerasfix.diagnose.checks.outside import CODE as CODE_OUTSIDE
 from kerasfix.diagnose.findings import Finding, Severity, Strategy
 from kerasfix.diagnose.scan import ScanResult
+from kerasfix.fix import installers
 from kerasfix.fix import snapshot as snapshots
+from kerasfix.fix.installers import Installer
 from kerasfix.fix.plan import Plan, Step, StepKind
 from kerasfix.inspect.inventory import Distribution, Inventory, inside
 from kerasfix.knowledge import addons, compat
 
 ORDER = (Strategy.REPAIR, Strategy.LEGACY, Strategy.UPGRADE, Strategy.FRESH_VENV)
-PIP_FLAGS = ("--disable-pip-version-check",)
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,8 @@ class FixOptions:
     no_index: bool = False
     venv_path: str | None = None  # fresh-venv destination
     carry_over: bool = False  # fresh-venv: reinstall the user's other requested packages
+    installer: str = "auto"  # auto | pip | uv (installers.CHOICES)
+    route: Installer | None = None  # the resolved installer (build_plan sets it)
 
     def __post_init__(self) -> None:
         # Installer steps run from a neutral folder (isolation), and undo runs later from
@@ -59,21 +61,19 @@ class FixOptions:
 # ---------------------------------------------------------------- pip command lines
 
 
-def pip_base(inv: Inventory, python: str) -> tuple[str, ...]:
-    """`<target> -m pip`, or our own pip pointed at the target when it has none."""
-    if inv.get("pip") is not None:
-        return (python, "-m", "pip")
-    return (sys.executable, "-m", "pip", "--python", python)
+def installer_for(inv: Inventory, python: str, options: FixOptions) -> Installer:
+    """The route the plan's steps run through: build_plan resolves it once."""
+    return options.route or installers.pip_route(inv, python)
 
 
 def pip_install(inv: Inventory, python: str, reqs: Iterable[str], options: FixOptions,
                 *extra: str) -> tuple[str, ...]:
-    return (*pip_base(inv, python), "install", *PIP_FLAGS, *options.index_flags, *extra,
-            *reqs)
+    return installer_for(inv, python, options).install(reqs, options.index_flags, *extra)
 
 
-def pip_uninstall(inv: Inventory, python: str, names: Iterable[str]) -> tuple[str, ...]:
-    return (*pip_base(inv, python), "uninstall", *PIP_FLAGS, "-y", *names)
+def pip_uninstall(inv: Inventory, python: str, names: Iterable[str], options: FixOptions
+                  ) -> tuple[str, ...]:
+    return installer_for(inv, python, options).uninstall(names)
 
 
 def _valid(req: str) -> str:
@@ -145,7 +145,7 @@ MANUAL_ONLY = {"local-file-shadows-package", "keras-backend-not-tensorflow",
 
 
 def _reset_family(inv: Inventory, python: str, family: frozenset[str], package: str,
-                  reason: str) -> list[Step]:
+                  reason: str, options: FixOptions) -> list[Step]:
     """Uninstall every distribution of a family, then move the folder's remains aside."""
     names = sorted({d.name for d in inv.distributions if d.name in family and d.active})
     if not names:
@@ -154,7 +154,7 @@ def _reset_family(inv: Inventory, python: str, family: frozenset[str], package: 
                       if d.name in family and d.active})
     return [
         Step(StepKind.PIP_UNINSTALL, f"Uninstall {', '.join(names)}",
-             argv=pip_uninstall(inv, python, names), why=reason, packages=tuple(names)),
+             argv=pip_uninstall(inv, python, names, options), why=reason, packages=tuple(names)),
         Step(StepKind.MOVE_ASIDE, f"Move what is left of {package}/ aside", paths=tuple(folders),
              why="files only one of the uninstalled RECORDs listed (or none) stay behind; if"
                  " the folder is gone already this step does nothing"),
@@ -183,7 +183,7 @@ def plan_repair(result: ScanResult, options: FixOptions) -> Plan:
     if reinstall_tf:
         steps += _reset_family(inv, python, knowledge.TENSORFLOW_VARIANTS, "tensorflow",
                                "two TensorFlow builds (or a damaged one) share tensorflow/;"
-                               " exactly one must own it")
+                               " exactly one must own it", options)
     keras_codes = {"keras3-under-tf-2.14-or-older", "keras3-under-tf-2.15",
                    "keras-minor-mismatch", "keras-standalone-too-old",
                    "keras2-under-tf-2.16-or-newer", "tensorflow-without-keras"}
@@ -193,7 +193,8 @@ def plan_repair(result: ScanResult, options: FixOptions) -> Plan:
                                   for label in f.distributions) for f in problems)
     if keras_clobbered:
         steps += _reset_family(inv, python, knowledge.KERAS_VARIANTS, "keras",
-                               "keras and keras-nightly (or two keras installs) share keras/")
+                               "keras and keras-nightly (or two keras installs) share keras/",
+                               options)
     reqs = [f"{tf.name}=={tf.raw_version}"]  # holds TensorFlow where it is
     reqs += aligned_requirements(inv, tf, force_keras=keras_clobbered or bool(codes & keras_codes))
     pins = addon_pins(inv, tf.name, tf.version)
@@ -348,13 +349,15 @@ def plan_upgrade(result: ScanResult, options: FixOptions, *,
                      knowledge.TENSORFLOW_VARIANTS and d.name != name})
     if others:
         steps.append(Step(StepKind.PIP_UNINSTALL, f"Uninstall {', '.join(others)}",
-                          argv=pip_uninstall(inv, python, others), packages=tuple(others),
+                          argv=pip_uninstall(inv, python, others, options),
+                          packages=tuple(others),
                           why=f"{name} will be the only TensorFlow build"))
     nightly = [d.name for d in inv.active_distributions if d.name in ("keras-nightly",
                                                                        "tf-keras-nightly")]
     if nightly:
         steps.append(Step(StepKind.PIP_UNINSTALL, f"Uninstall {', '.join(nightly)}",
-                          argv=pip_uninstall(inv, python, nightly), packages=tuple(nightly),
+                          argv=pip_uninstall(inv, python, nightly, options),
+                          packages=tuple(nightly),
                           why="nightlies share keras/ and tf_keras/ with the releases"))
     reqs = [knowledge.pin_for_line(line, name), f"keras{line.keras}"]
     pins = addon_pins(inv, name, line.version)
@@ -482,12 +485,19 @@ def plan_fresh_venv(result: ScanResult, options: FixOptions) -> Plan:
         reqs.append(tfk)
     if options.carry_over:
         reqs += _carry_over(inv)
+    route = installer_for(inv, result.python, options)
+    create: tuple[str, ...]
+    if route.name == "uv":  # uv makes the venv (no pip in it) and installs into it
+        create = (route.base[0], "venv", "--python", base, dest)
+        into = replace(route, python=new_python)
+    else:
+        create = (base, "-m", "venv", dest)
+        into = Installer("pip", (new_python, "-m", "pip"), new_python)
     plan.steps = [
         Step(StepKind.CREATE_VENV, f"Create a virtual environment at {dest}",
-             argv=(base, "-m", "venv", dest), why="the old environment is left untouched"),
+             argv=create, why="the old environment is left untouched"),
         Step(StepKind.PIP_INSTALL, f"Install TensorFlow {line.minor_text} with its Keras into it",
-             argv=(new_python, "-m", "pip", "install", *PIP_FLAGS, *options.index_flags,
-                   *[_valid(r) for r in reqs]),
+             argv=into.install([_valid(r) for r in reqs], options.index_flags),
              packages=tuple(Requirement(r).name for r in reqs)),
     ]
     plan.notes.append(f"new environment: {dest} — use it with `source"
@@ -526,7 +536,8 @@ def python_after(plan: Plan) -> str:
     if plan.strategy is Strategy.FRESH_VENV:
         created = next((s for s in plan.steps if s.kind is StepKind.PIP_INSTALL), None)
         if created is not None:
-            return created.argv[0]
+            argv = created.argv
+            return argv[argv.index("--python") + 1] if installers.is_uv(argv) else argv[0]
     return plan.target_python
 
 
@@ -540,9 +551,23 @@ def can_change_in_place(inv: Inventory) -> str | None:
     return None
 
 
+def resolve_route(result: ScanResult, options: FixOptions) -> FixOptions:
+    """`options` with the installer its plans run through (--installer, or the manager's)."""
+    if options.route is not None:
+        return options
+    auto = result.manager.installer
+    route = installers.route(result.environment, result.python, options.installer, auto)
+    return replace(options, route=route)
+
+
 def build_plan(result: ScanResult, strategy: Strategy, options: FixOptions) -> Plan:
+    options = resolve_route(result, options)
     plan = BUILDERS[strategy](result, options)
     plan.index_flags = options.index_flags
+    assert options.route is not None
+    plan.installer = options.route.name
+    if options.route.missing and not plan.blocked:
+        plan.blocked = options.route.missing
     reason = can_change_in_place(result.inventory)
     if reason and strategy is not Strategy.FRESH_VENV and not plan.blocked:
         plan.blocked = f"kerasfix will not modify this environment: {reason}. Use fresh-venv."
@@ -578,19 +603,45 @@ def _download_first(plan: Plan, inv: Inventory) -> None:
                          if s.kind is StepKind.PIP_UNINSTALL), None)
     if first_change is None:
         return
-    wheels = str(snapshots.folder_for(inv.interpreter.prefix, plan.id) / "wheels")
+    folder = snapshots.folder_for(inv.interpreter.prefix, plan.id)
     downloads, rewritten = [], []
     for step in plan.steps:
         index = plan.steps.index(step)
         if step.kind is StepKind.PIP_INSTALL and index > first_change and "install" in step.argv:
-            downloads.append(_download_step(step, wheels))
-            at = step.argv.index("install") + 1
-            step = replace(step, argv=(*step.argv[:at], "--no-index", "--find-links", wheels,
-                                       *step.argv[at:]),
-                           why=(step.why + "; " if step.why else "") +
-                           "from the wheels downloaded before the first change")
+            if installers.is_uv(step.argv):
+                fetched, step = _uv_prefetch(step, str(folder / PREFETCH))
+            else:
+                fetched, step = _pip_download(step, str(folder / "wheels"))
+            downloads.append(fetched)
         rewritten.append(step)
     plan.steps = downloads + rewritten
+
+
+PREFETCH = "prefetch"  # uv installs there once, to fill its cache; removed when the fix ends
+
+
+def _pip_download(install: Step, wheels: str) -> tuple[Step, Step]:
+    at = install.argv.index("install") + 1
+    offline = replace(install, argv=(*install.argv[:at], "--no-index", "--find-links", wheels,
+                                     *install.argv[at:]),
+                      why=(install.why + "; " if install.why else "") +
+                      "from the wheels downloaded before the first change")
+    return _download_step(install, wheels), offline
+
+
+def _uv_prefetch(install: Step, folder: str) -> tuple[Step, Step]:
+    """uv has no `download`: the same resolution installed into a throwaway folder puts every
+    package in uv's cache, and the real install then runs --offline from it."""
+    at = install.argv.index("install") + 1
+    fetch = Step(StepKind.PIP_DOWNLOAD, f"Fetch the packages for: {install.title}",
+                 argv=(*install.argv[:at], "--target", folder, *install.argv[at:]),
+                 packages=install.packages, resolves=(install.argv,),
+                 why="into uv's cache (and a throwaway folder): nothing is uninstalled until"
+                     " every package is here")
+    offline = replace(install, argv=(*install.argv[:at], "--offline", *install.argv[at:]),
+                      why=(install.why + "; " if install.why else "") +
+                      "from uv's cache, filled before the first change")
+    return fetch, offline
 
 
 def _download_step(install: Step, wheels: str) -> Step:

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -19,6 +20,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from kerasfix import knowledge
+from kerasfix.fix.installers import is_uv
 from kerasfix.fix.isolation import installer_cwd, installer_env
 from kerasfix.fix.plan import Plan, Step, StepKind
 from kerasfix.inspect.bounded import run_bounded
@@ -69,39 +71,73 @@ class PlanPreview:
 
 
 def dry_run_argv(argv: tuple[str, ...], report: str) -> list[str]:
-    """The install argv with pip's dry-run flags added right after `install`."""
+    """The install argv with the dry-run flags added right after `install`: pip writes its
+    installation report to `report`; uv prints what it would change."""
     i = argv.index("install")
+    if is_uv(argv):
+        return [*argv[: i + 1], "--dry-run", *argv[i + 1:]]
     return [*argv[: i + 1], "--dry-run", "--quiet", "--report", report, *argv[i + 1:]]
 
 
 def preview_install(step: Step, inv: Inventory, env: Mapping[str, str] | None,
                     timeout: float, argv: tuple[str, ...] | None = None) -> StepPreview:
-    """Ask pip to resolve `argv` (default: the step's own) without installing anything."""
+    """Ask the installer that will run `argv` (default: the step's own) to resolve it
+    without installing anything."""
     out = StepPreview(step, unresolved=True)
+    argv = argv or step.argv
+    tool = "uv" if is_uv(argv) else "pip"
     with tempfile.TemporaryDirectory(prefix="kerasfix-") as tmp:
         report = os.path.join(tmp, "report.json")
         try:
-            # The same isolation as the run: what pip resolves here is what it will do then.
-            proc = run_bounded(dry_run_argv(argv or step.argv, report), timeout,
+            # The same isolation as the run: what it resolves here is what it will do then.
+            proc = run_bounded(dry_run_argv(argv, report), timeout,
                                env=installer_env(env), cwd=installer_cwd())
         except OSError as err:
-            out.error = f"cannot run pip: {err}"
+            out.error = f"cannot run {tool}: {err}"
             return out
         if proc.timed_out:
-            out.error = f"pip did not resolve within {timeout:g} s (index unreachable?)"
+            out.error = f"{tool} did not resolve within {timeout:g} s (index unreachable?)"
             return out
-        if proc.returncode != 0 or not os.path.exists(report):
-            out.error = _pip_error(proc.stderr.decode("utf-8", "replace"))
-            return out
-        try:
-            with open(report, encoding="utf-8") as fh:
-                data = json.load(fh)
-        except (OSError, ValueError) as err:
-            out.error = f"pip's report is unreadable: {err}"
-            return out
+        data = _resolution(tool, proc.returncode, proc.stderr, report, out)
+    if data is None:
+        return out
     out.unresolved = False
-    out.changes = changes_from_report(data, inv, replace(step, argv=argv or step.argv))
+    out.changes = changes_from_report(data, inv, replace(step, argv=argv))
     return out
+
+
+def _resolution(tool: str, code: int | None, stderr: bytes, report: str, out: StepPreview
+                ) -> dict[str, Any] | None:
+    """pip's report, or uv's printed plan in the same shape; None (and `out.error`) when the
+    installer could not resolve."""
+    text = stderr.decode("utf-8", "replace")
+    if tool == "uv":
+        if code != 0:
+            out.error = _pip_error(text)
+            return None
+        return uv_report(text)
+    if code != 0 or not os.path.exists(report):
+        out.error = _pip_error(text)
+        return None
+    try:
+        with open(report, encoding="utf-8") as fh:
+            data: dict[str, Any] = json.load(fh)
+            return data
+    except (OSError, ValueError) as err:
+        out.error = f"pip's report is unreadable: {err}"
+        return None
+
+
+_UV_LINE = re.compile(r"^ \+ (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?"
+                      r"==(?P<version>\S+)")
+
+
+def uv_report(text: str) -> dict[str, Any]:
+    """`uv pip install --dry-run` prints ` + name==version` for each install: pip's report
+    shape (installation report v1, the fields kerasfix reads) built from those lines."""
+    installs = [{"metadata": {"name": m["name"], "version": m["version"]}}
+                for m in map(_UV_LINE.match, text.splitlines()) if m]
+    return {"install": installs}
 
 
 def preview_download(step: Step, inv: Inventory, env: Mapping[str, str] | None,
@@ -120,8 +156,10 @@ def preview_download(step: Step, inv: Inventory, env: Mapping[str, str] | None,
 
 def _pip_error(stderr: str) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("ERROR")] or lines[-1:]
+    errors = [line for line in lines if line.startswith(("ERROR", "error:"))] or lines[-1:]
     text = errors[0] if errors else "pip failed"
+    if text == "error: No solution found when resolving dependencies" and len(lines) > 1:
+        text += ": " + lines[lines.index(text) + 1].removeprefix("cause: ")  # uv's reason
     if "no such option: --dry-run" in stderr or "no such option: --report" in stderr:
         text = "this pip is too old for --dry-run --report (pip 23+ needed)"
     if any(s in stderr for s in ("NewConnectionError", "Temporary failure in name resolution",
@@ -236,15 +274,24 @@ def _tree_size(path: str, skip: set[str]) -> tuple[int, int]:
     return count, size
 
 
+def _python_of(argv: tuple[str, ...]) -> str | None:
+    """The interpreter a `--python X` installer command targets."""
+    if "--python" in argv[:-1]:
+        return argv[argv.index("--python") + 1]
+    return None
+
+
 def preview_plan(plan: Plan, inv: Inventory, *, env: Mapping[str, str] | None = None,
                  timeout: float = 300.0) -> PlanPreview:
     previews = []
     removed: set[str] = set()  # files earlier uninstall steps will take away
     downloads: list[str] = []  # folders earlier download steps fill
     for step in plan.steps:
-        in_target = step.argv[:1] == (plan.target_python,) or "--python" in step.argv
+        in_target = step.argv[:1] == (plan.target_python,) or _python_of(step.argv) == \
+            plan.target_python
         if step.kind is StepKind.PIP_DOWNLOAD:
-            downloads.append(step.argv[step.argv.index("--dest") + 1])
+            downloads.append(step.argv[step.argv.index("--dest") + 1] if "--dest" in step.argv
+                             else "--offline")  # uv: the installs then run from its cache
             previews.append(preview_download(step, inv, env, timeout))
         elif step.kind is StepKind.PIP_INSTALL and set(downloads) & set(step.argv):
             previews.append(StepPreview(step, error="resolved above: it installs the wheels"

@@ -111,7 +111,8 @@ def _finish_fix(snap: snapshots.Snapshot, plan: Plan, env: Mapping[str, str] | N
     after = _environment_now(plan.target_python, env)  # only fixes get here, never undo
     if after is not None:
         snap.record_after(after)
-    shutil.rmtree(snap.folder / "wheels", ignore_errors=True)  # kerasfix's copies, not the user's
+    for own in ("wheels", "prefetch"):  # kerasfix's copies (pip's wheels, uv's fetch)
+        shutil.rmtree(snap.folder / own, ignore_errors=True)
 
 
 def _environment_now(python: str, env: Mapping[str, str] | None) -> Inventory | None:

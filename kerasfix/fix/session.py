@@ -25,7 +25,7 @@ from typing import Literal
 from kerasfix.diagnose.findings import Strategy
 from kerasfix.diagnose.scan import ScanResult
 from kerasfix.errors import KerasfixError
-from kerasfix.fix import planner, state, workflow
+from kerasfix.fix import installers, planner, state, workflow
 from kerasfix.fix import snapshot as snaps
 from kerasfix.fix.plan import Plan, Step
 from kerasfix.fix.preview import PlanPreview, preview_plan
@@ -485,8 +485,9 @@ class UndoSession(_Starting):
 
     def __init__(self, current: ScanResult, snapshot_id: str | None = None, *,
                  index_flags: tuple[str, ...] | None = None, all_since: bool = False,
-                 dry_run: bool = False) -> None:
+                 dry_run: bool = False, installer: str = "auto") -> None:
         self.current = current
+        self.installer = installer  # auto: the route the fix ran through
         self.snapshot_id = snapshot_id
         self.index_flags = index_flags
         self.all_since = all_since
@@ -531,8 +532,11 @@ class UndoSession(_Starting):
             raise KerasfixError(f"no snapshots for {self.prefix}")
         inv = self.current.environment
         self.snapshot = snap
-        self.plan = snaps.plan_undo(snap, inv, planner.pip_base(inv, self.current.python),
-                                        index_flags=self.index_flags, all_since=self.all_since)
+        route = installers.route(inv, self.current.python, self.installer, snap.installer)
+        if route.missing:
+            raise KerasfixError(route.missing)
+        self.plan = snaps.plan_undo(snap, inv, route, index_flags=self.index_flags,
+                                    all_since=self.all_since)
         self.preview, self.run_result, self.run_error, self.declined = None, None, None, False
         if not self.plan.steps and not self.dry_run:
             snaps.close(snap)

@@ -18,6 +18,7 @@ from typing import Any
 from kerasfix.enums import TextEnum
 from kerasfix.errors import KerasfixError
 from kerasfix.fix import state
+from kerasfix.fix.installers import Installer
 from kerasfix.fix.plan import UNDO, Plan, Step, StepKind
 from kerasfix.inspect.inventory import Inventory
 from kerasfix.textsafe import one_line
@@ -75,6 +76,7 @@ class Snapshot:
     # What the environment held when the fix ended; undo reverts this delta, not what came
     # later (None: the fix never ended, so everything since is all there is to go by).
     after: list[dict[str, Any]] | None = None
+    installer: str = "pip"  # the route the fix ran through; undo takes the same by default
 
     @property
     def folder(self) -> Path:
@@ -149,6 +151,7 @@ def take(inv: Inventory, python: str, plan: Plan,
         steps_total=len(plan.automatic_steps),
         plan=[s.command_text() for s in plan.automatic_steps],
         index_flags=list(index_flags),
+        installer=plan.installer,
     )
     snap.save()
     return snap
@@ -316,7 +319,7 @@ def _change(then: str | None, now: str | None) -> str:
     return f"{then} -> {now}"
 
 
-def plan_undo(snap: Snapshot, inv: Inventory, pip_base: tuple[str, ...],
+def plan_undo(snap: Snapshot, inv: Inventory, route: Installer,
               index_flags: tuple[str, ...] | None = None, *, all_since: bool = False) -> Plan:
     """Steps that take back what the fix changed. Later changes are listed, not touched,
     unless `all_since`. Index flags default to the fix's own; the fix's downloaded wheels are
@@ -330,14 +333,12 @@ def plan_undo(snap: Snapshot, inv: Inventory, pip_base: tuple[str, ...],
     if delta.uninstall:
         steps.append(Step(StepKind.PIP_UNINSTALL, f"Uninstall what the fix added: "
                           f"{', '.join(delta.uninstall)}",
-                          argv=(*pip_base, "uninstall", "--disable-pip-version-check", "-y",
-                                *delta.uninstall),
+                          argv=route.uninstall(delta.uninstall),
                           packages=tuple(delta.uninstall)))
     if delta.reinstall:
         reqs = [f"{n}=={v}" for n, v in delta.reinstall.items()]
         steps.append(Step(StepKind.PIP_INSTALL, "Reinstall the versions of the snapshot",
-                          argv=(*pip_base, "install", "--disable-pip-version-check",
-                                *flags, "--no-deps", *reqs),
+                          argv=route.install(reqs, flags, "--no-deps"),
                           packages=tuple(delta.reinstall),
                           why="--no-deps: the snapshot is the exact set, nothing more"))
     if snap.moved:
@@ -354,4 +355,4 @@ def plan_undo(snap: Snapshot, inv: Inventory, pip_base: tuple[str, ...],
     if delta.later:
         notes.append("changed since the fix, left as they are (--all-since takes them back"
                      " too): " + ", ".join(delta.later))
-    return Plan(UNDO, snap.python, steps, [], [], notes=notes)
+    return Plan(UNDO, snap.python, steps, [], [], notes=notes, installer=route.name)

@@ -41,6 +41,7 @@ class Interpreter:
     home: str
     markers: dict[str, str]
     env: dict[str, str]
+    pyvenv_cfg: dict[str, str] = field(default_factory=dict)  # `uv = 0.5.1`: made by uv
 
     @property
     def short_version(self) -> tuple[int, int]:
@@ -298,6 +299,7 @@ def _interpreter(raw: dict[str, Any]) -> Interpreter:
         externally_managed_path=raw.get("externally_managed_path"),
         site_writable=bool(writable.get(raw["purelib"])),
         include_system_site_packages=cfg.get("include-system-site-packages", "").lower() == "true",
+        pyvenv_cfg=dict(cfg),
         cwd=raw["cwd"],
         home=raw.get("home", ""),
         markers=raw["markers"],
