@@ -14,6 +14,8 @@ class StepKind(str, Enum):
     PIP_INSTALL = "pip-install"
     PIP_UNINSTALL = "pip-uninstall"
     PIP_DOWNLOAD = "pip-download"  # wheels fetched before anything is uninstalled
+    CONDA_INSTALL = "conda-install"  # conda-owned packages of a conda environment
+    CONDA_REMOVE = "conda-remove"
     MOVE_ASIDE = "move-aside"  # kerasfix renames a folder into its state folder (never deletes)
     CREATE_VENV = "create-venv"
     SET_ENV_VAR = "set-env-var"  # write activation scripts of the environment

@@ -24,7 +24,7 @@ from kerasfix.diagnose.checks.base import requirement_on, satisfied
 from kerasfix.diagnose.checks.outside import CODE as CODE_OUTSIDE
 from kerasfix.diagnose.findings import Finding, Severity, Strategy
 from kerasfix.diagnose.scan import ScanResult
-from kerasfix.fix import installers
+from kerasfix.fix import conda, installers
 from kerasfix.fix import snapshot as snapshots
 from kerasfix.fix.installers import Installer
 from kerasfix.fix.plan import Plan, Step, StepKind
@@ -568,6 +568,10 @@ def build_plan(result: ScanResult, strategy: Strategy, options: FixOptions) -> P
     plan.installer = options.route.name
     if options.route.missing and not plan.blocked:
         plan.blocked = options.route.missing
+    manager = result.manager
+    if manager.name == "conda" and strategy is not Strategy.FRESH_VENV:
+        conda.route_conda(plan, result.environment, manager.conda_owned,
+                          conda.conda_exe(result.environment))
     reason = can_change_in_place(result.inventory)
     if reason and strategy is not Strategy.FRESH_VENV and not plan.blocked:
         plan.blocked = f"kerasfix will not modify this environment: {reason}. Use fresh-venv."

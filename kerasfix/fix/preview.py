@@ -25,6 +25,7 @@ from kerasfix.fix.isolation import installer_cwd, installer_env
 from kerasfix.fix.plan import Plan, Step, StepKind
 from kerasfix.inspect.bounded import run_bounded
 from kerasfix.inspect.inventory import Distribution, Inventory
+from kerasfix.textsafe import one_line
 
 
 @dataclass(frozen=True)
@@ -274,6 +275,45 @@ def _tree_size(path: str, skip: set[str]) -> tuple[int, int]:
     return count, size
 
 
+def preview_conda(step: Step, inv: Inventory, env: Mapping[str, str] | None,
+                  timeout: float) -> StepPreview:
+    """conda's own dry run (`--dry-run --json`): what it would link and unlink."""
+    out = StepPreview(step, unresolved=True)
+    try:
+        proc = run_bounded([*step.argv, "--dry-run", "--json"], timeout,
+                           env=installer_env(env), cwd=installer_cwd())
+    except OSError as err:
+        out.error = f"cannot run conda: {err}"
+        return out
+    if proc.timed_out:
+        out.error = f"conda did not resolve within {timeout:g} s"
+        return out
+    try:
+        data = json.loads(proc.stdout.decode("utf-8", "replace") or "{}")
+    except ValueError:
+        data = {}
+    if proc.returncode != 0 or not isinstance(data, dict) or data.get("error"):
+        message = data.get("message") or data.get("error") if isinstance(data, dict) else None
+        out.error = one_line(str(message or _pip_error(proc.stderr.decode("utf-8", "replace"))))
+        return out
+    out.unresolved = False
+    out.changes = _conda_changes(data.get("actions") or {}, inv)
+    return out
+
+
+def _conda_changes(actions: dict[str, Any], inv: Inventory) -> list[PackageChange]:
+    linked = {canonicalize_name(str(a.get("name"))): str(a.get("version"))
+              for a in actions.get("LINK", []) if isinstance(a, dict)}
+    unlinked = {canonicalize_name(str(a.get("name"))) for a in actions.get("UNLINK", [])
+                if isinstance(a, dict)}
+    changes = []
+    for name in sorted(set(linked) | unlinked):
+        current = inv.get(name)
+        changes.append(PackageChange(name, current.raw_version if current else None,
+                                     linked.get(name)))
+    return changes
+
+
 def _python_of(argv: tuple[str, ...]) -> str | None:
     """The interpreter a `--python X` installer command targets."""
     if "--python" in argv[:-1]:
@@ -304,6 +344,8 @@ def preview_plan(plan: Plan, inv: Inventory, *, env: Mapping[str, str] | None = 
             previews.append(preview_uninstall(step, inv, removed))
         elif step.kind is StepKind.MOVE_ASIDE:
             previews.append(preview_move(step, removed))
+        elif step.kind in (StepKind.CONDA_INSTALL, StepKind.CONDA_REMOVE):
+            previews.append(preview_conda(step, inv, env, timeout))
         else:
             previews.append(StepPreview(step))
     return PlanPreview(plan, previews)

@@ -25,7 +25,7 @@ from typing import Literal
 from kerasfix.diagnose.findings import Strategy
 from kerasfix.diagnose.scan import ScanResult
 from kerasfix.errors import KerasfixError
-from kerasfix.fix import installers, planner, state, workflow
+from kerasfix.fix import conda, installers, planner, state, workflow
 from kerasfix.fix import snapshot as snaps
 from kerasfix.fix.plan import Plan, Step
 from kerasfix.fix.preview import PlanPreview, preview_plan
@@ -537,6 +537,9 @@ class UndoSession(_Starting):
             raise KerasfixError(route.missing)
         self.plan = snaps.plan_undo(snap, inv, route, index_flags=self.index_flags,
                                     all_since=self.all_since)
+        manager = self.current.manager
+        if manager.name == "conda":  # what conda owns goes back through conda too
+            conda.route_conda(self.plan, inv, manager.conda_owned, conda.conda_exe(inv))
         self.preview, self.run_result, self.run_error, self.declined = None, None, None, False
         if not self.plan.steps and not self.dry_run:
             snaps.close(snap)

@@ -11,8 +11,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from packaging.utils import canonicalize_name
-
 from kerasfix.inspect.inventory import Inventory
 
 if TYPE_CHECKING:
@@ -36,9 +34,11 @@ class Manager:
 
 def conda_owned(inv: Inventory) -> frozenset[str]:
     """Stack distributions conda installed and pip has not replaced since."""
+    from kerasfix.fix.conda import pip_name  # conda's names for pip distributions
+
     owned = set()
     for record in inv.conda:
-        name = canonicalize_name(record.name)
+        name = pip_name(record.name)
         dist = inv.get(name)
         if dist is None or (dist.installer or "conda").strip().lower() == "conda":
             owned.add(name)
@@ -52,8 +52,8 @@ def _installers(inv: Inventory) -> Counter[str]:
 
 def _environment_tool(inv: Inventory) -> tuple[str, tuple[str, ...]]:
     interp = inv.interpreter
-    if interp.kind == "conda":
-        return "conda", ("conda-meta/",)
+    if interp.kind == "conda" or inv.conda:
+        return "conda", (f"conda-meta/ records {len(inv.conda)} of the stack's packages",)
     made_by_uv = interp.pyvenv_cfg.get("uv")
     if made_by_uv:
         return "uv", (f"pyvenv.cfg: uv = {made_by_uv}",)
