@@ -424,3 +424,34 @@ def test_write_atomic_failures_leave_nothing_behind(tmp_path: Path) -> None:
         write_atomic(str(tmp_path / "requirements.txt"), "keras\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["requirements.txt"]
     assert (tmp_path / "requirements.txt").is_dir()
+
+
+def test_pyproject_crlf_poetry_constraint_lists_and_removals(tmp_path: Path) -> None:
+    text = ('[project]\r\nname = "x"\r\ndependencies = [\r\n'
+            '    "tensorflow-cpu==2.15.1",\r\n'
+            '    "tensorflow-gpu==2.15.1",  # the last item, commented\r\n]\r\n\r\n'
+            '[tool.poetry.dependencies]\r\nkeras = [\r\n'
+            '  {version = "3.6.0", python = "<3.12"},\r\n'
+            '  {version = "~2.15", python = ">=3.12"},\r\n]\r\n'
+            'tensorflow-gpu = {git = "https://example.org/tf.git"}\r\nflag = true\r\n')
+    write(tmp_path / "pyproject.toml", text)
+    edit = edits_for(tmp_path, [KERAS2, NO_GPU, Want("flag", "<2")])["pyproject.toml"]
+    assert edit.after == (text.replace('    "tensorflow-gpu==2.15.1",  # the last item,'
+                                       ' commented\r\n', "")
+                          .replace('"3.6.0"', '"2.15.0"')
+                          .replace('tensorflow-gpu = {git = "https://example.org/tf.git"}\r\n',
+                                   ""))
+    assert [(c.line, c.before, c.after) for c in edit.changes] == [
+        (5, "tensorflow-gpu==2.15.1", ""),
+        (9, "keras = 3.6.0", "keras = 2.15.0"),
+        (13, 'tensorflow-gpu = {git = "https://example.org/tf.git"}', ""),
+    ]
+
+
+def test_constraints_included_with_c_are_edited_not_added_to(tmp_path: Path) -> None:
+    write(tmp_path / "requirements.txt", "-c pins/constraints.txt\ntensorflow-cpu\n")
+    write(tmp_path / "pins" / "constraints.txt", "tensorflow-cpu==2.15.1\nkeras==3.6.0\n")
+    edits = edits_for(tmp_path, [KERAS2, TF_KERAS])
+    assert edits["pins/constraints.txt"].after == "tensorflow-cpu==2.15.1\nkeras==2.15.0\n"
+    assert edits["requirements.txt"].after == ("-c pins/constraints.txt\ntensorflow-cpu\n"
+                                               "tf-keras~=2.15.0\n")

@@ -3,8 +3,7 @@ dependencies, dependency groups) and tables of name = constraint (Poetry, Pipfil
 
 tomlkit round-trips: only the strings and entries changed are written anew (in the quoting style
 they had); comments, spacing and order elsewhere stay byte for byte. Entries that are not a
-version constraint (git/path/url tables, Poetry's lists of constraints per marker) are only ever
-removed, never rewritten.
+version constraint (git/path/url tables) are only ever removed, never rewritten.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from typing import Any
 import tomlkit
 from packaging.utils import canonicalize_name
 from tomlkit.exceptions import TOMLKitError
-from tomlkit.items import Array, InlineTable, String, Table
+from tomlkit.items import AoT, Array, InlineTable, String, Table
 
 from kerasfix.fix.manifest.dialects import Reading
 from kerasfix.fix.manifest.model import TENSORFLOW_NAMES, LineChange, Want
@@ -146,27 +145,35 @@ def edit_table(table: Table | InlineTable, read: Reader, write: Writer, ctx: Con
 
 def _edit_entry(table: Table | InlineTable, key: str, want: Want, read: Reader, write: Writer,
                 ctx: Context) -> bool:
-    """Whether the entry goes; a rewrite of its constraint happens in place."""
+    """Whether the entry goes; a rewrite of its constraints happens in place."""
     value: Any = table[key]
-    holder: Any = table
-    slot = key
-    if isinstance(value, (InlineTable, Table)) and isinstance(value.get("version"), String):
-        holder, slot = value, "version"
-    constraint = holder[slot]
+    line = ctx.lines.key(key)
     if want.remove:
-        ctx.change(ctx.lines.key(key), f"{key} = {_shown(value)}", "")
+        ctx.change(line, f"{key} = {_shown(value)}", "")
         return True
-    reading = read(str(constraint)) if isinstance(constraint, String) else None
-    if reading is None:
-        return False  # git/path/url, lists per marker, constraints this reader cannot judge
-    new = decide(want, *reading)
-    if new is None or new == REMOVE:
-        return False
-    text = write(new, str(constraint))
-    holder[slot] = like(constraint, text)
-    ctx.change(ctx.lines.key(key), f"{key} = {constraint}", f"{key} = {text}")
+    for holder, slot in _constraints(table, key):
+        constraint = holder[slot]
+        reading = read(str(constraint))
+        new = decide(want, *reading) if reading is not None else None
+        if new is None or new == REMOVE:
+            continue  # fits, or a constraint this reader cannot judge
+        text = write(new, str(constraint))
+        holder[slot] = like(constraint, text)
+        ctx.change(line, f"{key} = {constraint}", f"{key} = {text}")
     return False
 
 
+def _constraints(table: Table | InlineTable, key: str) -> list[tuple[Any, str]]:
+    """Where the entry's version constraints sit: the value itself, its `version` key, or
+    the `version` of each table in a list of constraints per marker (Poetry)."""
+    value: Any = table[key]
+    if isinstance(value, String):
+        return [(table, key)]
+    tables = ([value] if isinstance(value, (InlineTable, Table))
+              else list(value) if isinstance(value, (Array, AoT)) else [])
+    return [(t, "version") for t in tables
+            if isinstance(t, (InlineTable, Table)) and isinstance(t.get("version"), String)]
+
+
 def _shown(value: Any) -> str:
-    return str(value) if isinstance(value, String) else value.as_string().strip()
+    return str(value) if isinstance(value, String) else " ".join(value.as_string().split())
