@@ -455,3 +455,18 @@ def test_constraints_included_with_c_are_edited_not_added_to(tmp_path: Path) -> 
     assert edits["pins/constraints.txt"].after == "tensorflow-cpu==2.15.1\nkeras==2.15.0\n"
     assert edits["requirements.txt"].after == ("-c pins/constraints.txt\ntensorflow-cpu\n"
                                                "tf-keras~=2.15.0\n")
+
+
+def test_indented_parenthesised_and_tight_marker_requirements(tmp_path: Path) -> None:
+    text = ('tensorflow[and-cuda]==2.15.1\n'
+            '  keras (==3.6.0)\n'
+            'Keras_Nightly==3.6.0;python_version<"3.12"\n'
+            '\tprotobuf>=5 --config-settings x=y \\\n'
+            '  --hash=sha256:aa\n')
+    write(tmp_path / "requirements.txt", text)
+    edit = edits_for(tmp_path, [KERAS2, Want("keras-nightly", "", "2.15.0"),
+                                Want("protobuf", "<4.24")])["requirements.txt"]
+    assert edit.after == ('tensorflow[and-cuda]==2.15.1\n'
+                          '  keras (==2.15.0)\n'
+                          'Keras_Nightly==2.15.0;python_version<"3.12"\n'
+                          '\tprotobuf<4.24 --config-settings x=y\n')

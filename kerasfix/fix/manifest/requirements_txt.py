@@ -171,11 +171,11 @@ def _entry(lines: list[str], logical: _Logical) -> _Entry:
     args, options = _break_args_options(content)
     first = _COMMENT.sub("", _body(lines[logical.first]).rstrip("\\"))
     first_args, _ = _break_args_options(first)
-    req = parse_requirement(args)
-    named = req.name if req else None
-    if req is None or first_args.strip() != args.strip():
-        return _Entry(logical, None, "", (), named)  # unparsable, or split over lines
-    return _Entry(logical, req, first_args, tuple(options), named)
+    if first_args.strip() != args.strip():  # split over lines: named, never edited
+        req = parse_requirement(args)
+        return _Entry(logical, None, "", (), req.name if req else None)
+    req = parse_requirement(first_args)  # its spans are the first physical line's
+    return _Entry(logical, req, first_args, tuple(options), req.name if req else None)
 
 
 def _rewritten(lines: list[str], entry: _Entry, spec: str) -> tuple[list[str], int]:
