@@ -33,9 +33,6 @@ class Source:
     def name(self) -> str:
         return one_line(os.path.basename(self.path))
 
-    def error(self, why: str) -> ManifestError:
-        return ManifestError(f"{self.name}: {one_line(why)}")
-
 
 def read_source(path: str) -> Source:
     try:
