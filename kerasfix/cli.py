@@ -1,11 +1,11 @@
 """Command line: scan, fix, undo, explain, audit, report merge (and, without a subcommand,
 the app). It presents what the engine decides, the exit code included: `scan` returns
-ScanResult.exit_code; `explain` kerasfix.diagnose.explain.exit_code; `scan --all`, `audit` and
-`report merge` their document's "exit_code" (kerasfix.fleet); `fix` and `undo` their session's
-(kerasfix.fix.session, deciding through kerasfix.fix.workflow). An error ends any command here
-in `main`, with the error's own code (kerasfix.errors: 2 usage, target or state error), 4 for a
-kerasfix bug, 130 for Ctrl-C. Errors are one line on stderr; no traceback for anything a user
-can cause.
+ScanResult.exit_code_at(--fail-on); `explain` kerasfix.diagnose.explain.exit_code; `scan --all`,
+`audit` and `report merge` their document's "exit_code" (kerasfix.fleet); `fix` and `undo`
+their session's (kerasfix.fix.session, deciding through kerasfix.fix.workflow). An error ends
+any command here in `main`, with the error's own code (kerasfix.errors: 2 usage, target or
+state error), 4 for a kerasfix bug, 130 for Ctrl-C. Errors are one line on stderr; no
+traceback for anything a user can cause.
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ if TYPE_CHECKING:  # imported lazily where they are used: `kerasfix scan` starts
     from kerasfix.diagnose.scan import ScanResult
     from kerasfix.fix.session import FixSession, Line, UndoSession
     from kerasfix.inspect.discovery import DiscoveryResult
+    from kerasfix.report.share import Redactor
 
 STRATEGIES = ("repair", "upgrade", "legacy", "fresh-venv")
+INSTALLERS = ("auto", "pip", "uv")  # kerasfix.fix.installers.CHOICES
 EXIT_CTRL_C = 128 + signal.SIGINT  # the shell's code for a process Ctrl-C ended
 
 
@@ -81,6 +83,12 @@ def _add_target_options(parser: argparse.ArgumentParser, *, sub: bool = True,
     parser.add_argument("--no-color", action="store_true", help="plain text output", **keep)
 
 
+def _add_project_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--project", metavar="DIR", type=_nonempty,
+                        help="the project folder whose manifests pin the stack (default: the"
+                             " first folder with one, walking up from the current folder)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="kerasfix", description="Diagnose and fix broken TensorFlow / Keras /"
                      " tf-keras environments. Run `kerasfix` alone, with no command, to open"
@@ -110,10 +118,16 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--code", metavar="DIR",
                       help="also find imports in DIR's .py files and notebooks that the installed"
                            " Keras does not have")
+    _add_project_option(scan)
     scan.add_argument("--all", action="store_true", default=argparse.SUPPRESS,
                       help="every environment on this machine (conda, venvs, pyenv, kernels)")
     scan.add_argument("--root", action="append", default=argparse.SUPPRESS, metavar="DIR",
                       help="with --all: also look for venvs under DIR (repeatable)")
+    scan.add_argument("--fail-on", choices=("error", "warning"), default="error",
+                      help="exit 1 on error findings (default), or on warnings too (for CI)")
+    scan.add_argument("--share", action="store_true",
+                      help="replace your home folder, user name and host name in the output"
+                           " with ~, <user> and <host> (for pasting into an issue)")
     fix = sub.add_parser("fix", help="plan, preview, confirm, run, verify")
     _add_target_options(fix, what="to fix")
     fix.add_argument("--strategy", choices=STRATEGIES,
@@ -132,8 +146,17 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--timeout", type=_seconds, default=120.0, metavar="SECONDS",
                      help="time limit of the runtime check in verification")
     fix.add_argument("--no-verify", action="store_true", help="skip the runtime check after")
+    fix.add_argument("--installer", choices=INSTALLERS, default="auto",
+                     help="who runs the install steps: auto (the environment's own: uv for a"
+                          " uv-made venv or uv project, else pip), pip or uv")
+    fix.add_argument("--no-manifest", action="store_true",
+                     help="leave the project's requirements/pyproject/Pipfile as they are")
+    _add_project_option(fix)
     fix.add_argument("--force", action="store_true",
                      help="start even when pip cannot resolve a step (asks once more)")
+    fix.add_argument("--share", action="store_true",
+                     help="~, <user> and <host> for your home, user and host names in the"
+                          " report and the output")
     explain = sub.add_parser("explain", help="name the causes of an error message or traceback")
     _add_target_options(explain)
     explain.add_argument("text", metavar="TEXT|FILE|-",
@@ -172,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     undo.add_argument("--find-links", action="append", default=[], metavar="DIR",
                       help="extra wheel folder for pip (repeatable)")
     undo.add_argument("--no-index", action="store_true", help="pip must not use an index")
+    undo.add_argument("--installer", choices=INSTALLERS, default="auto",
+                      help="auto (the route the fix ran through), pip or uv")
     undo.add_argument("--all-since", action="store_true",
                       help="also take back what changed after the fix (default: only the fix)")
     undo.add_argument("--force", action="store_true",
@@ -179,13 +204,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _console(no_color: bool, stderr: bool = False) -> Console:
+def _console(no_color: bool, stderr: bool = False, share: Redactor | None = None) -> Console:
     from kerasfix.report.safe_console import safe_console
 
     # No markup, no emoji codes, no raw control characters: what is printed is often a path
     # or a name someone else chose.
-    return safe_console(no_color=no_color or None, stderr=stderr, highlight=False,
-                        soft_wrap=False)
+    options: dict[str, Any] = {"no_color": no_color or None, "stderr": stderr,
+                               "highlight": False, "soft_wrap": False}
+    if share is not None:  # --share: redacted before rich lays it out
+        from kerasfix.report.share_text import sharing_console
+
+        return sharing_console(share, **options)
+    return safe_console(**options)
+
+
+def _redactor(args: argparse.Namespace) -> Redactor | None:
+    """--share: this machine's home, user and host names, to be replaced in the output."""
+    from kerasfix.report.share import machine_redactor
+
+    return machine_redactor() if getattr(args, "share", False) else None
+
+
+def _dump(doc: dict[str, Any], share: Redactor | None) -> None:
+    """A JSON document on stdout, indented only for people (json's C encoder needs none)."""
+    json.dump(share.data(doc) if share else doc, sys.stdout,
+              indent=2 if _isatty(sys.stdout) else None)
+    sys.stdout.write("\n")
 
 
 def cmd_app(args: argparse.Namespace) -> int:
@@ -217,19 +261,23 @@ def _discover(args: argparse.Namespace) -> DiscoveryResult:
 
 
 def cmd_scan_all(args: argparse.Namespace) -> int:
+    from kerasfix.diagnose.findings import Severity
     from kerasfix.fleet.envs_json import envs_document, summary_rows
     from kerasfix.fleet.scanning import scan_many
 
     found = _discover(args)
     scans = scan_many(found.envs)
-    doc = envs_document(scans, problems=found.problems)
+    doc = envs_document(scans, problems=found.problems, fail_on=Severity(args.fail_on))
+    share = _redactor(args)
     if args.json:
-        json.dump(doc, sys.stdout, indent=2 if _isatty(sys.stdout) else None)
-        sys.stdout.write("\n")
+        _dump(doc, share)
     else:
         from kerasfix.fleet.table_text import render_envs
 
-        render_envs(doc, summary_rows(scans), _console(args.no_color))
+        rows = summary_rows(scans)
+        if share:  # before layout: the table's widths are those of what is shown
+            doc, rows = share.data(doc), share.data(rows)
+        render_envs(doc, rows, _console(args.no_color, share=share))
     return int(doc["exit_code"])
 
 
@@ -266,6 +314,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_scan(args: argparse.Namespace) -> int:
     if args.all:
         return cmd_scan_all(args)
+    from kerasfix.diagnose.findings import Severity
     from kerasfix.inspect.probe import start_probe
     from kerasfix.inspect.target import select_target
 
@@ -273,11 +322,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
     probe = start_probe(target)  # runs in the target while we import the rest
     from kerasfix.diagnose.scan import scan
 
+    share = _redactor(args)
     if not args.json and _isatty(sys.stderr):  # progress for people, not for logs
-        err = _console(args.no_color, stderr=True)
+        err = _console(args.no_color, stderr=True, share=share)
         err.print(f"Scanning {target.describe()}" + (" with runtime check…" if args.deep else "…"),
                   style="dim")
-    result = scan(target, deep=args.deep, deep_timeout=args.timeout, started_probe=probe)
+    result = scan(target, deep=args.deep, deep_timeout=args.timeout, started_probe=probe,
+                  project_dir=args.project)
     if args.requirements:
         from kerasfix.diagnose.audits import judge_requirements
 
@@ -286,18 +337,17 @@ def cmd_scan(args: argparse.Namespace) -> int:
         from kerasfix.diagnose.audits import add_code_findings
 
         add_code_findings(result, args.code)
-    code = result.exit_code
+    fail_on = Severity(args.fail_on)
+    code = result.exit_code_at(fail_on)
     if args.json:
         from kerasfix.report.scan_json import scan_document
 
-        # indent only for people: json's C encoder is used only without it
-        json.dump(scan_document(result, code), sys.stdout,
-                  indent=2 if _isatty(sys.stdout) else None)
-        sys.stdout.write("\n")
+        _dump(scan_document(result, code, fail_on=fail_on), share)
     else:
         from kerasfix.report.scan_text import render_scan
 
-        render_scan(result, _console(args.no_color), show_stack=not args.requirements)
+        render_scan(share.data(result) if share else result,  # redacted before layout
+                    _console(args.no_color, share=share), show_stack=not args.requirements)
     return code
 
 
@@ -358,7 +408,8 @@ def _fix_session(args: argparse.Namespace, before: ScanResult) -> FixSession:
     from kerasfix.fix.planner import FixOptions
     from kerasfix.fix.session import FixSession
 
-    options = FixOptions(tuple(args.find_links), args.no_index, args.venv, args.carry_over)
+    options = FixOptions(tuple(args.find_links), args.no_index, args.venv, args.carry_over,
+                         installer=args.installer, manifest=not args.no_manifest)
     return FixSession(before, Strategy(args.strategy) if args.strategy else None, options,
                       dry_run=args.dry_run, report_path=args.report,
                       verify_deep=not args.no_verify, timeout=args.timeout)
@@ -396,6 +447,8 @@ def _run_fix(session: FixSession, args: argparse.Namespace, console: Console) ->
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
+    from functools import partial
+
     from kerasfix.diagnose.scan import scan
     from kerasfix.files import validate_report_path
     from kerasfix.fix.session import CONTINUE_QUESTION
@@ -406,9 +459,10 @@ def cmd_fix(args: argparse.Namespace) -> int:
 
     if args.report:
         validate_report_path(args.report)  # before the scan: a bad path changes nothing
-    console = _console(args.no_color)
-    before = scan(select_target(args.python))
-    render_scan(before, console)
+    share = _redactor(args)
+    console = _console(args.no_color, share=share)
+    before = scan(select_target(args.python), project_dir=args.project)
+    render_scan(share.data(before) if share else before, console)
     session = _fix_session(args, before)
     going_on = session.check_interrupted(
         lambda message: console.print(message, style="bold yellow"),
@@ -416,7 +470,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     if going_on and not session.nothing_to_fix:
         _run_fix(session, args, console)
     render_lines(session.outcome_lines(), console)
-    code = session.finish(write_report)
+    code = session.finish(partial(write_report, redactor=share) if share else write_report)
     _say(session.report_line, console)
     return code
 
@@ -450,7 +504,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
     console = _console(args.no_color)
     session = UndoSession(scan(select_target(args.python)), args.snapshot,
                           index_flags=_index_flags(args), all_since=args.all_since,
-                          dry_run=args.dry_run)
+                          dry_run=args.dry_run, installer=args.installer)
     if args.list:
         render_lines(session.rows(), console)
         return session.exit_code

@@ -11,10 +11,11 @@
     problems: [{path, error}] (discovery problems; for a merge, files that could not be read),
     summary: {environments, error, warning, info, ok, unscannable (environments by their
         worst severity), read_only, problems},
-    exit_code.
+    fail_on ("error" or "warning", `scan --all --fail-on`; a merge: "error"), exit_code.
 
 Exit codes (per environment, and the document's is the worst of them):
     0  scanned, no error findings;   1  error findings;   2  could not be scanned.
+    With fail_on "warning", warning findings are 1 too.
     A document without any environment is 2 (nothing was checked), and so is a merge with an
     unreadable file. Discovery problems alone do not change it. The audit uses the same codes,
     with 1 also for a blocked plan or manual steps left (like `kerasfix fix --dry-run`).
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from kerasfix import __version__
+from kerasfix.diagnose.findings import Severity
 from kerasfix.fix import state
 from kerasfix.fleet.scanning import (
     EXIT_CODES,
@@ -38,6 +40,7 @@ from kerasfix.fleet.scanning import (
     EnvScan,
     EnvSeverity,
     access_of,
+    env_exit_code,
     short_line,
     worst,
 )
@@ -52,7 +55,8 @@ def _entry_from_scan_doc(doc: Mapping[str, Any], *, name: str | None = None,
                          host: str | None = None, found_by: Sequence[str] | None = None,
                          kernel_env: Mapping[str, str] | None = None,
                          read_only_reason: str | None = None, seconds: float | None = None,
-                         full: bool = False) -> dict[str, Any]:
+                         full: bool = False,
+                         fail_on: Severity = Severity.ERROR) -> dict[str, Any]:
     """One environment of `kerasfix.envs/1` from a `kerasfix.scan/1` document."""
     target = doc.get("target") or {}
     prefix = target.get("prefix") or ""
@@ -75,7 +79,7 @@ def _entry_from_scan_doc(doc: Mapping[str, Any], *, name: str | None = None,
         "read_only_reason": read_only_reason,
         "error": None,
         "severity": severity.value,
-        "exit_code": EXIT_CODES[severity],
+        "exit_code": env_exit_code(severity, fail_on),
         "seconds": seconds if seconds is not None else summary.get("seconds"),
         "target": target,
         "stack": doc.get("stack"),
@@ -99,17 +103,18 @@ def _unscannable_entry(name: str, path: str, interpreter: str, error: str, *,
             "stack": None, "summary": None, "findings": []}
 
 
-def env_entry(s: EnvScan, *, host: str | None = None, full: bool = False) -> dict[str, Any]:
-    """One environment of `kerasfix.envs/1` from a local scan."""
+def env_entry(s: EnvScan, *, host: str | None = None, full: bool = False,
+              fail_on: Severity = Severity.ERROR) -> dict[str, Any]:
+    """One environment of `kerasfix.envs/1` from a local scan (exit codes with `fail_on`)."""
     seconds = round(s.seconds, 3)
     if s.result is None:
         return _unscannable_entry(s.env.name, s.env.prefix, s.env.python, s.error or "?",
                                   host=host, found_by=s.env.found_by,
                                   kernel_env=s.env.kernel_env, seconds=seconds)
-    doc = scan_document(s.result, s.exit_code)
+    doc = scan_document(s.result, s.exit_code_at(fail_on), fail_on=fail_on)
     return _entry_from_scan_doc(doc, name=s.env.name, host=host, found_by=s.env.found_by,
                                 kernel_env=s.env.kernel_env, read_only_reason=s.read_only_reason,
-                                seconds=seconds, full=full)
+                                seconds=seconds, full=full, fail_on=fail_on)
 
 
 def summary(entries: Sequence[Mapping[str, Any]], problems: Sequence[Any]) -> dict[str, Any]:
@@ -142,12 +147,13 @@ def header(schema: str) -> dict[str, Any]:
 
 
 def envs_document(scans: Sequence[EnvScan], problems: Iterable[Any] = (), *,
-                  full: bool = False) -> dict[str, Any]:
+                  full: bool = False, fail_on: Severity = Severity.ERROR) -> dict[str, Any]:
     """`kerasfix.envs/1` for local scans; `problems` are discovery's (path, message) pairs."""
-    entries = [env_entry(s, full=full) for s in scans]
+    entries = [env_entry(s, full=full, fail_on=fail_on) for s in scans]
     probs = problem_dicts(problems)
     return {**header(ENVS_SCHEMA), "environments": entries, "problems": probs,
-            "summary": summary(entries, probs), "exit_code": exit_code_of(entries)}
+            "summary": summary(entries, probs), "fail_on": fail_on.value,
+            "exit_code": exit_code_of(entries)}
 
 
 # ---------------------------------------------------------------- rows
@@ -279,5 +285,5 @@ def merge_reports(paths: Sequence[str], *, full: bool = False) -> dict[str, Any]
                         "host": doc.get("host") or Path(path).stem, "environments": len(found)})
     head = {**header(ENVS_SCHEMA), "host": None, "merged": True, "sources": sources}
     return {**head, "environments": entries, "problems": problems,
-            "summary": summary(entries, problems),
+            "summary": summary(entries, problems), "fail_on": Severity.ERROR.value,
             "exit_code": exit_code_of(entries, 2 if problems else 0)}

@@ -6,6 +6,7 @@ called from the worker threads as each environment finishes. Each scan runs
 (or `environ`) overlaid by the kernelspec's env block, from `cwd`.
 
 Exit codes per environment: 0 scanned, no error findings; 1 error findings; 2 not scanned.
+With `scan --all --fail-on warning`, warnings are 1 too (env_exit_code).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
-from kerasfix.diagnose.scan import ScanResult, scan
+from kerasfix.diagnose.findings import Severity
+from kerasfix.diagnose.scan import ScanResult, exit_code_for, scan
 from kerasfix.enums import TextEnum
 from kerasfix.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, KerasfixError
 from kerasfix.fix import planner
@@ -77,6 +79,16 @@ class EnvScan:
     @property
     def exit_code(self) -> int:
         return EXIT_CODES[self.severity]
+
+    def exit_code_at(self, fail_on: Severity) -> int:
+        return env_exit_code(self.severity, fail_on)
+
+
+def env_exit_code(severity: EnvSeverity, fail_on: Severity = Severity.ERROR) -> int:
+    """An environment's exit code: 2 not scanned, else the scan's own rule (scan --fail-on)."""
+    if severity in (EnvSeverity.OK, EnvSeverity.UNSCANNABLE):
+        return EXIT_CODES[severity]
+    return exit_code_for([Severity(severity.value)], fail_on)
 
 
 def worst(severities: Iterable[str]) -> EnvSeverity:

@@ -17,6 +17,7 @@ from kerasfix.fix.plan import Plan, Step
 from kerasfix.fix.preview import PlanPreview, StepPreview
 from kerasfix.fix.session import FixReport
 from kerasfix.report.scan_json import finding_dict
+from kerasfix.report.share import Redactor
 from kerasfix.textsafe import plural, visible_data
 
 FIX_SCHEMA = "kerasfix.fix/1"
@@ -35,6 +36,7 @@ def step_dict(step: Step, preview: StepPreview | None) -> dict[str, Any]:
         "files": p.files, "size_bytes": p.size_bytes, "shared_with": list(p.shared_with),
         "preview_error": p.error,
         "unresolved": p.unresolved,
+        **({"diff": step.diff} if step.diff else {}),
     }
 
 
@@ -63,6 +65,10 @@ def plan_markdown(plan: dict[str, Any]) -> list[str]:
         out.append(f"   ```\n   {step['command']}\n   ```")
         if step["why"]:
             out.append(f"   {step['why']}")
+        if step.get("diff"):
+            out.append("   ```diff\n" + "".join(f"   {line}" for line in
+                                                 step["diff"].splitlines(keepends=True))
+                       + "   ```")
         for c in step["changes"]:
             flag = f" ⚠ {c['flag']}" if c["flag"] else ""
             out.append(f"   - {c['name']}: {c['before'] or '—'} → {c['after'] or 'removed'}{flag}")
@@ -142,10 +148,14 @@ def fix_markdown(r: FixReport) -> str:
     return "\n".join(out)
 
 
-def write_report(r: FixReport, path: str | Path) -> None:
-    """Markdown, or JSON for a .json name; never through a symlink, never half written."""
+def write_report(r: FixReport, path: str | Path, redactor: Redactor | None = None) -> None:
+    """Markdown, or JSON for a .json name; never through a symlink, never half written.
+    With a `redactor` (fix --share), home, user and host are replaced in what is written."""
     target = validate_report_path(path)
     if target.suffix.lower() == ".json":
-        write_atomic(target, json.dumps(fix_document(r), indent=2) + "\n")
+        doc = fix_document(r)
+        write_atomic(target, json.dumps(redactor.data(doc) if redactor else doc, indent=2)
+                     + "\n")
     else:
-        write_atomic(target, fix_markdown(r))
+        text = fix_markdown(r)
+        write_atomic(target, redactor.text(text) if redactor else text)

@@ -10,6 +10,7 @@ from kerasfix import __version__
 from kerasfix.diagnose.findings import Finding, Severity
 from kerasfix.diagnose.scan import ScanResult
 from kerasfix.inspect.inventory import Distribution, Inventory
+from kerasfix.inspect.project import Project
 
 if TYPE_CHECKING:
     from kerasfix.inspect.runtime import RuntimeReport
@@ -85,7 +86,23 @@ def runtime_dict(report: RuntimeReport | None) -> dict[str, Any] | None:
     }
 
 
-def scan_document(result: ScanResult, exit_code: int) -> dict[str, Any]:
+def manager_dict(result: ScanResult) -> dict[str, Any]:
+    manager = result.manager
+    return {"name": manager.name, "installer": manager.installer,
+            "evidence": list(manager.evidence), "conda_owned": sorted(manager.conda_owned)}
+
+
+def project_dict(project: Project | None) -> dict[str, Any] | None:
+    if project is None:
+        return None
+    return {"root": project.root, "tool": project.tool, "evidence": list(project.evidence),
+            "manifests": [{"path": m.path, "kind": m.kind} for m in project.manifests],
+            "locks": [{"path": path, "tool": tool} for path, tool in project.locks]}
+
+
+def scan_document(result: ScanResult, exit_code: int, *,
+                  fail_on: Severity = Severity.ERROR) -> dict[str, Any]:
+    """`exit_code` is the one the command returns, decided with `fail_on` (scan --fail-on)."""
     inv = result.inventory
     interp = inv.interpreter
     pip = inv.get("pip")
@@ -109,6 +126,8 @@ def scan_document(result: ScanResult, exit_code: int) -> dict[str, Any]:
             "externally_managed": interp.externally_managed,
             "pip": pip.raw_version if pip else None,
             "cwd": interp.cwd,
+            "manager": manager_dict(result),
+            "project": project_dict(result.project),
         },
         "sys_path": [{"index": e.index, "path": e.path, "origin": e.origin, "kind": e.kind,
                       "pth": e.pth} for e in inv.path_entries],
@@ -123,5 +142,6 @@ def scan_document(result: ScanResult, exit_code: int) -> dict[str, Any]:
             "distributions": len(inv.distributions),
             "seconds": round(result.seconds, 3),
         },
+        "fail_on": fail_on.value,
         "exit_code": exit_code,
     }
