@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -159,6 +160,6 @@ def test_scan_json_names_the_manager(uv_env: FakeEnv, wheelhouse: Path) -> None:
     uv_pip(uv_env, wheelhouse, "tensorflow-cpu==2.15.1")
     proc = kerasfix(uv_env, wheelhouse, "scan", "--json")
     doc = json.loads(proc.stdout)
-    assert doc["environment"]["manager"]["name"] == "uv"
+    assert doc["target"]["manager"]["name"] == "uv"
     text = kerasfix(uv_env, wheelhouse, "scan").stdout
-    assert "Managed by: uv" in text
+    assert re.search(r"Managed by +uv \(pyvenv.cfg: uv = ", text), text

@@ -22,14 +22,8 @@ from kerasfix.inspect.inventory import Inventory
 
 # conda's package name for a pip distribution, where they differ (conda-forge / defaults).
 CONDA_NAME = {"tensorflow": "tensorflow", "ml-dtypes": "ml_dtypes", "tf-keras": "tf-keras"}
-# conda packages whose files are a pip distribution of another name.
-PIP_NAME = {"tensorflow-base": "tensorflow", "ml_dtypes": "ml-dtypes", "tf_keras": "tf-keras"}
 _VALUE_FLAGS = ("--python", "--find-links", "-f", "--index-url", "-i", "--extra-index-url",
                 "--target", "--dest")
-
-
-def pip_name(conda_name: str) -> str:
-    return canonicalize_name(PIP_NAME.get(conda_name, conda_name))
 
 
 def conda_exe(inv: Inventory) -> str | None:

@@ -19,7 +19,10 @@ class StepKind(str, Enum):
     MOVE_ASIDE = "move-aside"  # kerasfix renames a folder into its state folder (never deletes)
     CREATE_VENV = "create-venv"
     SET_ENV_VAR = "set-env-var"  # write activation scripts of the environment
+    EDIT_MANIFEST = "edit-manifest"  # the project's recipe, shown as a diff (kerasfix writes it)
+    LOCK = "lock"  # the project's tool re-locks after a manifest edit (uv lock, poetry lock)
     MOVE_BACK = "move-back"  # undo: put moved-aside folders back (never over existing files)
+    RESTORE_FILE = "restore-file"  # undo: a manifest or lock file back, byte for byte
     UNSET_ENV_VAR = "unset-env-var"  # undo: remove kerasfix's block from activation scripts
     MANUAL = "manual"  # only the user can do it: shown with the exact instruction
 
@@ -38,6 +41,11 @@ class Step:
     # pip-download: the install commands whose wheels it fetches, as the user's index would
     # resolve them; the preview dry-runs these, since the installs themselves run offline.
     resolves: tuple[tuple[str, ...], ...] = ()
+    # edit-manifest: the file's new text, the diff the preview shows, and the sha256 of the
+    # bytes it was computed from (a file changed since the preview is not overwritten).
+    text: str = ""
+    diff: str = ""
+    digest: str = ""
 
     @property
     def automatic(self) -> bool:
@@ -53,6 +61,10 @@ class Step:
             return f"{self.env_var[0]}={self.env_var[1]} in " + ", ".join(self.paths)
         if self.kind is StepKind.MOVE_BACK:
             return "move back: " + ", ".join(f"{a} -> {b}" for a, b in self.pairs)
+        if self.kind is StepKind.EDIT_MANIFEST:
+            return "edit " + ", ".join(self.paths) + " (the diff below)"
+        if self.kind is StepKind.RESTORE_FILE:
+            return "restore from the snapshot: " + ", ".join(b for _a, b in self.pairs)
         if self.kind is StepKind.UNSET_ENV_VAR:
             return "remove kerasfix's block from " + ", ".join(self.paths)
         return self.instruction

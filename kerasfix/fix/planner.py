@@ -27,6 +27,7 @@ from kerasfix.diagnose.scan import ScanResult
 from kerasfix.fix import conda, installers
 from kerasfix.fix import snapshot as snapshots
 from kerasfix.fix.installers import Installer
+from kerasfix.fix.manifest_steps import add_manifest_steps
 from kerasfix.fix.plan import Plan, Step, StepKind
 from kerasfix.inspect.inventory import Distribution, Inventory, inside
 from kerasfix.knowledge import addons, compat
@@ -41,6 +42,7 @@ class FixOptions:
     venv_path: str | None = None  # fresh-venv destination
     carry_over: bool = False  # fresh-venv: reinstall the user's other requested packages
     installer: str = "auto"  # auto | pip | uv (installers.CHOICES)
+    manifest: bool = True  # also edit the project's manifests (--no-manifest: leave them)
     route: Installer | None = None  # the resolved installer (build_plan sets it)
 
     def __post_init__(self) -> None:
@@ -577,6 +579,8 @@ def build_plan(result: ScanResult, strategy: Strategy, options: FixOptions) -> P
         plan.blocked = f"kerasfix will not modify this environment: {reason}. Use fresh-venv."
     if not plan.blocked:
         plan.blocked = _touches_outside(plan, result.inventory)
+    if options.manifest:
+        add_manifest_steps(plan, result.environment, result.project)
     if not plan.blocked:
         _download_first(plan, result.environment)
     return plan

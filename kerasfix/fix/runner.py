@@ -132,6 +132,12 @@ def _environment_now(python: str, env: Mapping[str, str] | None) -> Inventory | 
 def _run_step(step: Step, index: int, snap: snapshots.Snapshot, events: Events,
               env: Mapping[str, str] | None) -> tuple[int, str]:
     try:
+        if step.kind is StepKind.EDIT_MANIFEST:
+            return _edit_manifest(step, snap, index, events)
+        if step.kind is StepKind.LOCK:
+            return _lock(step, snap, index, events, env)
+        if step.kind is StepKind.RESTORE_FILE:
+            return 0, _restore_files(step, index, events)
         if step.argv:
             return _run_argv(step.argv, index, events, env), ""
         if step.kind is StepKind.MOVE_ASIDE:
@@ -182,6 +188,61 @@ def _fold_tracebacks(lines: Iterable[str]) -> Iterator[str]:
             yield f"(a Python traceback of {hidden} lines, folded; its last line follows)"
             hidden = -1
         yield line
+
+
+def _keep_copy(path: str, snap: snapshots.Snapshot, after: str = "") -> dict[str, str]:
+    """A byte-for-byte copy of a project file in the snapshot, before kerasfix changes it."""
+    store = snap.folder / "files"
+    store.mkdir(parents=True, exist_ok=True)
+    stored = store / f"{len(snap.files):03d}-{os.path.basename(path)}"
+    shutil.copy2(path, stored)
+    record = {"path": path, "stored": str(stored), "after": after}
+    snap.files.append(record)
+    snap.save()
+    return record
+
+
+def _edit_manifest(step: Step, snap: snapshots.Snapshot, index: int, events: Events
+                   ) -> tuple[int, str]:
+    from kerasfix.fix.manifest import ManifestError, write_atomic
+    from kerasfix.fix.manifest_steps import digest
+
+    path = step.paths[0]
+    if digest(Path(path).read_bytes()) != step.digest:
+        events.output(index, f"{path} changed since the preview: not written (run the fix"
+                             " again to see the new diff)")
+        return 1, "changed since the preview"
+    new = step.text.encode("utf-8")
+    _keep_copy(path, snap, after=digest(new))
+    try:
+        write_atomic(path, new)
+    except ManifestError as err:
+        events.output(index, f"error: {err}")
+        return 1, str(err)
+    events.output(index, f"{path}: updated (the original is in the snapshot)")
+    return 0, "edited"
+
+
+def _lock(step: Step, snap: snapshots.Snapshot, index: int, events: Events,
+          env: Mapping[str, str] | None) -> tuple[int, str]:
+    from kerasfix.fix.manifest_steps import digest
+
+    path = step.paths[0]
+    record = _keep_copy(path, snap) if os.path.exists(path) else None
+    code = _run_argv(step.argv, index, events, env)
+    if record is not None and os.path.exists(path):
+        record["after"] = digest(Path(path).read_bytes())
+        snap.save()
+    return code, ""
+
+
+def _restore_files(step: Step, index: int, events: Events) -> str:
+    from kerasfix.fix.manifest import write_atomic
+
+    for stored, original in step.pairs:
+        write_atomic(original, Path(stored).read_bytes())
+        events.output(index, f"restored {original}")
+    return f"{len(step.pairs)} restored"
 
 
 def _move_aside(step: Step, snap: snapshots.Snapshot, index: int, events: Events) -> str:

@@ -27,6 +27,7 @@ from kerasfix.diagnose.scan import ScanResult
 from kerasfix.errors import KerasfixError
 from kerasfix.fix import conda, installers, planner, state, workflow
 from kerasfix.fix import snapshot as snaps
+from kerasfix.fix.manifest_steps import refine as refine_manifest_edits
 from kerasfix.fix.plan import Plan, Step
 from kerasfix.fix.preview import PlanPreview, preview_plan
 from kerasfix.fix.runner import Events, RunResult, RunStatus, StepOutcome, run_plan
@@ -337,6 +338,7 @@ class FixSession(_Starting):
         if plan is None:
             raise RuntimeError("nothing to fix: there is no plan to preview")
         preview = preview_plan(plan, self.before.environment)
+        refine_manifest_edits(preview, self.before.environment, self.before.project)
         if plan is self.plan:  # the app may have chosen another strategy meanwhile
             self.preview = preview
         return preview

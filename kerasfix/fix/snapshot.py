@@ -77,6 +77,9 @@ class Snapshot:
     # later (None: the fix never ended, so everything since is all there is to go by).
     after: list[dict[str, Any]] | None = None
     installer: str = "pip"  # the route the fix ran through; undo takes the same by default
+    # Project files the fix changed: {"path", "stored" (the original bytes), "after" (sha256
+    # of what the fix left; undo restores only a file still as the fix left it)}.
+    files: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def folder(self) -> Path:
@@ -311,6 +314,30 @@ def undo_delta(snap: Snapshot, inv: Inventory, *, all_since: bool = False) -> Un
         later=later)
 
 
+def _files_to_restore(snap: Snapshot, all_since: bool
+                      ) -> tuple[list[tuple[str, str]], list[str]]:
+    """(stored, original) pairs to write back, and the files edited since the fix (left)."""
+    import hashlib
+
+    restore, changed, seen = [], [], set()
+    for record in snap.files:
+        path, stored = record.get("path", ""), record.get("stored", "")
+        if path in seen or not os.path.isfile(stored):
+            continue
+        seen.add(path)
+        try:
+            now = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        except OSError:
+            now = ""
+        if Path(stored).read_bytes() == (Path(path).read_bytes() if now else None):
+            continue  # already as it was
+        if all_since or not record.get("after") or now == record["after"]:
+            restore.append((stored, path))
+        else:
+            changed.append(path)
+    return restore, changed
+
+
 def _change(then: str | None, now: str | None) -> str:
     if then is None:
         return f"{now} added"
@@ -345,6 +372,10 @@ def plan_undo(snap: Snapshot, inv: Inventory, route: Installer,
         steps.append(Step(StepKind.MOVE_BACK, "Put moved-aside folders back",
                           pairs=tuple((m["stored"], m["source"]) for m in snap.moved),
                           why="files that exist again are left as they are"))
+    restore, changed = _files_to_restore(snap, all_since)
+    if restore:
+        steps.append(Step(StepKind.RESTORE_FILE, "Restore the project files the fix edited",
+                          pairs=tuple(restore), why="byte for byte, from the snapshot"))
     if snap.env_edits:
         steps.append(Step(StepKind.UNSET_ENV_VAR, "Remove the activation settings",
                           paths=tuple(sorted({e["file"] for e in snap.env_edits})),
@@ -352,6 +383,9 @@ def plan_undo(snap: Snapshot, inv: Inventory, route: Installer,
     notes = [f"snapshot {snap.id} taken {snap.created} by {snap.user}"]
     if snap.after is None:
         notes.append("the fix did not finish: every change since the snapshot is taken back")
+    if changed:
+        notes.append("changed since the fix, left as they are (--all-since restores them"
+                     " too): " + ", ".join(changed))
     if delta.later:
         notes.append("changed since the fix, left as they are (--all-since takes them back"
                      " too): " + ", ".join(delta.later))

@@ -11,12 +11,21 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from packaging.utils import canonicalize_name
+
 from kerasfix.inspect.inventory import Inventory
 
 if TYPE_CHECKING:
     from kerasfix.inspect.project import Project
 
 PROJECT_TOOLS = ("uv", "poetry", "pdm", "pipenv")
+# conda packages whose files are a pip distribution of another name.
+PIP_NAME = {"tensorflow-base": "tensorflow", "ml_dtypes": "ml-dtypes", "tf_keras": "tf-keras"}
+
+
+def pip_name(conda_name: str) -> str:
+    """The pip distribution a conda package installs."""
+    return canonicalize_name(PIP_NAME.get(conda_name, conda_name))
 
 
 @dataclass(frozen=True)
@@ -34,8 +43,6 @@ class Manager:
 
 def conda_owned(inv: Inventory) -> frozenset[str]:
     """Stack distributions conda installed and pip has not replaced since."""
-    from kerasfix.fix.conda import pip_name  # conda's names for pip distributions
-
     owned = set()
     for record in inv.conda:
         name = pip_name(record.name)

@@ -59,6 +59,8 @@ def _step_parts(number: int, step_preview: StepPreview) -> list[RenderableType]:
     parts: list[RenderableType] = [head, _indented(Text(step.command_text(), style="cyan"))]
     if step.why:
         parts.append(_indented(Text(step.why, style="dim")))
+    if step.diff:
+        parts.append(_indented(diff_text(step.diff)))
     if step_preview.changes:
         parts.append(_indented(_changes_table(step_preview)))
     if step_preview.files:
@@ -71,6 +73,19 @@ def _step_parts(number: int, step_preview: StepPreview) -> list[RenderableType]:
     elif step_preview.error:
         parts.append(_indented(Text(f"preview: {step_preview.error}", style="yellow")))
     return parts
+
+
+DIFF_STYLES = {"+": "green", "-": "red", "@": "cyan"}
+
+
+def diff_text(diff: str) -> Text:
+    """A unified diff, one style per line kind (as Text: a manifest line is never markup)."""
+    out = Text()
+    for line in diff.splitlines():
+        style = "bold" if line.startswith(("+++", "---")) else DIFF_STYLES.get(line[:1], "")
+        out.append(line + "\n", style=style)
+    out.rstrip()
+    return out
 
 
 def _changes_table(step_preview: StepPreview) -> Table:

@@ -6,6 +6,8 @@ characters): names, versions and paths are written by others.
 
 from __future__ import annotations
 
+import os
+
 from rich.console import Console, Group
 from rich.padding import Padding
 from rich.panel import Panel
@@ -16,6 +18,7 @@ from kerasfix import knowledge
 from kerasfix.diagnose.findings import Finding, Severity
 from kerasfix.diagnose.scan import ScanResult
 from kerasfix.inspect.inventory import Distribution, Inventory
+from kerasfix.inspect.project import Project
 from kerasfix.inspect.runtime_steps import RuntimeVerdict
 from kerasfix.textsafe import plural, visible_data
 
@@ -46,9 +49,19 @@ def target_panel(result: ScanResult) -> Panel:
         writable += " (externally managed)"
     grid.add_row("Writable", writable)
     grid.add_row("pip", Text(pip.raw_version or "?") if pip else "not installed")
+    grid.add_row("Managed by", Text(result.manager.describe()))
+    if result.project is not None:
+        grid.add_row("Project", Text(project_line(result.project)))
     if interp.env.get("TF_USE_LEGACY_KERAS") is not None:
         grid.add_row("TF_USE_LEGACY_KERAS", Text(repr(interp.env["TF_USE_LEGACY_KERAS"])))
     return Panel(grid, title="kerasfix scan", title_align="left", border_style="blue")
+
+
+def project_line(project: Project) -> str:
+    """The project folder and the files a fix may edit (lock files: re-locked by the tool)."""
+    files = [os.path.relpath(m.path, project.root) for m in project.manifests]
+    files += [f"{os.path.basename(path)} (lock)" for path, _tool in project.locks]
+    return f"{project.root}: {', '.join(files) or 'no manifest'}"
 
 
 def _owners(inv: Inventory, members: frozenset[str]) -> list[Distribution]:
