@@ -144,8 +144,10 @@ class Installer:
 
     @staticmethod
     def pip_vars() -> dict[str, str]:
+        # uv's cache too: a fix of a uv-managed venv runs uv, which must find TF there.
         return {"PIP_CACHE_DIR": str(CACHE / "pip-cache"), "PIP_NO_INPUT": "1",
-                "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+                "PIP_DISABLE_PIP_VERSION_CHECK": "1", "UV_CACHE_DIR": str(CACHE / "uv-cache"),
+                "UV_NO_PROGRESS": "1"}
 
     def pip_env(self) -> dict[str, str]:
         return base_env_vars(**self.pip_vars())

@@ -72,11 +72,15 @@ def test_requirements_txt_is_fixed_with_the_environment_and_undone(
 def test_pyproject_is_fixed_keeping_its_comments(env: FakeEnv, wheelhouse: Path) -> None:
     project = env.root / "work" / "pyproject.toml"
     project.write_text(PYPROJECT)
+    before = kerasfix(env, wheelhouse, "scan", "--requirements", str(project))
+    assert before.returncode == 1 and "req-keras3-with-tf-2.15-or-older" in before.stdout
     proc = kerasfix(env, wheelhouse, "fix", "--yes")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     text = project.read_text()
     assert 'name = "demo"   # odd spacing kept' in text and "# why not" in text
     assert '"keras>=3"' not in text and "keras" in text
+    after = kerasfix(env, wheelhouse, "scan", "--requirements", str(project))
+    assert after.returncode == 0, after.stdout
     undo = kerasfix(env, wheelhouse, "undo", "--yes")
     assert undo.returncode == 0, undo.stdout + undo.stderr
     assert project.read_text() == PYPROJECT

@@ -203,3 +203,29 @@ def test_pip_api_failure_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
 def _write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def test_pyproject_dependency_lists_are_audited(tmp_path) -> None:
+    """`scan --requirements pyproject.toml`: [project] dependencies, optional groups and
+    dependency-groups, markers evaluated, each pin on its line."""
+    from kerasfix.diagnose.pyproject_pins import read_pyproject_pins
+
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[project]\nname = "x"\ndependencies = [\n  "tensorflow-cpu==2.15.1",\n'
+                    '  "numpy<2; python_version < \'3\'",\n]\n'
+                    '[project.optional-dependencies]\nkeras = ["keras>=3"]\n'
+                    '[dependency-groups]\ndev = ["pytest", {include-group = "keras"}]\n')
+    pins = {p.name: p for p in read_pyproject_pins(str(path))}
+    assert set(pins) == {"tensorflow-cpu", "keras", "pytest"}  # the marker excludes numpy
+    assert pins["tensorflow-cpu"].line == 4 and pins["keras"].line == 8
+    codes = {f.code for f in audit_requirements(str(path))}
+    assert "req-keras3-with-tf-2.15-or-older" in codes
+
+
+def test_pyproject_that_does_not_parse_is_one_line(tmp_path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[project]\ndependencies = ["keras"\n')
+    with pytest.raises(RequirementsError) as err:
+        audit_requirements(str(path))
+    assert "pyproject.toml does not parse" in str(err.value) and "\n" not in str(err.value)
+    assert err.value.exit_code == 2

@@ -263,6 +263,12 @@ def _wheel_url_version(url: str) -> SpecifierSet | None:
 
 
 def audit_requirements(path: str, interpreter: Interpreter | None = None) -> list[Finding]:
+    """A requirements file, or a pyproject.toml's dependency lists."""
+    if os.path.basename(path) == "pyproject.toml":
+        from kerasfix.diagnose.pyproject_pins import read_pyproject_pins
+
+        _check_readable(path)
+        return audit_pins(read_pyproject_pins(path, interpreter), interpreter)
     pins, problems = read_pins(path, interpreter)
     return problems + audit_pins(pins, interpreter)
 

@@ -62,10 +62,13 @@ def _environment_tool(inv: Inventory) -> tuple[str, tuple[str, ...]]:
     if interp.kind == "conda" or inv.conda:
         return "conda", (f"conda-meta/ records {len(inv.conda)} of the stack's packages",)
     made_by_uv = interp.pyvenv_cfg.get("uv")
-    if made_by_uv:
-        return "uv", (f"pyvenv.cfg: uv = {made_by_uv}",)
     counts = _installers(inv)
-    if inv.get("pip") is None and counts and counts.most_common(1)[0][0] == "uv":
+    by_uv = bool(counts) and counts.most_common(1)[0][0] == "uv"
+    # `uv venv --seed` puts pip in: then who installed the packages decides.
+    if made_by_uv and (inv.get("pip") is None or by_uv):
+        return "uv", (f"pyvenv.cfg: uv = {made_by_uv}",
+                      *((f"INSTALLER uv on {counts['uv']} distributions",) if by_uv else ()))
+    if inv.get("pip") is None and by_uv:
         return "uv", (f"no pip; INSTALLER uv on {counts['uv']} distributions",)
     if interp.kind == "venv":
         maker = "virtualenv" if "virtualenv" in interp.pyvenv_cfg else "venv"
