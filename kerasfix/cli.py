@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # imported lazily where they are used: `kerasfix scan` starts
     from kerasfix.report.share import Redactor
 
 STRATEGIES = ("repair", "upgrade", "legacy", "fresh-venv")
-INSTALLERS = ("auto", "pip", "uv")  # kerasfix.fix.installers.CHOICES
+INSTALLERS = ("auto", "pip", "uv", "poetry", "pdm", "pipenv")  # fix.installers.CHOICES
 EXIT_CTRL_C = 128 + signal.SIGINT  # the shell's code for a process Ctrl-C ended
 
 
@@ -148,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--no-verify", action="store_true", help="skip the runtime check after")
     fix.add_argument("--installer", choices=INSTALLERS, default="auto",
                      help="who runs the install steps: auto (the environment's own: uv for a"
-                          " uv-made venv or uv project, else pip), pip or uv")
+                          " uv-made venv or uv project, else pip), pip, uv, or the project's"
+                          " poetry/pdm/pipenv (its manifest, lock and environment at once)")
     fix.add_argument("--no-manifest", action="store_true",
                      help="leave the project's requirements/pyproject/Pipfile as they are")
     _add_project_option(fix)
@@ -195,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     undo.add_argument("--find-links", action="append", default=[], metavar="DIR",
                       help="extra wheel folder for pip (repeatable)")
     undo.add_argument("--no-index", action="store_true", help="pip must not use an index")
-    undo.add_argument("--installer", choices=INSTALLERS, default="auto",
+    undo.add_argument("--installer", choices=INSTALLERS[:3], default="auto",
                       help="auto (the route the fix ran through), pip or uv")
     undo.add_argument("--all-since", action="store_true",
                       help="also take back what changed after the fix (default: only the fix)")

@@ -118,7 +118,10 @@ CASES = [
          frozenset({"tf-keras-minor-mismatch"}), tf_keras_no_deps=True),
     Case("s9-tensorflow-beside-tensorflow-cpu", "2.18.1", _s9_two_tensorflows,
          frozenset({"import-package-owned-twice"}),
-         fix_args=("--find-links", str(WHEELS)), undo_args=("--find-links", str(WHEELS)),
+         # pip, as the user broke it: the base is uv's (its fix would run uv), and uv may take
+         # another wheel build of the same release from the index, which lays out other files.
+         fix_args=("--find-links", str(WHEELS), "--installer", "pip"),
+         undo_args=("--find-links", str(WHEELS), "--installer", "pip"),
          owner="tensorflow"),  # kerasfix keeps the build installed last (and asked for)
     Case("s11-numpy-2-under-tf-2.15", "2.15.1", lambda env: env.pip("install", "numpy>=2"),
          frozenset({"numpy-incompatible"})),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from kerasfix.inspect.inventory import Inventory
 
-CHOICES = ("auto", "pip", "uv")
+CHOICES = ("auto", "pip", "uv", "poetry", "pdm", "pipenv")  # the last three: project_tools
 PIP_FLAGS = ("--disable-pip-version-check",)
 
 
@@ -79,8 +79,9 @@ def uv_route(inv: Inventory, python: str) -> Installer:
 
 
 def route(inv: Inventory, python: str, choice: str, auto: str) -> Installer:
-    """The installer for `choice`; "auto" takes `auto`, the manager's (inspect.manager)."""
-    if choice == "uv" or (choice == "auto" and auto == "uv"):
+    """The installer for `choice`; "auto" takes `auto`, the manager's (inspect.manager), and
+    so does a project tool's choice for the steps the tool cannot run."""
+    if choice == "uv" or (choice not in ("pip", "uv") and auto == "uv"):
         return uv_route(inv, python)
     return pip_route(inv, python)
 

@@ -21,6 +21,7 @@ class StepKind(str, Enum):
     SET_ENV_VAR = "set-env-var"  # write activation scripts of the environment
     EDIT_MANIFEST = "edit-manifest"  # the project's recipe, shown as a diff (kerasfix writes it)
     LOCK = "lock"  # the project's tool re-locks after a manifest edit (uv lock, poetry lock)
+    PROJECT_TOOL = "project-tool"  # poetry/pdm add: manifest, lock and environment at once
     MOVE_BACK = "move-back"  # undo: put moved-aside folders back (never over existing files)
     RESTORE_FILE = "restore-file"  # undo: a manifest or lock file back, byte for byte
     UNSET_ENV_VAR = "unset-env-var"  # undo: remove kerasfix's block from activation scripts

@@ -24,12 +24,14 @@ from kerasfix.diagnose.checks.base import requirement_on, satisfied
 from kerasfix.diagnose.checks.outside import CODE as CODE_OUTSIDE
 from kerasfix.diagnose.findings import Finding, Severity, Strategy
 from kerasfix.diagnose.scan import ScanResult
-from kerasfix.fix import conda, installers
+from kerasfix.fix import conda, installers, project_tools
 from kerasfix.fix import snapshot as snapshots
 from kerasfix.fix.installers import Installer
 from kerasfix.fix.manifest_steps import add_manifest_steps
 from kerasfix.fix.plan import Plan, Step, StepKind
 from kerasfix.inspect.inventory import Distribution, Inventory, inside
+from kerasfix.inspect.manager import Manager
+from kerasfix.inspect.project import Project
 from kerasfix.knowledge import addons, compat
 
 ORDER = (Strategy.REPAIR, Strategy.LEGACY, Strategy.UPGRADE, Strategy.FRESH_VENV)
@@ -579,11 +581,47 @@ def build_plan(result: ScanResult, strategy: Strategy, options: FixOptions) -> P
         plan.blocked = f"kerasfix will not modify this environment: {reason}. Use fresh-venv."
     if not plan.blocked:
         plan.blocked = _touches_outside(plan, result.inventory)
-    if options.manifest:
-        add_manifest_steps(plan, result.environment, result.project)
+    _recipe_steps(plan, result, strategy, options)
+    _tool_note(plan, manager, result.project, options)
     if not plan.blocked:
         _download_first(plan, result.environment)
     return plan
+
+
+def _recipe_steps(plan: Plan, result: ScanResult, strategy: Strategy,
+                  options: FixOptions) -> None:
+    """The project's side: its tool runs the installs (--installer poetry|pdm|pipenv), or
+    kerasfix edits its manifests."""
+    tool = options.installer
+    if tool not in project_tools.TOOLS:
+        if options.manifest:
+            add_manifest_steps(plan, result.environment, result.project)
+        return
+    plan.installer = tool
+    if strategy is Strategy.FRESH_VENV and not plan.blocked:
+        plan.blocked = (f"fresh-venv makes a new environment, not {tool}'s: choose"
+                        " --installer pip or uv")
+    if not plan.blocked:
+        project_tools.tool_route(plan, result.project, tool,
+                                 result.inventory.interpreter.prefix, result.env)
+
+
+def _tool_note(plan: Plan, manager: Manager, project: Project | None,
+               options: FixOptions) -> None:
+    """A project tool's environment changed behind its back: say what keeps the fix."""
+    if project is None or project.tool != manager.name or manager.name not in \
+            ("uv", "poetry", "pdm", "pipenv") or options.installer in project_tools.TOOLS \
+            or plan.blocked:
+        return
+    sync = {"uv": "uv sync"}.get(manager.name, f"{manager.name} install")
+    if any(s.kind is StepKind.EDIT_MANIFEST for s in plan.steps):
+        plan.notes.append(f"{manager.name} manages this project: kerasfix changes the"
+                          f" environment with {plan.installer} and edits its manifest, so"
+                          f" `{sync}` keeps the fix")
+    else:
+        plan.notes.append(f"warning: {manager.name} manages this project and its manifest is"
+                          f" not edited: the next `{sync}` undoes this fix (or choose"
+                          f" --installer {manager.name})")
 
 
 def _touches_outside(plan: Plan, inv: Inventory) -> str | None:

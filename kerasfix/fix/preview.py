@@ -23,6 +23,7 @@ from kerasfix import knowledge
 from kerasfix.fix.installers import is_uv
 from kerasfix.fix.isolation import installer_cwd, installer_env
 from kerasfix.fix.plan import Plan, Step, StepKind
+from kerasfix.fix.project_tools import poetry_changes
 from kerasfix.inspect.bounded import run_bounded
 from kerasfix.inspect.inventory import Distribution, Inventory
 from kerasfix.textsafe import one_line
@@ -314,6 +315,35 @@ def _conda_changes(actions: dict[str, Any], inv: Inventory) -> list[PackageChang
     return changes
 
 
+def preview_tool(step: Step, env: Mapping[str, str] | None, timeout: float) -> StepPreview:
+    """`poetry add --dry-run` / `pdm add --dry-run`: the tool resolves, nothing is written."""
+    out = StepPreview(step, unresolved=True)
+    tool = os.path.basename(step.argv[0])
+    try:
+        proc = run_bounded([*step.argv, "--dry-run"], timeout, env=installer_env(env),
+                           cwd=installer_cwd())
+    except OSError as err:
+        out.error = f"cannot run {tool}: {err}"
+        return out
+    text = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+    if proc.timed_out or proc.returncode != 0:
+        out.error = f"{tool} did not resolve within {timeout:g} s" if proc.timed_out else \
+            one_line(_tool_error(text))
+        return out
+    out.unresolved = False
+    out.changes = [PackageChange(canonicalize_name(name), before, after)
+                   for name, before, after in poetry_changes(text)]
+    if not out.changes and "poetry" not in tool:
+        out.error = f"{tool} resolved it; its dry run lists no versions kerasfix can read"
+    return out
+
+
+def _tool_error(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return next((line for line in reversed(lines) if not line.startswith(("at ", "File "))),
+                "the tool failed")
+
+
 def _python_of(argv: tuple[str, ...]) -> str | None:
     """The interpreter a `--python X` installer command targets."""
     if "--python" in argv[:-1]:
@@ -346,6 +376,8 @@ def preview_plan(plan: Plan, inv: Inventory, *, env: Mapping[str, str] | None = 
             previews.append(preview_move(step, removed))
         elif step.kind in (StepKind.CONDA_INSTALL, StepKind.CONDA_REMOVE):
             previews.append(preview_conda(step, inv, env, timeout))
+        elif step.kind is StepKind.PROJECT_TOOL:
+            previews.append(preview_tool(step, env, timeout))
         else:
             previews.append(StepPreview(step))
     return PlanPreview(plan, previews)

@@ -134,7 +134,7 @@ def _run_step(step: Step, index: int, snap: snapshots.Snapshot, events: Events,
     try:
         if step.kind is StepKind.EDIT_MANIFEST:
             return _edit_manifest(step, snap, index, events)
-        if step.kind is StepKind.LOCK:
+        if step.kind in (StepKind.LOCK, StepKind.PROJECT_TOOL):
             return _lock(step, snap, index, events, env)
         if step.kind is StepKind.RESTORE_FILE:
             return 0, _restore_files(step, index, events)
@@ -225,14 +225,15 @@ def _edit_manifest(step: Step, snap: snapshots.Snapshot, index: int, events: Eve
 
 def _lock(step: Step, snap: snapshots.Snapshot, index: int, events: Events,
           env: Mapping[str, str] | None) -> tuple[int, str]:
+    """A project tool's command (a lock, `poetry add`): the files it rewrites are kept first."""
     from kerasfix.fix.manifest_steps import digest
 
-    path = step.paths[0]
-    record = _keep_copy(path, snap) if os.path.exists(path) else None
+    records = [_keep_copy(path, snap) for path in step.paths if os.path.exists(path)]
     code = _run_argv(step.argv, index, events, env)
-    if record is not None and os.path.exists(path):
-        record["after"] = digest(Path(path).read_bytes())
-        snap.save()
+    for record in records:  # what the tool left: undo restores only a file still so
+        if os.path.exists(record["path"]):
+            record["after"] = digest(Path(record["path"]).read_bytes())
+    snap.save()
     return code, ""
 
 
