@@ -13,6 +13,7 @@ from textual.widgets.tree import TreeNode
 
 from kerasfix.diagnose.scan import ScanResult
 from kerasfix.inspect.inventory import Inventory
+from kerasfix.report.scan_text import project_line
 from kerasfix.report.tree import (
     TreeItem,
     distribution_facts,
@@ -51,7 +52,8 @@ def item_label(item: TreeItem) -> Text:
 
 
 class EnvHeader(Static):
-    """Interpreter, environment kind and path, writability, pip; DRY RUN when auditing."""
+    """Interpreter, environment kind and path, writability, pip, who manages it and the
+    project; DRY RUN when auditing."""
 
     def show(self, result: ScanResult | None, *, dry_run: bool, status: str = "") -> None:
         text = Text()
@@ -70,7 +72,10 @@ class EnvHeader(Static):
         text.append("writable" if writable else "read-only",
                     style="green" if writable else "bold red")
         shown_pip = pip_version(pip.raw_version or "?") if pip else "none"
-        text.append(visible(f" · pip {shown_pip} · chosen by {result.target.reason}"))
+        text.append(visible(f" · pip {shown_pip} · managed by {result.manager.name}"
+                            f" · chosen by {result.target.reason}"))
+        if result.project is not None:  # what a fix may also edit, as a diff
+            text.append(visible(f"\nproject {project_line(result.project)}"), style="dim")
         if status:
             text.append(f"  {visible(status)}", style="bold cyan")
         self.update(text)
