@@ -65,6 +65,7 @@ def test_requirements_txt_is_fixed_with_the_environment_and_undone(
     assert after.returncode == 0, after.stdout
     undo = kerasfix(env, wheelhouse, "undo", "--yes")
     assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert "+keras==3.5.0  # new Keras" in undo.stdout  # the restore's diff, previewed
     assert req.read_bytes() == REQUIREMENTS.encode()  # byte for byte
     assert keras_version(env) == "3.5.0"
 

@@ -338,6 +338,19 @@ def _files_to_restore(snap: Snapshot, all_since: bool
     return restore, changed
 
 
+def _restore_diff(stored: str, path: str) -> str:
+    """What a restore changes in the file, as the fix's own diff shows edits."""
+    from kerasfix.fix.manifest.textio import unified_diff
+
+    def text(file: str) -> str:
+        try:
+            return Path(file).read_bytes().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    return unified_diff(text(path), text(stored), os.path.basename(path))
+
+
 def _change(then: str | None, now: str | None) -> str:
     if then is None:
         return f"{now} added"
@@ -375,7 +388,8 @@ def plan_undo(snap: Snapshot, inv: Inventory, route: Installer,
     restore, changed = _files_to_restore(snap, all_since)
     if restore:
         steps.append(Step(StepKind.RESTORE_FILE, "Restore the project files the fix edited",
-                          pairs=tuple(restore), why="byte for byte, from the snapshot"))
+                          pairs=tuple(restore), why="byte for byte, from the snapshot",
+                          diff="".join(_restore_diff(stored, path) for stored, path in restore)))
     if snap.env_edits:
         steps.append(Step(StepKind.UNSET_ENV_VAR, "Remove the activation settings",
                           paths=tuple(sorted({e["file"] for e in snap.env_edits})),
