@@ -86,14 +86,16 @@ def scan(
     env: Mapping[str, str] | None = None,
     started_probe: StartedProbe | None = None,
     project_dir: str | None = None,
+    with_project: bool = True,
 ) -> ScanResult:
     """Scan a target; `started_probe` is a probe the caller already started (see cli).
-    The project is `project_dir` (--project), else found walking up from the probe's folder."""
+    The project is `project_dir` (--project), else found walking up from the probe's folder;
+    none with `with_project` False (a survey of the machine belongs to no one project)."""
     probe = started_probe or start_probe(target, timeout=timeout, cwd=cwd, env=env)
     started = probe.started  # from the probe's launch, which may precede this call
     inventory = build_inventory(finish_probe(probe))
     findings = run_checks(inventory)
-    project = find_project(inventory.interpreter.cwd, project_dir)
+    project = find_project(inventory.interpreter.cwd, project_dir) if with_project else None
     result = ScanResult(target.resolved(inventory.python), inventory, findings,
                         time.perf_counter() - started,
                         cwd=cwd, env=env, project=project)

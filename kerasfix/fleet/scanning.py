@@ -112,7 +112,7 @@ def scan_env(env: FoundEnv, *, timeout: float = 60.0, cwd: str | None = None,
     merged = {**(os.environ if environ is None else environ), **env.kernel_env}
     target = Target(env.python, "; ".join(env.found_by) or "discovered")
     try:
-        result = scan(target, env=merged, cwd=cwd, timeout=timeout)
+        result = scan(target, env=merged, cwd=cwd, timeout=timeout, with_project=False)
     except KerasfixError as err:
         return EnvScan(env, None, short_line(str(err)), None, time.perf_counter() - started)
     except Exception as err:  # a kerasfix bug must not stop the other environments
