@@ -6,12 +6,13 @@ from collections import Counter
 
 import test_rel_faults
 import test_rel_files
+import test_rel_manifests
 import test_rel_metadata
 import test_rel_targets
 from relkit import BAD_INPUT, FAULT, Case
 
 ALL: list[Case] = [*test_rel_targets.CASES, *test_rel_metadata.CASES, *test_rel_files.CASES,
-                   *test_rel_faults.CASES]
+                   *test_rel_faults.CASES, *test_rel_manifests.CASES]
 
 
 def test_enough_distinct_cases() -> None:
