@@ -218,7 +218,7 @@ def test_offline_preview_says_why(env: FakeEnv, wheelhouse: Path, tmp_path: Path
                           capture_output=True, text=True, cwd=env.root / "work",
                           env={**os.environ, "COLUMNS": "200"})
     assert proc.returncode == 3  # the audit says the plan could not run as it stands
-    assert "pip cannot resolve this" in proc.stdout and "Could not find a version" in proc.stdout
+    assert "cannot be resolved" in proc.stdout and "Could not find a version" in proc.stdout
 
 
 def test_non_interactive_without_yes_refuses(env: FakeEnv, wheelhouse: Path) -> None:

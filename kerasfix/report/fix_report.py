@@ -77,7 +77,7 @@ def plan_markdown(plan: dict[str, Any]) -> list[str]:
         for shared in step["shared_with"]:
             out.append(f"   - ⚠ {shared}")
         if step["preview_error"]:
-            cannot = "pip cannot resolve this" if step.get("unresolved") else "preview"
+            cannot = "cannot be resolved" if step.get("unresolved") else "preview"
             out.append(f"   - {cannot}: {step['preview_error']}")
     return out
 

@@ -68,7 +68,7 @@ def _step_parts(number: int, step_preview: StepPreview) -> list[RenderableType]:
                           f" {_size(step_preview.size_bytes)}", style="dim"))
     parts += [Text(f"   ⚠ {shared}", style="yellow") for shared in step_preview.shared_with]
     if step_preview.unresolved:
-        parts.append(_indented(Text(f"✗ pip cannot resolve this: {step_preview.error}",
+        parts.append(_indented(Text(f"✗ cannot be resolved: {step_preview.error}",
                                     style="bold red")))
     elif step_preview.error:
         parts.append(_indented(Text(f"preview: {step_preview.error}", style="yellow")))
@@ -78,10 +78,15 @@ def _step_parts(number: int, step_preview: StepPreview) -> list[RenderableType]:
 DIFF_STYLES = {"+": "green", "-": "red", "@": "cyan"}
 
 
+LONGEST_DIFF_LINE = 300  # a 10 MB line of a manifest is shown cut, not laid out whole
+
+
 def diff_text(diff: str) -> Text:
     """A unified diff, one style per line kind (as Text: a manifest line is never markup)."""
     out = Text()
     for line in diff.splitlines():
+        if len(line) > LONGEST_DIFF_LINE:
+            line = f"{line[:LONGEST_DIFF_LINE]}… ({len(line) - LONGEST_DIFF_LINE} more characters)"
         style = "bold" if line.startswith(("+++", "---")) else DIFF_STYLES.get(line[:1], "")
         out.append(line + "\n", style=style)
     out.rstrip()
