@@ -163,3 +163,16 @@ def test_scan_json_names_the_manager(uv_env: FakeEnv, wheelhouse: Path) -> None:
     assert doc["target"]["manager"]["name"] == "uv"
     text = kerasfix(uv_env, wheelhouse, "scan").stdout
     assert re.search(r"Managed by +uv \(pyvenv.cfg: uv = ", text), text
+
+
+def test_a_uv_venv_gets_uv_commands_in_findings(uv_env: FakeEnv, wheelhouse: Path) -> None:
+    """The instruction a finding shows runs in a venv that has no pip: uv's."""
+    uv_pip(uv_env, wheelhouse, "tensorflow-cpu==2.15.1")
+    uv_pip(uv_env, wheelhouse, "--no-deps", "keras==3.5.0")
+    from kerasfix.diagnose.checks.base import pip_cmd
+
+    inv = uv_env.scan().inventory
+    assert pip_cmd(inv, "install", "keras~=2.15.0") == \
+        f'uv pip install --python {uv_env.python} "keras~=2.15.0"'
+    assert pip_cmd(inv, "uninstall", "-y", "keras") == \
+        f"uv pip uninstall --python {uv_env.python} keras"

@@ -394,8 +394,8 @@ class FixSession(_Starting):
     def manual_lines(self) -> list[Line]:
         """What the user still has to do, each with its exact instruction."""
         plan = self.plan
-        return [] if plan is None else [Line(text, "warn")
-                                         for text in workflow.manual_lines(plan)]
+        return [] if plan is None else [Line(text, "warn") for text in
+                                         workflow.manual_lines(plan, self.comparison)]
 
     @property
     def exit_code(self) -> int:

@@ -8,7 +8,7 @@ from kerasfix.diagnose.scan import ScanResult
 from kerasfix.errors import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_STEP_FAILED, KerasfixError
 from kerasfix.fix import snapshot as snapshots
 from kerasfix.fix import state
-from kerasfix.fix.plan import Plan
+from kerasfix.fix.plan import Plan, Step
 from kerasfix.fix.preview import PlanPreview
 from kerasfix.fix.runner import RunResult, RunStatus
 from kerasfix.fix.verify import Comparison
@@ -60,8 +60,15 @@ def _run_exit_code(preview: PlanPreview | None, run: RunResult,
     if run.status is not RunStatus.COMPLETE:
         return EXIT_STEP_FAILED
     clean = comparison is not None and comparison.clean
-    manual = preview is not None and preview.plan.manual_steps
+    manual = preview is not None and pending_manual(preview.plan, comparison)
     return EXIT_OK if clean and not manual else EXIT_FINDINGS
+
+
+def pending_manual(plan: Plan, comparison: Comparison | None = None) -> list[Step]:
+    """The manual steps still to do: a step for a finding the run resolved anyway (pip
+    installed the missing `wheel` while aligning the stack) is done."""
+    resolved = {f.title for f in comparison.resolved} if comparison is not None else set()
+    return [s for s in plan.manual_steps if s.title not in resolved]
 
 
 def undo_exit_code(preview: PlanPreview | None, *, run: RunResult | None = None,
@@ -80,9 +87,10 @@ def undo_exit_code(preview: PlanPreview | None, *, run: RunResult | None = None,
     return EXIT_STEP_FAILED if start_blocker(preview) is not None else EXIT_FINDINGS
 
 
-def manual_lines(plan: Plan) -> list[str]:
+def manual_lines(plan: Plan, comparison: Comparison | None = None) -> list[str]:
     """What the user still has to do, each with its exact instruction."""
-    return [f"You still need to: {s.instruction or s.title}" for s in plan.manual_steps]
+    return [f"You still need to: {s.instruction or s.title}"
+            for s in pending_manual(plan, comparison)]
 
 
 def interrupted_notice(prefix: str) -> str | None:

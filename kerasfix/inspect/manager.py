@@ -76,6 +76,11 @@ def _environment_tool(inv: Inventory) -> tuple[str, tuple[str, ...]]:
     return ("system" if interp.externally_managed else "pip"), ()
 
 
+def installs_with_uv(inv: Inventory) -> bool:
+    """Whether the environment's own installs are uv's (a uv venv; commands shown say uv)."""
+    return _environment_tool(inv)[0] == "uv"
+
+
 def detect(inv: Inventory, project: Project | None = None) -> Manager:
     """The environment's manager; a uv/Poetry/PDM/Pipenv project manages the venv it is
     used with (its `sync`/`install` rewrites it from the lock)."""

@@ -9,6 +9,7 @@ from packaging.utils import canonicalize_name
 
 from kerasfix.diagnose.findings import Finding
 from kerasfix.inspect.inventory import Distribution, Inventory
+from kerasfix.inspect.manager import installs_with_uv
 
 CheckFunction = Callable[[Inventory], Iterator[Finding]]
 CHECKS: list[CheckFunction] = []
@@ -47,10 +48,14 @@ def satisfied(req: Requirement, dist: Distribution | None) -> bool:
 def pip_cmd(inv: Inventory, *args: str) -> str:
     """A command line for the user's eyes, through the interpreter the scan really ran (a pyenv
     shim resolved). Every finding's pip command is made here, so an externally managed Python
-    (PEP 668) gets the fresh-venv route instead: pip must not change it."""
+    (PEP 668) gets the fresh-venv route instead (pip must not change it), and a uv venv gets
+    `uv pip … --python` (it has no pip)."""
     quoted = [f'"{a}"' if any(c in a for c in "<>=!~* ") else a for a in args]
     if inv.interpreter.externally_managed:
         return _fresh_venv_instead(inv, quoted)
+    if installs_with_uv(inv) and quoted:  # a uv venv has no pip: the user's tool is uv
+        rest = [a for a in quoted[1:] if a != "-y"]
+        return " ".join(["uv", "pip", quoted[0], "--python", inv.python, *rest])
     return " ".join([inv.python, "-m", "pip", *quoted])
 
 
