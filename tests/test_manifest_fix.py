@@ -142,3 +142,43 @@ def result_strategy(result):  # type: ignore[no-untyped-def]
     from kerasfix.fix import planner
 
     return planner.recommend(result)
+
+
+def fake_locker(folder: Path, name: str) -> Path:
+    """A stand-in for `uv lock` / `poetry lock`: records that it ran and rewrites the lock."""
+    folder.mkdir(parents=True, exist_ok=True)
+    exe = folder / name
+    exe.write_text(f"#!{sys.executable}\nimport sys, pathlib\n"
+                   "root = pathlib.Path(sys.argv[3])\n"
+                   f"(root / '{name}.lock').write_text('relocked ' + ' '.join(sys.argv[1:]))\n")
+    exe.chmod(0o755)
+    return exe
+
+
+def test_the_lock_file_follows_and_comes_back_with_undo(env: FakeEnv, wheelhouse: Path,
+                                                        tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    work = env.root / "work"
+    (work / "pyproject.toml").write_text(PYPROJECT + "[tool.poetry]\npackage-mode = false\n")
+    (work / "poetry.lock").write_text("# the old lock\n")
+    exe = fake_locker(tmp_path / "bin", "poetry")
+    monkeypatch.setenv("PATH", f"{exe.parent}{os.pathsep}{os.environ['PATH']}")
+    proc = kerasfix(env, wheelhouse, "fix", "--yes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"{exe} lock --directory {work}" in proc.stdout  # previewed, then run
+    assert (work / "poetry.lock").read_text() == f"relocked lock --directory {work}"
+    assert "poetry manages this project" in proc.stdout  # what keeps the fix
+    undo = kerasfix(env, wheelhouse, "undo", "--yes")
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert (work / "poetry.lock").read_text() == "# the old lock\n"
+    assert (work / "pyproject.toml").read_text().startswith(PYPROJECT)
+
+
+def test_without_the_tool_the_lock_is_a_manual_step(env: FakeEnv, wheelhouse: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    work = env.root / "work"
+    (work / "pyproject.toml").write_text(PYPROJECT)
+    (work / "pdm.lock").write_text("# lock\n")
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin")
+    proc = kerasfix(env, wheelhouse, "fix", "--dry-run")
+    assert f"run `pdm lock` in {work} (pdm is not found here)" in proc.stdout

@@ -19,6 +19,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from kerasfix.fix.conda import requirements_of
+from kerasfix.fix.installers import find_uv
 from kerasfix.fix.manifest import ManifestEdit, ManifestError, Want, plan_edits
 from kerasfix.fix.plan import Plan, Step, StepKind
 from kerasfix.inspect.inventory import Inventory
@@ -91,7 +92,7 @@ def lock_steps(project: Project) -> list[Step]:
     steps = []
     for path, tool in project.locks:
         name = os.path.basename(path)
-        exe = shutil.which(tool)
+        exe = find_uv() if tool == "uv" else shutil.which(tool)
         command = LOCK_COMMANDS.get(tool)
         if exe is None or command is None:
             what = {"pipenv": "pipenv lock", "conda": "conda-lock"}.get(tool, f"{tool} lock")
