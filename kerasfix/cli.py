@@ -105,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="app: start with every environment on this machine")
     parser.add_argument("--root", action="append", default=[], metavar="DIR",
                         help="app --all: also look for venvs under DIR")
+    parser.add_argument("--installer", choices=INSTALLERS, default="auto",
+                        help="app: who runs a fix's install steps (see fix --help)")
+    parser.add_argument("--no-manifest", action="store_true",
+                        help="app: a fix leaves the project's manifests alone")
+    _add_project_option(parser)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     scan = sub.add_parser("scan", help="diagnose an environment (no changes)")
     _add_target_options(scan)
@@ -242,12 +247,15 @@ def cmd_app(args: argparse.Namespace) -> int:
         sys.stderr.write("kerasfix: not a terminal, showing the scan report (the app needs one)\n")
         scan_args = build_parser().parse_args(["scan"])
         scan_args.python, scan_args.no_color, scan_args.all = args.python, args.no_color, args.all
-        scan_args.root = args.root
+        scan_args.root, scan_args.project = args.root, args.project
         return cmd_scan_all(scan_args) if args.all else cmd_scan(scan_args)
+    from kerasfix.fix.planner import FixOptions
     from kerasfix.tui.app import KerasfixApp
     from kerasfix.tui.settings import AppSettings
 
-    code = KerasfixApp(target, settings=AppSettings(dry_run=args.dry_run), pick_first=args.all,
+    options = FixOptions(installer=args.installer, manifest=not args.no_manifest)
+    settings = AppSettings(dry_run=args.dry_run, fix_options=options, project_dir=args.project)
+    code = KerasfixApp(target, settings=settings, pick_first=args.all,
                        roots=tuple(args.root)).run()
     return code or EXIT_OK
 

@@ -182,3 +182,20 @@ def test_without_the_tool_the_lock_is_a_manual_step(env: FakeEnv, wheelhouse: Pa
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin")
     proc = kerasfix(env, wheelhouse, "fix", "--dry-run")
     assert f"run `pdm lock` in {work} (pdm is not found here)" in proc.stdout
+
+
+def test_the_app_takes_the_same_project_options(env: FakeEnv, wheelhouse: Path,
+                                                tmp_path: Path) -> None:
+    """`kerasfix --project DIR` (the app; without a terminal, its scan report) names it too."""
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "requirements.txt").write_text("keras==3.5.0\n")
+    proc = subprocess.run([sys.executable, "-m", "kerasfix", "--python", env.python,
+                           "--project", str(tmp_path / "p"), "--installer", "pip",
+                           "--no-manifest", "--no-color"], capture_output=True, text=True,
+                          timeout=120, cwd=env.root / "work", stdin=subprocess.DEVNULL,
+                          env={**os.environ, "COLUMNS": "200"})
+    assert f"{tmp_path / 'p'}: requirements.txt" in proc.stdout, proc.stdout + proc.stderr
+    bad = subprocess.run([sys.executable, "-m", "kerasfix", "--python", env.python,
+                          "--project", str(tmp_path / "nope")], capture_output=True, text=True,
+                         timeout=120, stdin=subprocess.DEVNULL)
+    assert bad.returncode == 2 and "not a folder" in bad.stderr

@@ -32,7 +32,9 @@ class KerasfixApp(App[int]):
         super().__init__()
         self.target = target
         self.settings = settings or AppSettings()
-        self.scanner: Scanner = scanner or (lambda deep=False: scan(target, deep=deep))
+        project = self.settings.project_dir
+        self.scanner: Scanner = scanner or (
+            lambda deep=False: scan(target, deep=deep, project_dir=project))
         self.last_scan: ScanResult | None = None  # the newest scan shown (bench, tests)
         self.pick_first = pick_first  # `kerasfix --all`: the environment picker comes first
         self.roots = roots
@@ -60,7 +62,9 @@ class KerasfixApp(App[int]):
         self.target = Target(env.python, "; ".join(env.found_by) or "picked")
         environ = {**os.environ, **env.kernel_env}
         target = self.target
-        self.scanner = lambda deep=False: scan(target, deep=deep, env=environ)
+        project = self.settings.project_dir
+        self.scanner = lambda deep=False: scan(target, deep=deep, env=environ,
+                                               project_dir=project)
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.switch_screen(ScanScreen(self.settings, self.scanner))

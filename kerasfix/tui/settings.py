@@ -18,4 +18,5 @@ Scanner = Callable[..., ScanResult]
 class AppSettings:
     dry_run: bool = False  # audit only: previews are shown, nothing can run
     fix_options: FixOptions = field(default_factory=FixOptions)
+    project_dir: str | None = None  # --project: else found walking up from the folder
     verify_deep: bool = True  # False: verification skips the runtime import (fabricated stacks)
