@@ -34,9 +34,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check kerasfix tests
 	$(BIN)/mypy
 
-## kerasfix scan vs pip check, pipdeptree and uv pip check (medians and ratios).
+## kerasfix scan vs pip check, pipdeptree and uv pip check (medians and ratios), then
+## kerasfix fix through pip vs through uv on two real TF breakages (medians and their ratio).
 bench: $(STAMP)
 	$(BIN)/python tests/bench.py
+	$(BIN)/python tests/bench_fix.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .ruff_cache
