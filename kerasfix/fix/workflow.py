@@ -66,9 +66,15 @@ def _run_exit_code(preview: PlanPreview | None, run: RunResult,
 
 def pending_manual(plan: Plan, comparison: Comparison | None = None) -> list[Step]:
     """The manual steps still to do: a step for a finding the run resolved anyway (pip
-    installed the missing `wheel` while aligning the stack) is done."""
-    resolved = {f.title for f in comparison.resolved} if comparison is not None else set()
-    return [s for s in plan.manual_steps if s.title not in resolved]
+    installed the missing `wheel` while aligning the stack) is done, unless a finding after
+    the run still names one of its paths (a keras in the user site that no longer shadows is
+    still there, and still the user's to remove)."""
+    if comparison is None:
+        return list(plan.manual_steps)
+    resolved = {f.title for f in comparison.resolved}
+    still = {p for f in comparison.remaining + comparison.new for p in f.paths}
+    return [s for s in plan.manual_steps
+            if s.title not in resolved or set(s.paths) & still]
 
 
 def undo_exit_code(preview: PlanPreview | None, *, run: RunResult | None = None,
