@@ -72,8 +72,9 @@ class EnvHeader(Static):
         text.append("writable" if writable else "read-only",
                     style="green" if writable else "bold red")
         shown_pip = pip_version(pip.raw_version or "?") if pip else "none"
-        text.append(visible(f" · pip {shown_pip} · managed by {result.manager.name}"
-                            f" · chosen by {result.target.reason}"))
+        manager = result.manager.name  # said when it is not plain pip: it changes the route
+        managed = f" · managed by {manager}" if manager != "pip" else ""
+        text.append(visible(f" · pip {shown_pip}{managed} · chosen by {result.target.reason}"))
         if result.project is not None:  # what a fix may also edit, as a diff
             text.append(visible(f"\nproject {project_line(result.project)}"), style="dim")
         if status:
