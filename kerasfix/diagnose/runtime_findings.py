@@ -6,6 +6,7 @@ from __future__ import annotations
 from kerasfix import knowledge
 from kerasfix.diagnose.findings import Finding, Severity
 from kerasfix.diagnose.findings import Strategy as S
+from kerasfix.diagnose.runtime_gpu import gpu_findings
 from kerasfix.inspect.runtime import (
     ProcessOutcome,
     RuntimeReport,
@@ -63,6 +64,7 @@ def runtime_findings(report: RuntimeReport) -> list[Finding]:
             failures = [StepResult(GROUP_FIRST_STEP[outcome.group], None)]
         findings.extend(_step_failure(outcome, result) for result in failures)
     findings.extend(_healthy(report))
+    findings.extend(gpu_findings(report))  # TensorFlow's GPU facts and its own log lines
     return findings
 
 

@@ -9,11 +9,30 @@ Stdlib only at module level; Python 3.8+.
 
 import json
 import os
+import re
+import subprocess
 import sys
 import time
 import traceback
 
 MARK = "KERASFIX-STEP "
+LOG_LINES, LOG_WIDTH = 150, 400  # bounds on the TensorFlow log lines a step row carries
+# A separate process copies what TensorFlow's C++ logging writes to fd 2 both to the real
+# stderr (at once: if a native crash kills this process, the parent still sees every line)
+# and to a file read back afterwards. A thread could not: native imports hold the GIL, and a
+# full pipe would then block the logger forever. Lines at TensorFlow's INFO level are kept in
+# the file but not echoed unless the user asked for them (TF_CPP_MIN_LOG_LEVEL set).
+TEE = (
+    "import re, sys\n"
+    "quiet = sys.argv[1] == '1'\n"
+    "info = re.compile(br'^(?:[0-9-]+ [0-9:.]+: I |I[0-9]{4} )')\n"
+    "for line in iter(sys.stdin.buffer.readline, b''):\n"
+    "    sys.stdout.buffer.write(line)\n"
+    "    sys.stdout.flush()\n"
+    "    if not (quiet and info.match(line)):\n"
+    "        sys.stderr.buffer.write(line)\n"
+    "        sys.stderr.flush()\n"
+)
 
 
 def emit(step, ok, started, **extra):
@@ -35,27 +54,123 @@ def failure(err):
     return {"error": "%s: %s" % (type(err).__name__, err), "where": where}
 
 
+class StderrTee:
+    """fd 2 through TEE while TensorFlow imports and probes the GPU (see TEE)."""
+
+    def __init__(self, quiet):
+        self.quiet, self.saved, self.proc, self.file = quiet, None, None, None
+
+    def start(self):
+        import tempfile
+
+        try:
+            self.file = tempfile.TemporaryFile()
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", TEE, "1" if self.quiet else "0"],
+                stdin=subprocess.PIPE, stdout=self.file)
+            sys.stderr.flush()
+            self.saved = os.dup(2)
+            os.dup2(self.proc.stdin.fileno(), 2)
+        except (OSError, ValueError):
+            self.saved = None
+        return self
+
+    def stop(self):
+        """Restore fd 2 and return the lines TensorFlow wrote (bounded)."""
+        if self.saved is None:
+            return []
+        sys.stderr.flush()
+        os.dup2(self.saved, 2)
+        os.close(self.saved)
+        self.saved = None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.file.seek(0)
+        text = self.file.read().decode("utf-8", "replace")
+        self.file.close()
+        lines = [line[:LOG_WIDTH] for line in text.splitlines() if line.strip()]
+        return lines[-LOG_LINES:]
+
+
+def gpu_facts(tf):
+    """What TensorFlow itself says about GPUs: the devices, its build, and one cuDNN op."""
+    facts = {}
+    try:
+        devices = tf.config.list_physical_devices("GPU")
+        facts["gpus"] = [device_facts(tf, d) for d in devices]
+    except BaseException as err:
+        facts["gpus_error"] = short_error(err)
+        devices = []
+    try:
+        info = dict(tf.sysconfig.get_build_info())
+        facts["build"] = {k: info[k] if isinstance(info[k], (bool, int, float, str))
+                          else str(info[k]) for k in ("is_cuda_build", "is_rocm_build",
+                          "cuda_version", "cudnn_version") if k in info}
+    except BaseException as err:
+        facts["build_error"] = short_error(err)
+    if devices:
+        try:  # a convolution needs cuDNN: a mismatched one fails here, as in the user's model
+            with tf.device("/GPU:0"):
+                tf.nn.conv2d(tf.zeros([1, 4, 4, 1]), tf.zeros([2, 2, 1, 1]), 1, "VALID")
+            facts["conv"] = "ok"
+        except BaseException as err:
+            facts["conv_error"] = short_error(err)
+    return facts
+
+
+def device_facts(tf, device):
+    row = {"name": device.name}
+    try:
+        details = tf.config.experimental.get_device_details(device)
+        row["device_name"] = details.get("device_name")
+        capability = details.get("compute_capability")
+        if capability:
+            row["compute_capability"] = "%s.%s" % tuple(capability)
+    except BaseException:
+        pass
+    return row
+
+
+def short_error(err):
+    text = str(err).strip().splitlines()
+    return "%s: %s" % (type(err).__name__, re.sub(r"\s+", " ", text[0])[:300] if text else "")
+
+
 def run_tensorflow():
     started = begin("import_tensorflow")
+    tee = StderrTee(quiet="TF_CPP_MIN_LOG_LEVEL" not in os.environ)
+    if tee.quiet:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"  # the GPU probing lines are INFO
+    tee.start()
     try:
         import tensorflow as tf
     except BaseException as err:  # report anything, including SystemExit from a broken init
-        emit("import_tensorflow", False, started, **failure(err))
+        emit("import_tensorflow", False, started, tf_log=tee.stop(), **failure(err))
         return
     if getattr(tf, "__file__", None) is None:
         # An emptied tensorflow/ folder imports as a namespace package: nothing works.
         emit("import_tensorflow", False, started,
              error="AttributeError: module 'tensorflow' has no attribute '__version__' (an"
                    " empty namespace package: tensorflow/__init__.py is gone)",
-             path=list(getattr(tf, "__path__", [])))
+             path=list(getattr(tf, "__path__", [])), tf_log=tee.stop())
         return
     try:
         keras_repr = repr(getattr(tf, "keras", None))
     except BaseException as err:  # a shadowing keras.py can make even repr() recurse
         keras_repr = "unavailable: %s" % type(err).__name__
-    emit("import_tensorflow", True, started, version=getattr(tf, "__version__", None),
-         file=getattr(tf, "__file__", None), path=list(getattr(tf, "__path__", [])),
-         keras_repr_before=keras_repr)
+    imported = {"version": getattr(tf, "__version__", None),
+                "file": getattr(tf, "__file__", None), "path": list(getattr(tf, "__path__", [])),
+                "keras_repr_before": keras_repr}
+    seconds = time.time() - started
+    emit("import_tensorflow", True, started, **imported)
+    # The same step again with the GPU facts: a native crash while probing leaves the row
+    # above (the import did work); a step's last row is the one the parent keeps.
+    gpu = gpu_facts(tf)
+    emit("import_tensorflow", True, time.time() - seconds, gpu=gpu, tf_log=tee.stop(),
+         **imported)
     # Attribute access goes through TensorFlow's lazy loader (reads TF_USE_LEGACY_KERAS);
     # the import statement goes through tensorflow.__path__. They can disagree (legacy mode
     # without tf-keras fails the first and silently gets Keras 3 in the second).
@@ -108,7 +223,8 @@ def run_module(step, name):
 
 def main():
     what = sys.argv[-1]
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    if what != "tensorflow":  # the tensorflow group captures and filters TensorFlow's log
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     if what == "tensorflow":
         run_tensorflow()
     elif what == "keras":

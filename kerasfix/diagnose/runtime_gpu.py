@@ -1,0 +1,251 @@
+"""The GPU half of the runtime check: what TensorFlow said about GPUs (its devices, its build,
+one cuDNN op) and its own C++ log lines (captured from fd 2 while it imported) as findings.
+
+The log lines are TensorFlow's; the patterns below are matched on the wording users pasted in
+the threads named next to each (tests/corpus/part-e-gpu.json holds those messages).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kerasfix.diagnose.findings import Finding, Severity
+from kerasfix.diagnose.findings import Strategy as S
+from kerasfix.inspect.runtime import RuntimeReport
+from kerasfix.inspect.runtime_steps import RuntimeStep, RuntimeVerdict
+
+TF_GPU_PAGE = "https://www.tensorflow.org/install/pip#linux"
+# cuda_dnn.cc: "Loaded runtime CuDNN library: 9.1.0 but source was compiled with: 9.3.0.  CuDNN
+# library needs to have matching major version and equal or higher minor version."
+# (tensorflow/tensorflow#60913, Kaggle/docker-python#1435); TF 1.x printed 7101 (compatibility
+# version 7100) numbers.
+LOADED_CUDNN = re.compile(r"Loaded runtime CuDNN library:? (?P<loaded>\d[\w.]*?)\.?"
+                          r" (?:\(compatibility version \w+\) )?but source was compiled with:?"
+                          r" (?P<built>\d[\w.]*?)\.?(?=[\s(]|$)", re.MULTILINE)
+# gpu_device.cc: one warning, two lines (tensorflow/tensorflow#60646, #34287).
+DLOPEN = re.compile(r"Cannot dlopen some GPU libraries")
+SKIPPED = re.compile(r"Skipping registering GPU devices")
+# dso_loader.cc, before the warning above (tensorflow/tensorflow#60854, NVIDIA/tensorflow#110).
+MISSING_LIB = re.compile(r"Could not load dynamic library '(?P<lib>[^'\n]+)'")
+# cudart_stub.cc: libcuda.so.1 (the driver's library) is not there (tensorflow/tensorflow#66750).
+NO_DRIVER = re.compile(r"Could not find cuda drivers on your machine")
+# cuda_dnn.cc / cuda_fft.cc / cuda_blas.cc: XLA and TensorFlow both register the CUDA plugins;
+# the second registration is refused and logged. Harmless: GPUs are found and used after it
+# (tensorflow/tensorflow#62075, openxla/xla#20803, bmaltais/kohya_ss#2263).
+DUPLICATE = re.compile(r"Unable to register (?P<plugin>cu(?:DNN|FFT|BLAS)) factory")
+CUINIT = re.compile(r"failed call to cuInit: (?P<status>CUDA_ERROR_\w+|UNKNOWN ERROR \(\d+\))")
+# gpu_device.cc: the wheel has no SASS for this GPU, only PTX for older ones
+# (tensorflow/tensorflow#62320, #97387).
+JIT = re.compile(r"not built with CUDA kernel binaries compatible with compute capability"
+                 r" (?P<cc>\d+\.\d+)")
+HARMLESS_SOURCES = ("https://github.com/tensorflow/tensorflow/issues/62075",
+                    "https://github.com/openxla/xla/issues/20803")
+CUINIT_MEANING = {
+    "CUDA_ERROR_NO_DEVICE": "the driver answers but shows no GPU: CUDA_VISIBLE_DEVICES hides"
+                            " them (\"\" or -1), or this machine or container has none",
+    "CUDA_ERROR_UNKNOWN": "the driver could not initialise the GPU: the nvidia_uvm module is not"
+                          " loaded (often after suspend), the driver was updated without a"
+                          " reboot, or /dev/nvidia* is not accessible",
+}
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the tensorflow process showed: its log text, GPU facts, TensorFlow's version."""
+
+    text: str
+    gpu: dict[str, Any]
+    version: str
+
+    @property
+    def pin(self) -> str:
+        return f'"tensorflow[and-cuda]=={self.version}"'
+
+
+def tensorflow_log(report: RuntimeReport) -> tuple[list[str], dict[str, Any]]:
+    """TensorFlow's own log lines and GPU facts: from the import step, else (a native crash
+    before the step row) the stderr tail of the tensorflow process."""
+    step = report.step(RuntimeStep.IMPORT_TENSORFLOW)
+    data = step.data if step else {}
+    lines = [str(line) for line in data.get("tf_log") or ()]
+    if not lines:
+        outcome = report.outcome_of(RuntimeStep.IMPORT_TENSORFLOW)
+        lines = outcome.stderr_tail.splitlines() if outcome else []
+    gpu = data.get("gpu")
+    return lines, gpu if isinstance(gpu, dict) else {}
+
+
+def gpu_findings(report: RuntimeReport) -> list[Finding]:
+    lines, gpu = tensorflow_log(report)
+    step = report.step(RuntimeStep.IMPORT_TENSORFLOW)
+    version = str(step.data.get("version") or "2.N.*") if step else "2.N.*"
+    seen = Seen("\n".join(lines), gpu, version)
+    found = [f for rule in RULES if (f := rule(seen)) is not None]
+    summary = _summary(report, gpu)
+    return found + ([summary] if summary else [])
+
+
+def _first(pattern: re.Pattern[str], text: str) -> str | None:
+    for line in text.splitlines():
+        if pattern.search(line):
+            return line.strip()[:300]
+    return None
+
+
+def _finding(code: str, severity: Severity, title: str, detail: str, evidence: tuple[str, ...],
+             **kw: Any) -> Finding:
+    return Finding(code=code, severity=severity, title=f"Runtime check: {title}",
+                   detail=detail, evidence=evidence, runtime=RuntimeVerdict.CONFIRMED, **kw)
+
+
+def cudnn_mismatch(seen: Seen) -> Finding | None:
+    text = seen.text
+    match = LOADED_CUDNN.search(text)
+    if match is None:
+        return None
+    loaded, built = match["loaded"], match["built"]
+    conv = seen.gpu.get("conv_error")
+    evidence = (match.group(0),) + ((f"a convolution on GPU:0: {conv}",) if conv else ())
+    return _finding(
+        "cudnn-version-mismatch", Severity.ERROR,
+        f"cuDNN {loaded} loaded, TensorFlow was built with cuDNN {built}",
+        f"TensorFlow needs cuDNN {built} (same major, equal or newer minor) and got {loaded}:"
+        " every convolution on the GPU fails (DNN library initialization failed). The"
+        " nvidia-cudnn wheel was moved by another framework (torch, jax) or an older"
+        " TensorFlow, or a system/conda libcudnn on LD_LIBRARY_PATH loads first.",
+        evidence, symptom=match.group(0), strategies=(S.REPAIR, S.FRESH_VENV),
+        manual=(f"python -m pip install {seen.pin} puts back TensorFlow's own cuDNN wheel;"
+                " remove other libcudnn folders from LD_LIBRARY_PATH",))
+
+
+def libraries_missing(seen: Seen) -> Finding | None:
+    text = seen.text
+    if not DLOPEN.search(text):
+        return None
+    libs = list(dict.fromkeys(m["lib"] for m in MISSING_LIB.finditer(text)))
+    said = _first(DLOPEN, text) or ""
+    return _finding(
+        "gpu-libraries-missing", Severity.WARNING,
+        "TensorFlow cannot load its CUDA libraries and runs on the CPU",
+        "TensorFlow found a GPU driver but not the CUDA libraries it was built against"
+        + (f" ({', '.join(libs)})" if libs else "") + ", so it skipped registering the GPU."
+        " TensorFlow 2.14+ on Linux gets them from its and-cuda extra (pip install"
+        ' "tensorflow[and-cuda]"); older releases need the CUDA toolkit and cuDNN of their'
+        " tested build configuration on LD_LIBRARY_PATH.",
+        (said, *(f"not loaded: {lib}" for lib in libs)), symptom=said, strategies=(S.REPAIR,),
+        manual=(f"python -m pip install {seen.pin} (TensorFlow 2.14+ on Linux; see"
+                f" {TF_GPU_PAGE})",))
+
+
+def skipped(seen: Seen) -> Finding | None:
+    text = seen.text
+    if DLOPEN.search(text) or not SKIPPED.search(text):
+        return None  # the dlopen warning above says why, in the same log message
+    said = _first(SKIPPED, text) or ""
+    return _finding("gpu-skipped", Severity.WARNING, "TensorFlow skipped registering the GPU",
+                    "TensorFlow saw a GPU but did not register it; the lines before it in"
+                    " TensorFlow's log say why.", (said,), symptom=said)
+
+
+def no_driver(seen: Seen) -> Finding | None:
+    text = seen.text
+    said = _first(NO_DRIVER, text)
+    if said is None:
+        return None
+    return _finding(
+        "gpu-no-driver", Severity.INFO, "TensorFlow found no NVIDIA driver: it runs on the CPU",
+        "libcuda (the NVIDIA driver's library) could not be loaded. Normal on a machine without"
+        " an NVIDIA GPU; otherwise the driver is not installed, the container was started"
+        " without the NVIDIA runtime (docker --gpus all), or WSL2's /usr/lib/wsl/lib is not"
+        " on the loader's path.", (said,), symptom=said)
+
+
+def cuinit(seen: Seen) -> Finding | None:
+    text = seen.text
+    match = CUINIT.search(text)
+    if match is None:
+        return None
+    status = match["status"]
+    meaning = CUINIT_MEANING.get(status, "the CUDA driver refused to initialise")
+    return _finding("gpu-cuinit-failed", Severity.WARNING,
+                    f"the CUDA driver did not initialise ({status})", f"{meaning}.",
+                    (_first(CUINIT, text) or match.group(0),), symptom=match.group(0))
+
+
+def jit_only(seen: Seen) -> Finding | None:
+    text = seen.text
+    match = JIT.search(text)
+    if match is None:
+        return None
+    return _finding(
+        "gpu-compute-capability-jit", Severity.WARNING,
+        f"this TensorFlow has no GPU kernels for compute capability {match['cc']}",
+        "The wheel carries kernels for other GPU generations; CUDA compiles them from PTX at"
+        " start-up (up to 30 minutes), and GPUs newer than the build may fail outright. A"
+        " TensorFlow release built for this GPU's generation fixes it.",
+        (_first(JIT, text) or match.group(0),), symptom=match.group(0))
+
+
+def duplicates(seen: Seen) -> Finding | None:
+    text = seen.text
+    plugins = list(dict.fromkeys(m["plugin"] for m in DUPLICATE.finditer(text)))
+    if not plugins:
+        return None
+    return _finding(
+        "gpu-duplicate-factories", Severity.INFO,
+        f"'Unable to register {'/'.join(plugins)} factory' lines are harmless",
+        "TensorFlow and XLA both register the CUDA plugins at import; the second registration"
+        " is refused and logged as an error, but nothing fails because of it (sources:"
+        f" {', '.join(HARMLESS_SOURCES)}).", (_first(DUPLICATE, text) or "",))
+
+
+RULES: tuple[Callable[[Seen], Finding | None], ...] = (
+    cudnn_mismatch, libraries_missing, skipped, no_driver, cuinit, jit_only, duplicates)
+
+
+def _gpu_names(gpu: dict[str, Any]) -> list[str]:
+    names = []
+    for row in gpu.get("gpus") or ():
+        if isinstance(row, dict):
+            name = str(row.get("device_name") or row.get("name"))
+            cc = row.get("compute_capability")
+            names.append(f"{name} (compute {cc})" if cc else name)
+    return names
+
+
+def _build(gpu: dict[str, Any]) -> dict[str, Any]:
+    build = gpu.get("build")
+    return build if isinstance(build, dict) else {}
+
+
+def build_text(gpu: dict[str, Any]) -> str:
+    build = _build(gpu)
+    if not build.get("is_cuda_build"):
+        return "a CPU-only build" if build else "build unknown"
+    return (f"a CUDA {build.get('cuda_version', '?')} / cuDNN {build.get('cudnn_version', '?')}"
+            " build")
+
+
+def _summary(report: RuntimeReport, gpu: dict[str, Any]) -> Finding | None:
+    """The GPUs TensorFlow sees and its build; nothing for a CPU build on a machine without
+    a GPU (nothing about CUDA to say)."""
+    names = _gpu_names(gpu)
+    build = _build(gpu)
+    if not names and not build.get("is_cuda_build"):
+        return None
+    step = report.step(RuntimeStep.IMPORT_TENSORFLOW)
+    version = step.data.get("version") if step else None
+    evidence = (f"TensorFlow {version}: {build_text(gpu)}",
+                *(f"GPU: {name}" for name in names))
+    if gpu.get("conv_error"):
+        return _finding("runtime-gpu-op-failed", Severity.ERROR,
+                        f"TensorFlow sees {len(names)} GPU(s) but a convolution on GPU:0 fails",
+                        f"{gpu['conv_error']}.", (*evidence, f"conv2d: {gpu['conv_error']}"),
+                        symptom=str(gpu["conv_error"]), strategies=(S.REPAIR,))
+    seen = f"sees {', '.join(names)}" if names else "sees no GPU"
+    return _finding("runtime-gpu", Severity.INFO, f"TensorFlow {seen} ({build_text(gpu)})",
+                    "What tf.config.list_physical_devices('GPU') and"
+                    " tf.sysconfig.get_build_info() answered in the target.", evidence)
