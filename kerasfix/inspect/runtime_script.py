@@ -58,46 +58,52 @@ class StderrTee:
     """fd 2 through TEE while TensorFlow imports and probes the GPU (see TEE)."""
 
     def __init__(self, quiet):
-        self.quiet, self.saved, self.proc, self.file = quiet, None, None, None
+        self.quiet = quiet
+        self.live = None  # (the saved fd 2, the tee process, its file) while capturing
 
     def start(self):
         import tempfile
 
         try:
-            self.file = tempfile.TemporaryFile()
-            self.proc = subprocess.Popen(
+            file = tempfile.TemporaryFile()
+            proc = subprocess.Popen(
                 [sys.executable, "-I", "-S", "-c", TEE, "1" if self.quiet else "0"],
-                stdin=subprocess.PIPE, stdout=self.file)
+                stdin=subprocess.PIPE, stdout=file)
+            pipe = proc.stdin
+            if pipe is None:
+                return self
             sys.stderr.flush()
-            self.saved = os.dup(2)
-            os.dup2(self.proc.stdin.fileno(), 2)
+            saved = os.dup(2)
+            os.dup2(pipe.fileno(), 2)
+            self.live = (saved, proc, pipe, file)
         except (OSError, ValueError):
-            self.saved = None
+            pass
         return self
 
     def stop(self):
         """Restore fd 2 and return the lines TensorFlow wrote (bounded)."""
-        if self.saved is None:
+        if self.live is None:
             return []
+        saved, proc, pipe, file = self.live
+        self.live = None
         sys.stderr.flush()
-        os.dup2(self.saved, 2)
-        os.close(self.saved)
-        self.saved = None
-        self.proc.stdin.close()
+        os.dup2(saved, 2)
+        os.close(saved)
+        pipe.close()
         try:
-            self.proc.wait(timeout=10)
+            proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.file.seek(0)
-        text = self.file.read().decode("utf-8", "replace")
-        self.file.close()
+            proc.kill()
+        file.seek(0)
+        text = file.read().decode("utf-8", "replace")
+        file.close()
         lines = [line[:LOG_WIDTH] for line in text.splitlines() if line.strip()]
         return lines[-LOG_LINES:]
 
 
 def gpu_facts(tf):
     """What TensorFlow itself says about GPUs: the devices, its build, and one cuDNN op."""
-    facts = {}
+    facts = {}  # type: dict[str, object]
     try:
         devices = tf.config.list_physical_devices("GPU")
         facts["gpus"] = [device_facts(tf, d) for d in devices]
