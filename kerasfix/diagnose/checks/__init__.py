@@ -5,6 +5,7 @@ from __future__ import annotations
 from kerasfix.diagnose.checks import (  # noqa: F401  (imported to register their checks)
     addons,
     environment,
+    gpu,
     integrity,
     interpreters,
     keras_routing,
