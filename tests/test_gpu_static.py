@@ -337,3 +337,9 @@ def test_every_table_names_its_public_source() -> None:
     assert cuda.metal_fits("1.1.0", Version("2.16.2")) is True
     assert cuda.metal_fits("1.0.0", Version("2.16.2")) is False
     assert cuda.metal_fits("0.0.1", Version("2.16.2")) is None
+
+
+def test_every_gpu_code_is_in_the_readmes_findings_table() -> None:
+    """The codes are constants here (the README test greps `code="..."` literals only)."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert [c for c in sorted(GPU_CODES) if f"`{c}`" not in readme] == []
