@@ -1,8 +1,8 @@
 """The GPU half of the runtime check: what TensorFlow said about GPUs (its devices, its build,
 one cuDNN op) and its own C++ log lines (captured from fd 2 while it imported) as findings.
 
-The log lines are TensorFlow's; the patterns below are matched on the wording users pasted in
-the threads named next to each (tests/corpus/part-e-gpu.json holds those messages).
+The log lines are TensorFlow's; the patterns are the catalogue's (the wording users pasted in
+public threads: tests/corpus/part-e-gpu.json holds those messages).
 """
 
 from __future__ import annotations
@@ -16,31 +16,16 @@ from kerasfix.diagnose.findings import Finding, Severity
 from kerasfix.diagnose.findings import Strategy as S
 from kerasfix.inspect.runtime import RuntimeReport
 from kerasfix.inspect.runtime_steps import RuntimeStep, RuntimeVerdict
+from kerasfix.knowledge.messages import gpu as catalogue
 
-TF_GPU_PAGE = "https://www.tensorflow.org/install/pip#linux"
-# cuda_dnn.cc: "Loaded runtime CuDNN library: 9.1.0 but source was compiled with: 9.3.0.  CuDNN
-# library needs to have matching major version and equal or higher minor version."
-# (tensorflow/tensorflow#60913, Kaggle/docker-python#1435); TF 1.x printed 7101 (compatibility
-# version 7100) numbers.
-LOADED_CUDNN = re.compile(r"Loaded runtime CuDNN library:? (?P<loaded>\d[\w.]*?)\.?"
-                          r" (?:\(compatibility version \w+\) )?but source was compiled with:?"
-                          r" (?P<built>\d[\w.]*?)\.?(?=[\s(]|$)", re.MULTILINE)
-# gpu_device.cc: one warning, two lines (tensorflow/tensorflow#60646, #34287).
-DLOPEN = re.compile(r"Cannot dlopen some GPU libraries")
-SKIPPED = re.compile(r"Skipping registering GPU devices")
-# dso_loader.cc, before the warning above (tensorflow/tensorflow#60854, NVIDIA/tensorflow#110).
-MISSING_LIB = re.compile(r"Could not load dynamic library '(?P<lib>[^'\n]+)'")
-# cudart_stub.cc: libcuda.so.1 (the driver's library) is not there (tensorflow/tensorflow#66750).
-NO_DRIVER = re.compile(r"Could not find cuda drivers on your machine")
-# cuda_dnn.cc / cuda_fft.cc / cuda_blas.cc: XLA and TensorFlow both register the CUDA plugins;
-# the second registration is refused and logged. Harmless: GPUs are found and used after it
-# (tensorflow/tensorflow#62075, openxla/xla#20803, bmaltais/kohya_ss#2263).
-DUPLICATE = re.compile(r"Unable to register (?P<plugin>cu(?:DNN|FFT|BLAS)) factory")
-CUINIT = re.compile(r"failed call to cuInit: (?P<status>CUDA_ERROR_\w+|UNKNOWN ERROR \(\d+\))")
-# gpu_device.cc: the wheel has no SASS for this GPU, only PTX for older ones
-# (tensorflow/tensorflow#62320, #97387).
-JIT = re.compile(r"not built with CUDA kernel binaries compatible with compute capability"
-                 r" (?P<cc>\d+\.\d+)")
+# TensorFlow's wording, from the catalogue (kerasfix/knowledge/messages/gpu.py, with the threads
+# that show each line). The duplicate factory registrations are harmless: XLA and TensorFlow
+# both register the CUDA plugins, the second is refused and logged, GPUs work after it.
+LOADED_CUDNN = re.compile(catalogue.LOADED_CUDNN, re.MULTILINE)
+DLOPEN, SKIPPED = re.compile(catalogue.DLOPEN), re.compile(catalogue.SKIPPED)
+MISSING_LIB, NO_DRIVER = re.compile(catalogue.MISSING_LIB), re.compile(catalogue.NO_DRIVER)
+DUPLICATE, CUINIT = re.compile(catalogue.DUPLICATE), re.compile(catalogue.CUINIT)
+JIT = re.compile(catalogue.JIT)
 HARMLESS_SOURCES = ("https://github.com/tensorflow/tensorflow/issues/62075",
                     "https://github.com/openxla/xla/issues/20803")
 CUINIT_MEANING = {
@@ -137,7 +122,7 @@ def libraries_missing(seen: Seen) -> Finding | None:
         " tested build configuration on LD_LIBRARY_PATH.",
         (said, *(f"not loaded: {lib}" for lib in libs)), symptom=said, strategies=(S.REPAIR,),
         manual=(f"python -m pip install {seen.pin} (TensorFlow 2.14+ on Linux; see"
-                f" {TF_GPU_PAGE})",))
+                f" {catalogue.TF_PIP_LINUX})",))
 
 
 def skipped(seen: Seen) -> Finding | None:

@@ -10,7 +10,9 @@ One module per area adds its records; this package only gathers them:
 - numeric.py: NumPy across its eras, protobuf as users see it, ml-dtypes;
 - platform.py: Windows DLLs, CPUs, Apple silicon, interpreters that are not the target, and
   errors that are the code's own (not the environment's);
-- addons.py: the TensorFlow add-ons and the libraries built on Keras.
+- addons.py: the TensorFlow add-ons and the libraries built on Keras;
+- gpu.py: TensorFlow and an NVIDIA GPU (cuDNN, CUDA libraries, the driver, the GPU's
+  generation).
 
 A Cause names the scan findings that back it (their codes, as the scan reports them); the
 checker that decides it against an inventory is registered under its id in
@@ -21,10 +23,18 @@ threads or the real-install experiment that established it.
 
 from __future__ import annotations
 
-from kerasfix.knowledge.messages import addons, core, imports, interop, numeric, platform
+from kerasfix.knowledge.messages import (
+    addons,
+    core,
+    gpu,
+    imports,
+    interop,
+    numeric,
+    platform,
+)
 from kerasfix.knowledge.messages.records import Cause, Signature, no_module
 
-_AREAS = (core, imports, interop, numeric, platform, addons)
+_AREAS = (core, imports, interop, numeric, platform, addons, gpu)
 
 CAUSES: dict[str, Cause] = {c.id: c for area in _AREAS for c in area.CAUSES}
 SIGNATURES: tuple[Signature, ...] = tuple(s for area in _AREAS for s in area.SIGNATURES)
