@@ -20,6 +20,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from kerasfix import knowledge
+from kerasfix.diagnose.checks import gpu
 from kerasfix.diagnose.checks.base import requirement_on, satisfied
 from kerasfix.diagnose.checks.outside import CODE as CODE_OUTSIDE
 from kerasfix.diagnose.findings import Finding, Severity, Strategy
@@ -32,7 +33,7 @@ from kerasfix.fix.plan import Plan, Step, StepKind
 from kerasfix.inspect.inventory import Distribution, Inventory, inside
 from kerasfix.inspect.manager import Manager
 from kerasfix.inspect.project import Project
-from kerasfix.knowledge import addons, compat
+from kerasfix.knowledge import addons, compat, cuda
 
 ORDER = (Strategy.REPAIR, Strategy.LEGACY, Strategy.UPGRADE, Strategy.FRESH_VENV)
 
@@ -199,7 +200,8 @@ def plan_repair(result: ScanResult, options: FixOptions) -> Plan:
         steps += _reset_family(inv, python, knowledge.KERAS_VARIANTS, "keras",
                                "keras and keras-nightly (or two keras installs) share keras/",
                                options)
-    reqs = [f"{tf.name}=={tf.raw_version}"]  # holds TensorFlow where it is
+    reqs, realign = _hold_tensorflow(inv, tf, codes, plan, options)
+    steps += realign
     reqs += aligned_requirements(inv, tf, force_keras=keras_clobbered or bool(codes & keras_codes))
     pins = addon_pins(inv, tf.name, tf.version)
     reqs += pins.same_call
@@ -221,8 +223,7 @@ def plan_repair(result: ScanResult, options: FixOptions) -> Plan:
                           " tensorflow/", argv=pip_install(inv, python, [reqs[0]], options,
                                                             *extra),
                           packages=(tf.name,), why="a clean copy of the build you asked for"))
-    if len(reqs) > 1 or (not reinstall_tf and codes & {"requirement-not-installed",
-                                                        "requirement-version-conflict"}):
+    if _needs_align(reqs, reinstall_tf, codes):
         steps.append(Step(StepKind.PIP_INSTALL,
                           f"Align the stack to TensorFlow {tf.raw_version}",
                           argv=pip_install(inv, python, [_valid(r) for r in reqs], options),
@@ -247,6 +248,58 @@ def plan_repair(result: ScanResult, options: FixOptions) -> Plan:
     steps += _manual_steps(result)
     plan.steps = steps
     return _split(plan, problems)
+
+
+def _hold_tensorflow(inv: Inventory, tf: Distribution, codes: set[str], plan: Plan,
+                     options: FixOptions) -> tuple[list[str], list[Step]]:
+    """The requirement that holds TensorFlow where it is (with its `and-cuda` extra when its
+    CUDA wheels moved: the extra brings their exact pins back in the same call), and the steps
+    that realignment needs first."""
+    realign = _cuda_realign(inv, tf, codes, plan, options)
+    if realign is None:
+        return [f"{tf.name}=={tf.raw_version}"], []
+    return [f"{tf.name}[and-cuda]=={tf.raw_version}"], realign
+
+
+def _needs_align(reqs: list[str], reinstall_tf: bool, codes: set[str]) -> bool:
+    """Whether the align call has work: more than the TensorFlow hold, its CUDA extra, or a
+    missing or conflicting requirement pip resolves around the hold."""
+    return len(reqs) > 1 or "[and-cuda]" in reqs[0] or (
+        not reinstall_tf and bool(codes & {"requirement-not-installed",
+                                           "requirement-version-conflict"}))
+
+
+CUDA_CODES = {"cuda-wheels-mismatch", "cuda-wheels-missing-some", "cuda-major-mismatch"}
+
+
+def _cuda_realign(inv: Inventory, tf: Distribution, codes: set[str], plan: Plan,
+                  options: FixOptions) -> list[Step] | None:
+    """TensorFlow's CUDA wheels back at its `and-cuda` pins (None: nothing to realign): the
+    uninstall of wheels of the other CUDA major nobody else needs (returned), and notes on the
+    frameworks whose own pins the realignment breaks (one environment cannot serve both:
+    fresh-venv separates them)."""
+    if not codes & CUDA_CODES or tf.name not in cuda.CUDA_BUILDS:
+        return None
+    pins = gpu.tf_pins(inv, tf)
+    for name, spec in sorted(pins.items()):
+        for other in gpu.requirers(inv, name, skip=tf):
+            wanted = cuda.wanted_version(spec)
+            if wanted is not None and not other.req.specifier.contains(wanted, True):
+                plan.notes.append(f"{other.text}: realigning to TensorFlow's {name}{spec}"
+                                  f" breaks it (`fix --strategy fresh-venv` gives TensorFlow"
+                                  " its own environment instead)")
+    major = cuda.pins_cuda_major(pins)
+    stray = sorted(d.name for d in inv.active_distributions if cuda.is_cuda_wheel(d.name)
+                   and cuda.wheel_cuda_major(d.name) not in (None, major)
+                   and not gpu.requirers(inv, d.name, skip=tf))
+    if not stray:
+        return []
+    return [Step(StepKind.PIP_UNINSTALL, f"Uninstall the -cu{cuda.wheel_cuda_major(stray[0])}"
+                 " wheels nothing here requires", argv=pip_uninstall(inv, plan.target_python,
+                                                                     stray, options),
+                 packages=tuple(stray),
+                 why=f"they unpack into the same nvidia/ folders as TensorFlow's -cu{major}"
+                     " wheels")]
 
 
 def aligned_requirements(inv: Inventory, tf: Distribution, *, force_keras: bool) -> list[str]:
@@ -483,12 +536,20 @@ def plan_fresh_venv(result: ScanResult, options: FixOptions) -> Plan:
                               "python.exe" if os.name == "nt" else "python")
     tf = chosen_tensorflow(inv)
     name = _upgrade_name(tf)
-    reqs = [knowledge.pin_for_line(line, name), f"keras{line.keras}"]
+    gpu_build = name == "tensorflow" and any(cuda.is_cuda_wheel(d.name)
+                                             for d in inv.active_distributions)
+    tf_req = knowledge.pin_for_line(line, name)
+    reqs = [tf_req.replace(name, f"{name}[and-cuda]", 1) if gpu_build else tf_req,
+            f"keras{line.keras}"]
     tfk = knowledge.tf_keras_requirement_for(line)
     if inv.tf_keras() is not None and tfk and name == "tensorflow":
         reqs.append(tfk)
     if options.carry_over:
-        reqs += _carry_over(inv)
+        carried, left = _carry_over(inv)
+        reqs += carried
+        if left:
+            plan.notes.append(f"not carried over: {', '.join(left)} — they pin their own CUDA"
+                              " wheels; one environment per framework")
     route = installer_for(inv, result.python, options)
     create: tuple[str, ...]
     if route.name == "uv":  # uv makes the venv (no pip in it) and installs into it
@@ -510,11 +571,17 @@ def plan_fresh_venv(result: ScanResult, options: FixOptions) -> Plan:
     return _split(plan, problems, fresh=True)
 
 
-def _carry_over(inv: Inventory) -> list[str]:
-    """The user's own requested packages, at their versions, minus the TF stack."""
-    return [f"{d.name}=={d.raw_version}" for d in inv.active_distributions
+def _carry_over(inv: Inventory) -> tuple[list[str], list[str]]:
+    """The user's own requested packages, at their versions, minus the TF stack, and the ones
+    left behind: a framework that pins CUDA wheels (torch, jax's plugins) would bring back the
+    very conflict with TensorFlow's that a separate environment is for."""
+    mine = [d for d in inv.active_distributions
             if d.requested and d.name not in knowledge.STACK and d.name not in
-            ("pip", "setuptools", "wheel") and d.raw_version and d.origin == "site-packages"]
+            ("pip", "setuptools", "wheel") and d.raw_version and d.origin == "site-packages"
+            and not cuda.is_cuda_wheel(d.name)]
+    pins_cuda = {d.name for d in mine if any(cuda.is_cuda_wheel(r.name) for r in d.requires)}
+    return ([f"{d.name}=={d.raw_version}" for d in mine if d.name not in pins_cuda],
+            sorted(d.label for d in mine if d.name in pins_cuda))
 
 
 # ---------------------------------------------------------------- choosing
