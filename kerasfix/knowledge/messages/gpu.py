@@ -37,9 +37,9 @@ JIT = (r"not built with CUDA kernel binaries compatible with compute capability"
 _CUDA_LIBS = r"lib(?:cudnn|cudart|cublas(?:Lt)?|cufft|curand|cusolver|cusparse|nvJitLink|nccl)"
 # What users print when TensorFlow sees no GPU (the first TensorFlow GPU check every guide
 # gives, and its `[]`): the evidence that a GPU was expected.
-NO_GPU_SEEN = (r"(?:GPUs? [Aa]vailable:?\s*0\b|list_physical_devices\(\s*['\"]GPU['\"]\s*\)\)?"
-               r"[^\n]{0,80}\n(?:[^\n]{0,400}\n){0,12}?\s*\[\]\s*$|is_gpu_available\(\)\)?"
-               r"[^\n]{0,80}\n(?:[^\n]{0,400}\n){0,12}?\s*False\s*$)")
+# (`[]` on a line of its own: the empty device list printed after TensorFlow's start-up lines.)
+NO_GPU_SEEN = (r"(?:GPUs? [Aa]vailable:?\s*0\b|^[ \t]*\[\][ \t]*$|is_gpu_available\(\)\)?"
+               r"[^\n]{0,80}\n(?:[^\n]{0,400}\n){0,12}?[ \t]*False[ \t]*$)")
 
 # ---------------------------------------------------------------- causes
 
