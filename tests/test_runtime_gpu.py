@@ -317,3 +317,18 @@ def test_a_native_crash_keeps_tensorflows_last_lines(venv: FakeEnv) -> None:
     assert report.outcomes[0].signal_name == "SIGABRT"
     found = codes(runtime_findings(report))
     assert found["runtime-crash"] == "error" and found["cudnn-version-mismatch"] == "error"
+
+
+def test_info_lines_after_the_probe_stay_out_of_the_stderr_tail(venv: FakeEnv) -> None:
+    """TF_CPP_MIN_LOG_LEVEL=0 (set for the probe) lasts the whole process: INFO lines logged
+    during the Keras steps are filtered too, so a failure's last lines stay visible."""
+    fake_tf(venv)
+    init = venv.site / "tensorflow" / "__init__.py"
+    init.write_text(init.read_text() + textwrap.dedent('''
+        def __getattr__(name):
+            _os.write(2, b"I0000 00:00:1 device_compiler.h:188] Compiled cluster using XLA!\\n")
+            _os.write(2, b"W0000 00:00:1 op_kernel.cc:1] a warning after the probe\\n")
+            raise AttributeError(name)
+    '''))
+    tail = deep(venv).outcomes[0].stderr_tail
+    assert "a warning after the probe" in tail and "Compiled cluster" not in tail

@@ -177,6 +177,17 @@ def run_tensorflow():
     gpu = gpu_facts(tf)
     emit("import_tensorflow", True, time.time() - seconds, gpu=gpu, tf_log=tee.stop(),
          **imported)
+    # The INFO level asked for above stays on for the process: keep filtering it from the
+    # stderr the parent reads, so a failure's last lines are not crowded out.
+    rest = StderrTee(quiet=True).start() if tee.quiet else None
+    try:
+        run_keras_steps(tf)
+    finally:
+        if rest is not None:
+            rest.stop()
+
+
+def run_keras_steps(tf):
     # Attribute access goes through TensorFlow's lazy loader (reads TF_USE_LEGACY_KERAS);
     # the import statement goes through tensorflow.__path__. They can disagree (legacy mode
     # without tf-keras fails the first and silently gets Keras 3 in the second).
