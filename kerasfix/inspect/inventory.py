@@ -149,6 +149,14 @@ class Problem:
     error: str
 
 
+@dataclass(frozen=True)
+class CudaLibraryDir:
+    """An LD_LIBRARY_PATH folder holding libcudnn*/libcublas* files (the probe's listing)."""
+
+    folder: str
+    files: tuple[str, ...]
+
+
 @dataclass
 class Inventory:
     interpreter: Interpreter
@@ -161,6 +169,7 @@ class Inventory:
     keras_config: dict[str, Any]
     tensorflow_plugins: list[str]
     problems: list[Problem]
+    cuda_libraries: list[CudaLibraryDir] = field(default_factory=list)  # in search order
     _active: dict[str, Distribution] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -244,7 +253,8 @@ class Inventory:
             import_candidates={name: [c for c in cands if c.origin not in OUTSIDE_ORIGINS]
                                for name, cands in self.import_candidates.items()},
             conda=self.conda, keras_config=self.keras_config,
-            tensorflow_plugins=self.tensorflow_plugins, problems=self.problems)
+            tensorflow_plugins=self.tensorflow_plugins, problems=self.problems,
+            cuda_libraries=self.cuda_libraries)
 
 
 # Where a package can come from that is not the environment's own (see environment_view).
@@ -440,4 +450,6 @@ def build_inventory(doc: dict[str, Any]) -> Inventory:
         keras_config=doc.get("keras_config", {}),
         tensorflow_plugins=doc.get("tensorflow_plugins", []),
         problems=[Problem(p["kind"], p["path"], p["error"]) for p in doc.get("problems", [])],
+        cuda_libraries=[CudaLibraryDir(d["folder"], tuple(d["files"]))
+                        for d in doc.get("cuda_libraries", [])],
     )

@@ -57,7 +57,12 @@ ENV_VARS = (
     "PYTHONSAFEPATH", "PYTHONHOME", "PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION",
     "TF_PLUGGABLE_DEVICE_LIBRARY_PATH", "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV",
     "PIP_REQUIRE_VIRTUALENV", "PIP_USER", "PATH",
+    # the GPU half: what the dynamic loader searches first, which GPUs CUDA may see
+    "LD_LIBRARY_PATH", "CUDA_HOME", "CUDA_PATH", "CUDA_VISIBLE_DEVICES", "TF_CPP_MIN_LOG_LEVEL",
 )
+# The CUDA libraries a TensorFlow GPU build dlopens whose system copies can shadow pip's.
+CUDA_LIB_PREFIXES = ("libcudnn", "libcublas")
+MAX_LIB_DIRS = 32
 VERSION_FILES = {
     "keras": ("keras/src/version.py", "keras/__init__.py"),
     "tf_keras": ("tf_keras/__init__.py",),
@@ -695,6 +700,26 @@ def keras_config(env):
     return out
 
 
+def cuda_libraries(env):
+    """The libcudnn*/libcublas* files of each LD_LIBRARY_PATH folder, in search order: the
+    dynamic loader looks there before the RUNPATH that leads TensorFlow to the pip wheels'."""
+    if not sys.platform.startswith("linux"):
+        return []
+    found, seen = [], set()
+    for folder in env.get("LD_LIBRARY_PATH", "").split(os.pathsep)[:MAX_LIB_DIRS]:
+        if not folder or folder in seen:  # (an empty entry is the current folder to ld.so)
+            continue
+        seen.add(folder)
+        try:
+            names = sorted(n for n in os.listdir(folder)
+                           if n.startswith(CUDA_LIB_PREFIXES) and ".so" in n)
+        except OSError:
+            continue
+        if names:
+            found.append({"folder": folder, "files": names[:64]})
+    return found
+
+
 def main():
     facts = interpreter_facts()
     entries = label_paths(facts)
@@ -726,6 +751,7 @@ def main():
         "conda": conda_records(sys.prefix),
         "keras_config": keras_config(os.environ),
         "tensorflow_plugins": plugins,
+        "cuda_libraries": cuda_libraries(os.environ),
         "problems": problems,
     }
     out = sys.stdout

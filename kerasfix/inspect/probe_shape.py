@@ -50,6 +50,7 @@ DOCUMENT = {
                 "?site_tops": [str]}],
     "?keras_config": dict,
     "?tensorflow_plugins": [str],
+    "?cuda_libraries": [{"folder": str, "files": [str]}],
     "?problems": [{"kind": str, "path": str, "error": str}],
 }
 NAMES = {str: "a string", int: "an integer", dict: "an object", list: "a list"}
