@@ -8,9 +8,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from kerasfix.diagnose.checks import run_checks
+from kerasfix.diagnose.checks.gpu_machine import machine_findings
 from kerasfix.diagnose.findings import Finding, Severity, sort_findings
 from kerasfix.diagnose.runtime_findings import compare_route, judge, runtime_findings
 from kerasfix.errors import EXIT_FINDINGS, EXIT_OK
+from kerasfix.inspect.gpu import GpuInfo, read_gpu
 from kerasfix.inspect.inventory import Inventory, build_inventory
 from kerasfix.inspect.manager import Manager
 from kerasfix.inspect.manager import detect as detect_manager
@@ -40,6 +42,7 @@ class ScanResult:
     cwd: str | None = None  # where the probe ran: verification must look from the same place
     env: Mapping[str, str] | None = field(default=None, repr=False)
     project: Project | None = None  # the project folder it belongs to (inspect.project)
+    gpu: GpuInfo | None = None  # the machine's NVIDIA driver and GPUs (None: not read)
 
     @property
     def manager(self) -> Manager:
@@ -93,12 +96,13 @@ def scan(
     none with `with_project` False (a survey of the machine belongs to no one project)."""
     probe = started_probe or start_probe(target, timeout=timeout, cwd=cwd, env=env)
     started = probe.started  # from the probe's launch, which may precede this call
+    gpu = read_gpu()  # the machine's, once per scan (a bounded nvidia-smi) while the probe runs
     inventory = build_inventory(finish_probe(probe))
-    findings = run_checks(inventory)
+    findings = sort_findings(run_checks(inventory) + machine_findings(inventory, gpu))
     project = find_project(inventory.interpreter.cwd, project_dir) if with_project else None
     result = ScanResult(target.resolved(inventory.python), inventory, findings,
                         time.perf_counter() - started,
-                        cwd=cwd, env=env, project=project)
+                        cwd=cwd, env=env, project=project, gpu=gpu)
     if deep:
         add_runtime_check(result, timeout=deep_timeout, cwd=cwd, env=env)
     return result

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from kerasfix import __version__
 from kerasfix.diagnose.findings import Finding, Severity
 from kerasfix.diagnose.scan import ScanResult
+from kerasfix.inspect.gpu import GpuInfo
 from kerasfix.inspect.inventory import Distribution, Inventory
 from kerasfix.inspect.project import Project
 
@@ -92,6 +93,15 @@ def manager_dict(result: ScanResult) -> dict[str, Any]:
             "evidence": list(manager.evidence), "conda_owned": sorted(manager.conda_owned)}
 
 
+def gpu_dict(gpu: GpuInfo | None) -> dict[str, Any] | None:
+    """The machine's NVIDIA driver and GPUs (None: not read; driver_version null: none)."""
+    if gpu is None:
+        return None
+    return {"driver_version": gpu.driver_version, "source": gpu.source, "wsl": gpu.wsl,
+            "gpus": [{"name": g.name, "compute_cap": g.compute_cap} for g in gpu.gpus],
+            "summary": gpu.summary(), "problems": list(gpu.problems)}
+
+
 def project_dict(project: Project | None) -> dict[str, Any] | None:
     if project is None:
         return None
@@ -128,6 +138,7 @@ def scan_document(result: ScanResult, exit_code: int, *,
             "cwd": interp.cwd,
             "manager": manager_dict(result),
             "project": project_dict(result.project),
+            "gpu": gpu_dict(result.gpu),
         },
         "sys_path": [{"index": e.index, "path": e.path, "origin": e.origin, "kind": e.kind,
                       "pth": e.pth} for e in inv.path_entries],

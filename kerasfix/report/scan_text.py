@@ -50,6 +50,8 @@ def target_panel(result: ScanResult) -> Panel:
     grid.add_row("Writable", writable)
     grid.add_row("pip", Text(pip.raw_version or "?") if pip else "not installed")
     grid.add_row("Managed by", Text(result.manager.describe()))
+    if result.gpu is not None:  # the machine's driver and GPUs, read once per scan
+        grid.add_row("GPU", Text(result.gpu.summary()))
     if result.project is not None:
         grid.add_row("Project", Text(project_line(result.project)))
     if interp.env.get("TF_USE_LEGACY_KERAS") is not None:

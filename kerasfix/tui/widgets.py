@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
+from kerasfix.diagnose.checks.gpu_machine import tf_cuda_build
 from kerasfix.diagnose.scan import ScanResult
 from kerasfix.inspect.inventory import Inventory
 from kerasfix.report.scan_text import project_line
@@ -51,6 +52,19 @@ def item_label(item: TreeItem) -> Text:
     return text
 
 
+def gpu_part(result: ScanResult) -> str:
+    """" · GPU: driver 550.54.14 · A100-SXM4-40GB" or " · no NVIDIA driver", only where the
+    GPU matters: TensorFlow is a CUDA build on Linux (a CPU build's header stays as it was)."""
+    gpu = result.gpu
+    if gpu is None or tf_cuda_build(result.inventory) is None:
+        return ""
+    if not gpu.driver_version:
+        return " · no NVIDIA driver"
+    first = gpu.gpus[0].name.removeprefix("NVIDIA ") if gpu.gpus else ""
+    more = f" +{len(gpu.gpus) - 1}" if len(gpu.gpus) > 1 else ""
+    return f" · GPU: driver {gpu.driver_version}" + (f" · {first[:24]}{more}" if first else "")
+
+
 class EnvHeader(Static):
     """Interpreter, environment kind and path, writability, pip, who manages it and the
     project; DRY RUN when auditing."""
@@ -75,6 +89,7 @@ class EnvHeader(Static):
         manager = result.manager.name  # said when it is not plain pip: it changes the route
         managed = f" · managed by {manager}" if manager != "pip" else ""
         text.append(visible(f" · pip {shown_pip}{managed} · chosen by {result.target.reason}"))
+        text.append(visible(gpu_part(result)))
         if result.project is not None:  # what a fix may also edit, as a diff
             text.append(visible(f"\nproject {project_line(result.project)}"), style="dim")
         if status:

@@ -6,6 +6,7 @@ from kerasfix.diagnose.checks import (  # noqa: F401  (imported to register thei
     addons,
     environment,
     gpu,
+    gpu_machine,
     integrity,
     interpreters,
     keras_routing,
