@@ -257,7 +257,7 @@ def test_a_system_cudnn_on_ld_library_path_is_flagged(fake: FakeEnv, tmp_path: P
     assert str(system) in finding.title and "cuDNN" in finding.title
     assert "8.6.0" in finding.detail and "nvidia-cudnn-cu12 8.9.4.25" in finding.detail
     assert finding.symptom == ("Loaded runtime CuDNN library: 8.6.0 but source was compiled"
-                               " with: 8.9.0")
+                               " with: 8.9.4")  # TF 2.15.1's and-cuda pin: 8.9.4.25
     assert finding.paths == (str(system),)
     assert f"CUDA_HOME={tmp_path / 'cuda-12.1'}" in finding.evidence
     assert finding.manual[0].startswith('export LD_LIBRARY_PATH="/nonexistent" (')
@@ -271,6 +271,14 @@ def test_an_empty_libcudnn_so_8_alone_is_enough(fake: FakeEnv, tmp_path: Path) -
     assert "libcudnn.so.8" in finding.detail  # no version in the name: the soname is said
     assert finding.symptom is None
     assert finding.manual[0].startswith("unset LD_LIBRARY_PATH")
+
+
+def test_a_newer_system_cudnn_still_shadows_but_loads_quietly(fake: FakeEnv,
+                                                              tmp_path: Path) -> None:
+    cuda_stack(fake)  # 8.9.4.25 pinned; cuDNN accepts a newer minor of the same major
+    fake.env["LD_LIBRARY_PATH"] = str(lib_dir(tmp_path, "libcudnn.so.8", "libcudnn.so.8.9.7"))
+    [finding] = findings(fake, CODE_SHADOWED)
+    assert "8.9.7" in finding.detail and finding.symptom is None
 
 
 def test_cublas_from_a_system_cuda_is_flagged_too(fake: FakeEnv, tmp_path: Path) -> None:

@@ -287,12 +287,20 @@ def _describe(s: Shadow) -> str:
 
 
 def _symptom(tf: Distribution, found: list[Shadow]) -> str | None:
-    build = cuda.tested_build(tf.raw_version or "")
+    """TensorFlow's complaint when the loaded cuDNN is older than the one it was built with
+    (its and-cuda pin: TF 2.18 pins 9.3.0.75 and logs "compiled with: 9.3.0",
+    https://github.com/tensorflow/tensorflow/issues/60913); newer minors load silently."""
     cudnn = next((s for s in found if s.family == "libcudnn" and s.version), None)
-    if build is None or cudnn is None or cudnn.version is None:
+    pins = cuda.and_cuda_pins(tf.raw_version or "") or {}
+    spec = next((v for k, v in pins.items() if k.startswith("nvidia-cudnn-")), None)
+    built = cuda.wanted_version(spec) if spec is not None else None
+    if cudnn is None or cudnn.version is None or built is None:
+        return None
+    loaded = tuple(int(x) for x in cudnn.version.split("."))
+    if loaded[:2] >= built.release[:2]:
         return None
     return (f"Loaded runtime CuDNN library: {cudnn.version} but source was compiled with:"
-            f" {build.cudnn}.0")
+            f" {'.'.join(map(str, built.release[:3]))}")
 
 
 def _cuda_home(inv: Inventory, folders: list[str]) -> list[str]:
