@@ -6,6 +6,7 @@ Real packages, real pip, the steps a user takes:
   3. pip install --no-deps tf-keras==2.14.1       (an old requirements file)
   4. a keras.py experiment left in the project folder
   5. an interrupted pip run left ~umpy behind
+  6. the project's requirements.txt pins what broke it (a fix edits it too, shown as a diff)
 Built once under .cache/demo (a marker marks it complete); `make demo` reuses it unless the
 environment was repaired, in which case the broken steps are replayed.
 """
@@ -24,6 +25,14 @@ PYTHON = os.environ.get("KERASFIX_DEMO_PYTHON") or shutil.which("python3.11") or
 MARKER = DEMO / ".complete"
 # Snapshots and audit logs of the sandbox stay in the sandbox.
 os.environ.setdefault("KERASFIX_STATE_DIR", str(DEMO / "state"))
+
+
+REQUIREMENTS = """\
+# training service
+tensorflow-cpu==2.15.1
+tf-keras==2.14.1  # from the old notebook
+numpy>=2
+"""
 
 
 def run(*argv: str) -> None:
@@ -58,6 +67,7 @@ def rebreak() -> None:
     run(py, "-m", "pip", "install", "--quiet", "--no-deps", "tf-keras==2.14.1")
     project().mkdir(parents=True, exist_ok=True)
     (project() / "keras.py").write_text("# my quick experiment\nimport numpy as np\n")
+    (project() / "requirements.txt").write_text(REQUIREMENTS)
     site = Path(subprocess.run([py, "-c", "import sysconfig;print(sysconfig.get_paths()"
                                 "['purelib'])"], capture_output=True, text=True,
                                check=True).stdout.strip())

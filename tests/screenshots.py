@@ -93,9 +93,54 @@ async def fix_shots(python: Path) -> None:
         save(app, "verify")
 
 
+GPU = demo.DEMO / "gpu"
+RUNTIME = "nvidia-cuda-runtime-cu12"
+
+
+def gpu_env() -> Path:
+    """The GPU build `tensorflow` 2.18.1 with its CUDA runtime wheel at 2.17.1's pin, as the
+    other release's `[and-cuda]` leaves it (real packages; no GPU needed to see the finding)."""
+    from kerasfix.fix.installers import find_uv
+    from kerasfix.knowledge import cuda
+
+    py = GPU / "venv" / "bin" / "python"
+    if not py.exists():
+        uv = find_uv()
+        old = cuda.wanted_version((cuda.and_cuda_pins("2.17.1") or {})[RUNTIME])
+        wheels = demo.ROOT / ".cache" / "realtf" / "wheels"  # the test tier's, when there
+        links = ["--find-links", str(wheels)] if wheels.is_dir() else []
+        if uv:
+            demo.run(uv, "venv", "-q", "--python", demo.PYTHON, str(GPU / "venv"))
+            demo.run(uv, "pip", "install", "-q", "--python", str(py), *links,
+                     "tensorflow==2.18.1", f"{RUNTIME}=={old}")
+        else:
+            demo.run(demo.PYTHON, "-m", "venv", str(GPU / "venv"))
+            demo.run(str(py), "-m", "pip", "install", "-q", *links, "tensorflow==2.18.1",
+                     f"{RUNTIME}=={old}")
+    (GPU / "project").mkdir(exist_ok=True)
+    (GPU / "project" / "requirements.txt").write_text("tensorflow[and-cuda]==2.18.1\n")
+    return py
+
+
+async def gpu_shot(python: Path) -> None:
+    target = Target(str(python), "--python")
+    app = KerasfixApp(target, settings=AppSettings(dry_run=True),
+                      scanner=lambda deep=False: scan(target, deep=deep,
+                                                      cwd=str(GPU / "project")))
+    async with app.run_test(size=SIZE) as pilot:
+        scan_screen = app.screen
+        await wait_for(pilot, lambda: getattr(scan_screen, "result", None) is not None)
+        await pilot.pause(0.5)
+        save(app, "gpu")
+
+
 def main() -> int:
+    if "--gpu" in sys.argv:  # only the GPU finding's screenshot
+        asyncio.run(gpu_shot(gpu_env()))
+        return 0
     python = demo.build()
     OUT.mkdir(exist_ok=True)
+    asyncio.run(gpu_shot(gpu_env()))
     asyncio.run(audit_shots(python))
     asyncio.run(fix_shots(python))
     # Put the demo back the way users break it, for the next `make demo`.
