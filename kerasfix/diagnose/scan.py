@@ -90,13 +90,16 @@ def scan(
     started_probe: StartedProbe | None = None,
     project_dir: str | None = None,
     with_project: bool = True,
+    gpu: GpuInfo | None = None,
 ) -> ScanResult:
     """Scan a target; `started_probe` is a probe the caller already started (see cli).
     The project is `project_dir` (--project), else found walking up from the probe's folder;
-    none with `with_project` False (a survey of the machine belongs to no one project)."""
+    none with `with_project` False (a survey of the machine belongs to no one project).
+    `gpu`: the machine's GPU facts when the caller read them already (one read for many)."""
     probe = started_probe or start_probe(target, timeout=timeout, cwd=cwd, env=env)
     started = probe.started  # from the probe's launch, which may precede this call
-    gpu = read_gpu()  # the machine's, once per scan (a bounded nvidia-smi) while the probe runs
+    if gpu is None:  # the machine's, once per scan (a bounded nvidia-smi) while the probe runs
+        gpu = read_gpu()
     inventory = build_inventory(finish_probe(probe))
     findings = sort_findings(run_checks(inventory) + machine_findings(inventory, gpu))
     project = find_project(inventory.interpreter.cwd, project_dir) if with_project else None

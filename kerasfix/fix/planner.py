@@ -228,7 +228,8 @@ def plan_repair(result: ScanResult, options: FixOptions) -> Plan:
                           f"Align the stack to TensorFlow {tf.raw_version}",
                           argv=pip_install(inv, python, [_valid(r) for r in reqs], options),
                           packages=tuple(Requirement(r).name for r in reqs),
-                          why="TensorFlow is pinned in the same call so the installer cannot move it"))
+                          why="TensorFlow is pinned in the same call so the installer cannot"
+                              " move it"))
     if tfk_needed and tfk_req and no_deps_tfk:
         steps.append(Step(StepKind.PIP_INSTALL, f"Install {tfk_req} for {tf.name}",
                           argv=pip_install(inv, python, [_valid(tfk_req)], options, "--no-deps"),

@@ -24,6 +24,7 @@ from kerasfix.enums import TextEnum
 from kerasfix.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, KerasfixError
 from kerasfix.fix import planner
 from kerasfix.inspect.discovery import FoundEnv
+from kerasfix.inspect.gpu import GpuInfo, read_gpu
 from kerasfix.inspect.target import Target
 
 
@@ -106,13 +107,14 @@ def access_of(writable: bool | None) -> Access | None:
 
 
 def scan_env(env: FoundEnv, *, timeout: float = 60.0, cwd: str | None = None,
-             environ: Mapping[str, str] | None = None) -> EnvScan:
+             environ: Mapping[str, str] | None = None, gpu: GpuInfo | None = None) -> EnvScan:
     """Scan one environment; never raises for a bad target."""
     started = time.perf_counter()
     merged = {**(os.environ if environ is None else environ), **env.kernel_env}
     target = Target(env.python, "; ".join(env.found_by) or "discovered")
     try:
-        result = scan(target, env=merged, cwd=cwd, timeout=timeout, with_project=False)
+        result = scan(target, env=merged, cwd=cwd, timeout=timeout, with_project=False,
+                      gpu=gpu)
     except KerasfixError as err:
         return EnvScan(env, None, short_line(str(err)), None, time.perf_counter() - started)
     except Exception as err:  # a kerasfix bug must not stop the other environments
@@ -131,10 +133,11 @@ def scan_many(envs: Sequence[FoundEnv], *, workers: int | None = None, timeout: 
     if not envs:
         return []
     out: list[EnvScan | None] = [None] * len(envs)
+    gpu = read_gpu()  # one machine: its driver is read once, not once per environment
     with ThreadPoolExecutor(max_workers=workers or default_workers(),
                             thread_name_prefix="kerasfix-scan") as pool:
-        futures = {pool.submit(scan_env, env, timeout=timeout, cwd=cwd, environ=environ): i
-                   for i, env in enumerate(envs)}
+        futures = {pool.submit(scan_env, env, timeout=timeout, cwd=cwd, environ=environ,
+                               gpu=gpu): i for i, env in enumerate(envs)}
         for future in as_completed(futures):
             done = future.result()
             out[futures[future]] = done
