@@ -29,10 +29,11 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from realenv import BaseEnv, RealEnv, codes, scenario_env
+from realenv import BaseEnv, Installer, RealEnv, codes, run, scenario_env
 
 from kerasfix.diagnose.findings import Finding
 from kerasfix.diagnose.scan import ScanResult
+from kerasfix.fix.installers import find_uv
 
 pytestmark = [
     pytest.mark.realtf,
@@ -66,8 +67,14 @@ def by_code(result: ScanResult, *severities: str) -> dict[str, set[str]]:
 
 
 def run_fix(env: RealEnv, command: str) -> None:
-    """A finding's pip command, as the user would paste it (after its 'keep ...: ' label)."""
+    """A finding's command, as the user would paste it (after its 'keep ...: ' label): the
+    bases are uv-made venvs whose packages uv installed, so kerasfix says `uv pip … --python`."""
     argv = shlex.split(command.rsplit(": ", 1)[-1])
+    if argv[:2] == ["uv", "pip"]:
+        uv = find_uv()
+        assert uv is not None and argv[3:5] == ["--python", env.python], command
+        run([uv, *argv[1:]], env={**env.user_env(), **Installer.pip_vars()})
+        return
     assert argv[:3] == [env.python, "-m", "pip"], command
     env.pip(*argv[3:])
 
@@ -75,7 +82,7 @@ def run_fix(env: RealEnv, command: str) -> None:
 def keep_tf_fixes(result: ScanResult) -> list[str]:
     return [f.manual[0] for f in result.findings if f.code in ("addon-tf-mismatch",
                                                                 "addon-needs-tf-keras")
-            and f.manual and f.manual[0].startswith(("keep TensorFlow", "/"))]
+            and f.manual and f.manual[0].startswith(("keep TensorFlow", "/", "uv pip "))]
 
 
 @pytest.fixture(scope="module")
