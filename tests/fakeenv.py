@@ -188,3 +188,15 @@ def tree_hash(root: Path) -> str:
         if path.is_file() and not path.is_symlink():
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def kerasfix_offline(env: FakeEnv, wheels: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as a user runs it from the env's work folder; fix and undo offline from
+    `wheels`, fix without the runtime check (the tiny wheels hold no real TensorFlow)."""
+    cmd = [sys.executable, "-m", "kerasfix", *args, "--python", env.python, "--no-color"]
+    if args[0] in ("fix", "undo"):
+        cmd += ["--find-links", str(wheels), "--no-index"]
+    if args[0] == "fix":
+        cmd += ["--no-verify"]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                          cwd=env.root / "work", env={**os.environ, "COLUMNS": "200"})

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fakeenv import FakeEnv
+from fakeenv import kerasfix_offline as kerasfix
 
 from kerasfix.diagnose.findings import Strategy
 from kerasfix.fix import installers, planner
@@ -41,16 +42,6 @@ def uv_pip(env: FakeEnv, wheels: Path, *args: str) -> None:
     assert UV is not None
     subprocess.run([UV, "pip", "install", "-q", "--python", env.python, "--no-index",
                     "--find-links", str(wheels), *args], check=True, capture_output=True)
-
-
-def kerasfix(env: FakeEnv, wheels: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "kerasfix", *args, "--python", env.python, "--no-color"]
-    if args[0] in ("fix", "undo"):
-        cmd += ["--find-links", str(wheels), "--no-index"]
-    if args[0] == "fix":
-        cmd += ["--no-verify"]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300,
-                          cwd=env.root / "work", env={**os.environ, "COLUMNS": "200"})
 
 
 def installer_of(env: FakeEnv, name: str) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fakeenv import FakeEnv, make_venv
+from fakeenv import kerasfix_offline as kerasfix
 from fakeenv import pip_offline as pip
 
 REQUIREMENTS = "# the team's pins\r\ntensorflow-cpu==2.15.1\r\nkeras==3.5.0  # new Keras\r\n"
@@ -32,16 +33,6 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wheelhouse: Path) -> Fa
     pip(env, wheelhouse, "install", "tensorflow-cpu==2.15.1")
     pip(env, wheelhouse, "install", "--no-deps", "keras==3.5.0")
     return env
-
-
-def kerasfix(env: FakeEnv, wheels: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "kerasfix", *args, "--python", env.python, "--no-color"]
-    if args[0] in ("fix", "undo"):
-        cmd += ["--find-links", str(wheels), "--no-index"]
-    if args[0] == "fix":
-        cmd += ["--no-verify"]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300,
-                          cwd=env.root / "work", env={**os.environ, "COLUMNS": "200"})
 
 
 def keras_version(env: FakeEnv) -> str | None:

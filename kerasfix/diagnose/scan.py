@@ -3,6 +3,7 @@ and, with --deep, the runtime check."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -44,9 +45,10 @@ class ScanResult:
     project: Project | None = None  # the project folder it belongs to (inspect.project)
     gpu: GpuInfo | None = None  # the machine's NVIDIA driver and GPUs (None: not read)
 
-    @property
+    @functools.cached_property
     def manager(self) -> Manager:
-        """Who manages the environment (pip, uv, conda, a project's Poetry ...)."""
+        """Who manages the environment (pip, uv, conda, a project's Poetry ...); worked out
+        once: every plan, the header and the JSON ask."""
         return detect_manager(self.inventory, self.project)
 
     def count(self, severity: Severity) -> int:
